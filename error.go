@@ -1,0 +1,98 @@
+package taskapi
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Error codes. Each transport maps a code to its own status (the HTTP
+// adapter's table is in adapters/httpapi/errors.go); the domain never names
+// a transport's status.
+const (
+	ECONFLICT     = "conflict"     // a unique value is taken
+	EFORBIDDEN    = "forbidden"    // the caller may not touch the resource
+	EINTERNAL     = "internal"     // a bug or an unclassified failure
+	EINVALID      = "invalid"      // the input breaks a rule
+	ENOTFOUND     = "not_found"    // no such resource
+	ETOOLARGE     = "too_large"    // the request body is over the limit
+	EUNAUTHORIZED = "unauthorized" // no valid credentials
+	EUNAVAILABLE  = "unavailable"  // a dependency (database, auth service) is down
+	EUNSUPPORTED  = "unsupported"  // a media type the API does not speak
+	EMETHOD       = "method"       // the route exists but not for this method
+	ETOOMANY      = "too_many"     // the caller is over a rate limit
+)
+
+// Error is the error every layer returns when the client deserves to know
+// what went wrong. Message is safe to show to the client; Err is the cause,
+// kept for the log only.
+type Error struct {
+	Code    string
+	Message string
+	Details []FieldError
+	Err     error
+}
+
+// FieldError names one rule a field of the input broke.
+type FieldError struct {
+	Field   string `json:"field"`
+	Message string `json:"message"`
+}
+
+// Error implements the error interface. The cause is included because this
+// string goes to logs; clients only ever see Message.
+func (e *Error) Error() string {
+	if e.Err != nil {
+		return fmt.Sprintf("%s: %s: %v", e.Code, e.Message, e.Err)
+	}
+	return fmt.Sprintf("%s: %s", e.Code, e.Message)
+}
+
+// Unwrap returns the cause, so errors.Is and errors.As see through an Error.
+func (e *Error) Unwrap() error { return e.Err }
+
+// Errorf returns an Error with the given code and a client-safe message.
+func Errorf(code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// Wrap returns an Error with the given code and client-safe message whose
+// cause is err.
+func Wrap(err error, code, message string) *Error {
+	return &Error{Code: code, Message: message, Err: err}
+}
+
+// Invalid returns the validation error for the given field errors.
+func Invalid(details ...FieldError) *Error {
+	return &Error{Code: EINVALID, Message: "Validation failed", Details: details}
+}
+
+// ErrorCode returns the code of the first Error in err's chain, EINTERNAL
+// for any other non-nil error and "" for nil.
+func ErrorCode(err error) string {
+	var e *Error
+	if err == nil {
+		return ""
+	} else if errors.As(err, &e) {
+		return e.Code
+	}
+	return EINTERNAL
+}
+
+// Messages shared by more than one layer, so that tests and clients can
+// rely on the exact wording of the design's error shapes.
+const (
+	MsgInvalidCredentials = "Invalid username or password"
+	MsgNoToken            = "No authentication token provided"
+	MsgTokenExpired       = "Token has expired"
+	MsgInvalidToken       = "Invalid token"
+	MsgForbidden          = "You do not have permission to access this resource"
+	MsgDatabaseDown       = "Database connection failed"
+	MsgAuthDown           = "Authentication service unavailable"
+	MsgInternal           = "An unexpected error occurred"
+	MsgConflict           = "Username or email already exists"
+)
+
+// TaskNotFound returns the design's 404 error for a task id.
+func TaskNotFound(id int64) *Error {
+	return Errorf(ENOTFOUND, "Task with id %d not found", id)
+}

@@ -1,0 +1,118 @@
+package taskapi
+
+import "time"
+
+// Status is where a task stands in its life.
+type Status string
+
+// The statuses a task may have; the database enforces the same set.
+const (
+	StatusPending    Status = "pending"
+	StatusInProgress Status = "in_progress"
+	StatusCompleted  Status = "completed"
+)
+
+// Valid reports whether s is one of the known statuses.
+func (s Status) Valid() bool {
+	switch s {
+	case StatusPending, StatusInProgress, StatusCompleted:
+		return true
+	}
+	return false
+}
+
+// Priority says how urgent a task is.
+type Priority string
+
+// The priorities a task may have; the database enforces the same set.
+const (
+	PriorityLow    Priority = "low"
+	PriorityMedium Priority = "medium"
+	PriorityHigh   Priority = "high"
+)
+
+// Valid reports whether p is one of the known priorities.
+func (p Priority) Valid() bool {
+	switch p {
+	case PriorityLow, PriorityMedium, PriorityHigh:
+		return true
+	}
+	return false
+}
+
+// Task is one item of a user's to-do list. Optional values are nil when
+// absent. All times are in UTC.
+type Task struct {
+	ID          int64      `db:"id"`
+	UserID      int64      `db:"user_id"`
+	Title       string     `db:"title"`
+	Description *string    `db:"description"`
+	Status      Status     `db:"status"`
+	Priority    Priority   `db:"priority"`
+	DueDate     *time.Time `db:"due_date"`
+	CreatedAt   time.Time  `db:"created_at"`
+	UpdatedAt   time.Time  `db:"updated_at"`
+}
+
+// TaskSort names the column a task list is ordered by.
+type TaskSort string
+
+// The orderings a task list supports.
+const (
+	SortCreatedAt TaskSort = "created_at"
+	SortDueDate   TaskSort = "due_date"
+	SortPriority  TaskSort = "priority"
+)
+
+// Valid reports whether s is a supported ordering.
+func (s TaskSort) Valid() bool {
+	switch s {
+	case SortCreatedAt, SortDueDate, SortPriority:
+		return true
+	}
+	return false
+}
+
+// TaskFilter selects one page of one user's tasks.
+type TaskFilter struct {
+	UserID int64
+	// Status and Priority restrict the list when non-empty.
+	Status   Status
+	Priority Priority
+	Sort     TaskSort
+	// Ascending reverses the default descending order (newest, latest due
+	// date, highest priority first). Tasks without a due date always come
+	// last when sorting by due date.
+	Ascending bool
+	Limit     int
+	Offset    int
+}
+
+// TaskPage is one page of a task list and the number of tasks that matched
+// the filter in total, across all pages.
+type TaskPage struct {
+	Tasks []Task
+	Total int
+}
+
+// TaskPatch is a partial update of a task: nil fields are left alone.
+type TaskPatch struct {
+	Title       *string
+	Description Field[string]
+	Status      *Status
+	Priority    *Priority
+	DueDate     Field[time.Time]
+}
+
+// Empty reports whether the patch changes nothing.
+func (p TaskPatch) Empty() bool {
+	return p.Title == nil && !p.Description.Set && p.Status == nil &&
+		p.Priority == nil && !p.DueDate.Set
+}
+
+// Field is an optional, nullable value in a partial update: Set says the
+// caller named the field, and a nil Value then means "clear it".
+type Field[T any] struct {
+	Set   bool
+	Value *T
+}

@@ -1,0 +1,25 @@
+package taskapi
+
+import "time"
+
+// User is a registered account. PasswordHash is a bcrypt hash and never
+// leaves the process: response types copy the public fields instead.
+type User struct {
+	ID           int64     `db:"id"`
+	Username     string    `db:"username"`
+	Email        string    `db:"email"`
+	PasswordHash string    `db:"password_hash"`
+	CreatedAt    time.Time `db:"created_at"`
+	UpdatedAt    time.Time `db:"updated_at"`
+}
+
+// Principal is the authenticated caller of a request, as proven by a token.
+type Principal struct {
+	UserID   int64
+	Username string
+	Email    string
+	// TokenID is the token's unique id (the jti claim), used for revocation.
+	TokenID string
+	// ExpiresAt is when the presented token stops being valid.
+	ExpiresAt time.Time
+}
