@@ -1,0 +1,63 @@
+package handlers
+
+import (
+	"context"
+	"time"
+
+	"taskapi"
+)
+
+// UserStore persists accounts. Implementations return a *taskapi.Error
+// with code ECONFLICT when a username or email is taken (compared without
+// regard to case), ENOTFOUND when no user matches, and EUNAVAILABLE when the
+// database cannot be reached.
+type UserStore interface {
+	// CreateUser inserts u and sets its ID. CreatedAt and UpdatedAt are
+	// stored as given.
+	CreateUser(ctx context.Context, u *taskapi.User) error
+	// UserByUsername finds a user by username, ignoring case.
+	UserByUsername(ctx context.Context, username string) (*taskapi.User, error)
+	// UserByID finds a user by id.
+	UserByID(ctx context.Context, id int64) (*taskapi.User, error)
+}
+
+// TaskStore persists tasks. Errors follow the same codes as UserStore's;
+// a missing task is ENOTFOUND with taskapi.TaskNotFound's message.
+type TaskStore interface {
+	// CreateTask inserts t and sets its ID. Times are stored as given.
+	CreateTask(ctx context.Context, t *taskapi.Task) error
+	// TaskByID returns a task whoever owns it; the caller checks ownership.
+	TaskByID(ctx context.Context, id int64) (*taskapi.Task, error)
+	// ListTasks returns one page of f.UserID's tasks and the total count.
+	ListTasks(ctx context.Context, f taskapi.TaskFilter) (taskapi.TaskPage, error)
+	// UpdateTask applies p to task id, sets updated_at to now and returns the
+	// task as stored afterwards.
+	UpdateTask(ctx context.Context, id int64, p taskapi.TaskPatch, now time.Time) (*taskapi.Task, error)
+	// DeleteTask removes task id.
+	DeleteTask(ctx context.Context, id int64) error
+}
+
+// PasswordHasher turns passwords into slow, salted hashes and checks them.
+type PasswordHasher interface {
+	Hash(password string) (string, error)
+	// Compare returns nil when password matches hash.
+	Compare(hash, password string) error
+}
+
+// TokenIssuer signs access tokens for a user.
+type TokenIssuer interface {
+	// Issue returns a signed token for u, valid from now for the issuer's
+	// configured lifetime, and that lifetime.
+	Issue(u taskapi.User, now time.Time) (token string, lifetime time.Duration, err error)
+}
+
+// TokenValidator checks a presented token. It returns the caller on
+// success and a *taskapi.Error with code EUNAUTHORIZED (message
+// MsgTokenExpired or MsgInvalidToken) when the token is not acceptable, or
+// EUNAVAILABLE when it cannot decide (e.g. the auth service is down).
+type TokenValidator interface {
+	ValidateToken(ctx context.Context, token string) (taskapi.Principal, error)
+}
+
+// Clock tells the time; tests pass a fixed one.
+type Clock func() time.Time
