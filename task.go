@@ -41,17 +41,17 @@ func (p Priority) Valid() bool {
 }
 
 // Task is one item of a user's to-do list. Optional values are nil when
-// absent. All times are in UTC.
+// absent (JSON null). All times are in UTC (RFC 3339 in JSON).
 type Task struct {
-	ID          int64      `db:"id"`
-	UserID      int64      `db:"user_id"`
-	Title       string     `db:"title"`
-	Description *string    `db:"description"`
-	Status      Status     `db:"status"`
-	Priority    Priority   `db:"priority"`
-	DueDate     *time.Time `db:"due_date"`
-	CreatedAt   time.Time  `db:"created_at"`
-	UpdatedAt   time.Time  `db:"updated_at"`
+	ID          int64      `db:"id" json:"id"`
+	UserID      int64      `db:"user_id" json:"user_id"`
+	Title       string     `db:"title" json:"title"`
+	Description *string    `db:"description" json:"description"`
+	Status      Status     `db:"status" json:"status"`
+	Priority    Priority   `db:"priority" json:"priority"`
+	DueDate     *time.Time `db:"due_date" json:"due_date"`
+	CreatedAt   time.Time  `db:"created_at" json:"created_at"`
+	UpdatedAt   time.Time  `db:"updated_at" json:"updated_at"`
 }
 
 // TaskSort names the column a task list is ordered by.

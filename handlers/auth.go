@@ -1,0 +1,117 @@
+package handlers
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"taskapi"
+)
+
+// Auth holds the auth service's handlers: register, login, validate.
+type Auth struct {
+	users     UserStore
+	hasher    PasswordHasher
+	issuer    TokenIssuer
+	validator TokenValidator
+	now       Clock
+	// dummyHash is compared against when a login names no known user, so
+	// that an unknown user costs the same bcrypt time as a wrong password
+	// and response timing does not reveal which usernames exist.
+	dummyHash string
+}
+
+// NewAuth returns the auth handlers. It hashes one throw-away password up
+// front for dummyHash.
+func NewAuth(users UserStore, hasher PasswordHasher, issuer TokenIssuer, validator TokenValidator, now Clock) (*Auth, error) {
+	dummy, err := hasher.Hash("not-a-real-password")
+	if err != nil {
+		return nil, fmt.Errorf("hash dummy password: %w", err)
+	}
+	return &Auth{users: users, hasher: hasher, issuer: issuer, validator: validator, now: now, dummyHash: dummy}, nil
+}
+
+// Register creates an account. Usernames and emails are unique regardless
+// of case; the email is stored in lower case.
+func (a *Auth) Register(ctx context.Context, req RegisterRequest) (RegisterResponse, error) {
+	username := strings.TrimSpace(req.Username)
+	email := strings.ToLower(strings.TrimSpace(req.Email))
+	var fe fieldErrors
+	checkUsername(&fe, username)
+	checkEmail(&fe, email)
+	checkNewPassword(&fe, "password", req.Password)
+	if err := fe.err(); err != nil {
+		return RegisterResponse{}, err
+	}
+	hash, err := a.hasher.Hash(req.Password)
+	if err != nil {
+		return RegisterResponse{}, fmt.Errorf("hash password: %w", err)
+	}
+	now := a.now().UTC()
+	u := taskapi.User{Username: username, Email: email, PasswordHash: hash, CreatedAt: now, UpdatedAt: now}
+	if err := a.users.CreateUser(ctx, &u); err != nil {
+		return RegisterResponse{}, err
+	}
+	return RegisterResponse{
+		Message: "User registered successfully",
+		User:    RegisteredUser{ID: u.ID, Username: u.Username, Email: u.Email, CreatedAt: u.CreatedAt},
+	}, nil
+}
+
+// Login checks a username and password and issues an access token.
+// Unknown user and wrong password give the same answer.
+func (a *Auth) Login(ctx context.Context, req LoginRequest) (LoginResponse, error) {
+	username := strings.TrimSpace(req.Username)
+	var fe fieldErrors
+	if username == "" {
+		fe.add("username", "Username is required")
+	}
+	if req.Password == "" {
+		fe.add("password", "Password is required")
+	}
+	if err := fe.err(); err != nil {
+		return LoginResponse{}, err
+	}
+	u, err := a.users.UserByUsername(ctx, username)
+	if taskapi.ErrorCode(err) == taskapi.ENOTFOUND {
+		_ = a.hasher.Compare(a.dummyHash, req.Password)
+		return LoginResponse{}, taskapi.Errorf(taskapi.EUNAUTHORIZED, taskapi.MsgInvalidCredentials)
+	} else if err != nil {
+		return LoginResponse{}, err
+	}
+	if err := a.hasher.Compare(u.PasswordHash, req.Password); err != nil {
+		return LoginResponse{}, taskapi.Errorf(taskapi.EUNAUTHORIZED, taskapi.MsgInvalidCredentials)
+	}
+	token, lifetime, err := a.issuer.Issue(*u, a.now())
+	if err != nil {
+		return LoginResponse{}, fmt.Errorf("issue token: %w", err)
+	}
+	return LoginResponse{
+		Message:   "Login successful",
+		Token:     token,
+		TokenType: "Bearer",
+		ExpiresIn: int64(lifetime.Seconds()),
+		User:      UserBrief{ID: u.ID, Username: u.Username, Email: u.Email},
+	}, nil
+}
+
+// Validate tells whether a token is genuine and current, and whose it is.
+func (a *Auth) Validate(ctx context.Context, req ValidateRequest) (ValidateResponse, error) {
+	if req.Token == "" {
+		return ValidateResponse{}, taskapi.Errorf(taskapi.EUNAUTHORIZED, taskapi.MsgNoToken)
+	}
+	p, err := a.validator.ValidateToken(ctx, req.Token)
+	if err != nil {
+		return ValidateResponse{}, err
+	}
+	return ValidateResponse{Valid: true, User: ValidatedUser{UserID: p.UserID, Username: p.Username, Email: p.Email}}, nil
+}
+
+// requireCaller guards every task handler: the transport authenticates,
+// but a handler mounted without authentication must still refuse to act.
+func requireCaller(p taskapi.Principal) error {
+	if p.UserID <= 0 {
+		return taskapi.Errorf(taskapi.EUNAUTHORIZED, taskapi.MsgNoToken)
+	}
+	return nil
+}

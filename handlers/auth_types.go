@@ -1,0 +1,65 @@
+package handlers
+
+import "time"
+
+// RegisterRequest is the body of POST /auth/register.
+type RegisterRequest struct {
+	Username string `json:"username"`
+	Email    string `json:"email"`
+	Password string `json:"password"`
+}
+
+// RegisterResponse answers a successful registration.
+type RegisterResponse struct {
+	Message string         `json:"message"`
+	User    RegisteredUser `json:"user"`
+}
+
+// RegisteredUser is the public view of a new account.
+type RegisteredUser struct {
+	ID        int64     `json:"id"`
+	Username  string    `json:"username"`
+	Email     string    `json:"email"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// LoginRequest is the body of POST /auth/login.
+type LoginRequest struct {
+	Username string `json:"username"`
+	Password string `json:"password"`
+}
+
+// LoginResponse carries the access token of a successful login.
+type LoginResponse struct {
+	Message   string    `json:"message"`
+	Token     string    `json:"token"`
+	TokenType string    `json:"token_type"`
+	ExpiresIn int64     `json:"expires_in"` // seconds
+	User      UserBrief `json:"user"`
+}
+
+// UserBrief is the public view of an account in a login answer.
+type UserBrief struct {
+	ID       int64  `json:"id"`
+	Username string `json:"username"`
+	Email    string `json:"email"`
+}
+
+// ValidateRequest carries the bearer token of POST /auth/validate. The
+// token comes from the Authorization header, never from a body.
+type ValidateRequest struct {
+	Token string `json:"-"`
+}
+
+// ValidateResponse tells the caller (the task service) whose token it is.
+type ValidateResponse struct {
+	Valid bool          `json:"valid"`
+	User  ValidatedUser `json:"user"`
+}
+
+// ValidatedUser is the subject of a valid token.
+type ValidatedUser struct {
+	UserID   int64  `json:"user_id"`
+	Username string `json:"username"`
+	Email    string `json:"email"`
+}

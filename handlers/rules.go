@@ -1,0 +1,165 @@
+package handlers
+
+import (
+	"net/mail"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"taskapi"
+)
+
+// Input limits. The string limits match the database columns (VARCHAR(50),
+// VARCHAR(100), VARCHAR(200)) so that nothing valid here fails there.
+const (
+	UsernameMinLen    = 3
+	UsernameMaxLen    = 50
+	EmailMaxLen       = 100
+	PasswordMinLen    = 8
+	PasswordMaxBytes  = 72 // bcrypt's limit; longer is refused, never truncated
+	TitleMaxLen       = 200
+	DescriptionMaxLen = 10000
+	DefaultPageSize   = 20
+	MaxPageSize       = 100
+	maxOffset         = 1<<31 - 1
+)
+
+var usernamePattern = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
+
+// fieldErrors collects the rules an input breaks, so a client learns of
+// every problem in one answer rather than one per round trip.
+type fieldErrors []taskapi.FieldError
+
+func (f *fieldErrors) add(field, message string) {
+	*f = append(*f, taskapi.FieldError{Field: field, Message: message})
+}
+
+// err returns the validation error, or nil when no rule was broken.
+func (f fieldErrors) err() error {
+	if len(f) == 0 {
+		return nil
+	}
+	return taskapi.Invalid(f...)
+}
+
+func checkUsername(fe *fieldErrors, username string) {
+	switch n := utf8.RuneCountInString(username); {
+	case n == 0:
+		fe.add("username", "Username is required")
+	case n < UsernameMinLen || n > UsernameMaxLen:
+		fe.add("username", "Username must be between 3 and 50 characters")
+	case !usernamePattern.MatchString(username):
+		fe.add("username", "Username may contain only letters, digits, '_', '.' and '-'")
+	}
+}
+
+func checkEmail(fe *fieldErrors, email string) {
+	if email == "" {
+		fe.add("email", "Email is required")
+		return
+	}
+	if utf8.RuneCountInString(email) > EmailMaxLen {
+		fe.add("email", "Email must be at most 100 characters")
+		return
+	}
+	// ParseAddress also accepts `Name <a@b>`; requiring the bare address
+	// back keeps display names and comments out of the column.
+	addr, err := mail.ParseAddress(email)
+	if err != nil || addr.Address != email || !strings.Contains(email[strings.LastIndex(email, "@")+1:], ".") {
+		fe.add("email", "Email must be a valid address such as name@example.com")
+	}
+}
+
+func checkNewPassword(fe *fieldErrors, field, password string) {
+	switch {
+	case password == "":
+		fe.add(field, "Password is required")
+	case utf8.RuneCountInString(password) < PasswordMinLen:
+		fe.add(field, "Password must be at least 8 characters")
+	case len(password) > PasswordMaxBytes:
+		fe.add(field, "Password must be at most 72 bytes")
+	}
+}
+
+// checkTitle validates a title that is being set, trimmed of outer space.
+func checkTitle(fe *fieldErrors, title string) {
+	switch {
+	case strings.TrimSpace(title) == "":
+		fe.add("title", "Title is required")
+	case utf8.RuneCountInString(title) > TitleMaxLen:
+		fe.add("title", "Title must be at most 200 characters")
+	}
+}
+
+func checkDescription(fe *fieldErrors, description string) {
+	if utf8.RuneCountInString(description) > DescriptionMaxLen {
+		fe.add("description", "Description must be at most 10000 characters")
+	}
+}
+
+func checkStatus(fe *fieldErrors, s taskapi.Status) {
+	if !s.Valid() {
+		fe.add("status", "Status must be one of pending, in_progress, completed")
+	}
+}
+
+func checkPriority(fe *fieldErrors, p taskapi.Priority) {
+	if !p.Valid() {
+		fe.add("priority", "Priority must be one of low, medium, high")
+	}
+}
+
+// dueDateLayouts are tried in order. The zone-less forms are what HTML
+// date and datetime-local inputs send; they are taken as UTC.
+var dueDateLayouts = []string{
+	time.RFC3339Nano,
+	"2006-01-02T15:04:05",
+	"2006-01-02T15:04",
+	"2006-01-02",
+}
+
+// ParseDueDate reads a due date in any accepted layout and returns it in
+// UTC, truncated to microseconds (the database's precision).
+func ParseDueDate(s string) (time.Time, bool) {
+	for _, layout := range dueDateLayouts {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC().Truncate(time.Microsecond), true
+		}
+	}
+	return time.Time{}, false
+}
+
+func checkDueDate(fe *fieldErrors, s string) *time.Time {
+	t, ok := ParseDueDate(s)
+	if !ok {
+		fe.add("due_date", "Due date must be RFC 3339 (2025-01-31T17:00:00Z), YYYY-MM-DDTHH:MM[:SS] or YYYY-MM-DD")
+		return nil
+	}
+	return &t
+}
+
+// parseID reads a task id from a path: a positive decimal integer that
+// fits the database's SERIAL column.
+func parseID(fe *fieldErrors, s string) int64 {
+	id, err := strconv.ParseInt(s, 10, 32)
+	if err != nil || id <= 0 || strings.HasPrefix(s, "+") {
+		fe.add("id", "Task id must be a positive integer")
+		return 0
+	}
+	return id
+}
+
+// parseInt reads an optional non-negative integer query parameter.
+func parseInt(fe *fieldErrors, field, s string, def, min, max int) int {
+	if s == "" {
+		return def
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < min || n > max || strings.HasPrefix(s, "+") {
+		fe.add(field, field+" must be an integer between "+strconv.Itoa(min)+" and "+strconv.Itoa(max))
+		return def
+	}
+	return n
+}

@@ -1,0 +1,71 @@
+package handlers
+
+import "taskapi"
+
+// CreateTaskRequest is the body of POST /tasks. Caller is set by the
+// transport from the validated token; it is never read from the body.
+type CreateTaskRequest struct {
+	Caller      taskapi.Principal `json:"-"`
+	Title       string            `json:"title"`
+	Description *string           `json:"description"`
+	Status      *taskapi.Status   `json:"status"`
+	Priority    *taskapi.Priority `json:"priority"`
+	DueDate     *string           `json:"due_date"`
+}
+
+// TaskMessageResponse answers a create or an update.
+type TaskMessageResponse struct {
+	Message string       `json:"message"`
+	Task    taskapi.Task `json:"task"`
+}
+
+// ListTasksRequest holds the query of GET /tasks as the client sent it;
+// the handler parses and validates it.
+type ListTasksRequest struct {
+	Caller   taskapi.Principal
+	Status   string
+	Priority string
+	Sort     string // created_at (default), due_date or priority
+	Order    string // desc (default) or asc
+	Limit    string
+	Offset   string
+}
+
+// ListTasksResponse is one page of the caller's tasks. Count is the number
+// on this page, Total the number that matched across all pages.
+type ListTasksResponse struct {
+	Tasks  []taskapi.Task `json:"tasks"`
+	Count  int            `json:"count"`
+	Total  int            `json:"total"`
+	Limit  int            `json:"limit"`
+	Offset int            `json:"offset"`
+}
+
+// TaskRequest names one task: GET and DELETE /tasks/{id}.
+type TaskRequest struct {
+	Caller taskapi.Principal
+	ID     string
+}
+
+// GetTaskResponse answers GET /tasks/{id}.
+type GetTaskResponse struct {
+	Task taskapi.Task `json:"task"`
+}
+
+// UpdateTaskRequest is the body of PUT /tasks/{id}: only the fields present
+// are changed, and an explicit null clears description or due_date. There
+// is deliberately no id, user_id or created_at field to bind.
+type UpdateTaskRequest struct {
+	Caller      taskapi.Principal          `json:"-"`
+	ID          string                     `json:"-"`
+	Title       Optional[string]           `json:"title"`
+	Description Optional[string]           `json:"description"`
+	Status      Optional[taskapi.Status]   `json:"status"`
+	Priority    Optional[taskapi.Priority] `json:"priority"`
+	DueDate     Optional[string]           `json:"due_date"`
+}
+
+// MessageResponse is a bare confirmation, as for a delete.
+type MessageResponse struct {
+	Message string `json:"message"`
+}

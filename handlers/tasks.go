@@ -1,0 +1,226 @@
+package handlers
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"taskapi"
+)
+
+// Tasks holds the task service's handlers. Every method acts for the
+// request's Caller and only on the Caller's own tasks.
+type Tasks struct {
+	store TaskStore
+	now   Clock
+}
+
+// NewTasks returns the task handlers.
+func NewTasks(store TaskStore, now Clock) *Tasks {
+	return &Tasks{store: store, now: now}
+}
+
+// timestamp is the current time as the database stores it.
+func (h *Tasks) timestamp() time.Time {
+	return h.now().UTC().Truncate(time.Microsecond)
+}
+
+// Create adds a task for the caller. Status defaults to pending and
+// priority to medium.
+func (h *Tasks) Create(ctx context.Context, req CreateTaskRequest) (TaskMessageResponse, error) {
+	if err := requireCaller(req.Caller); err != nil {
+		return TaskMessageResponse{}, err
+	}
+	now := h.timestamp()
+	t := taskapi.Task{
+		UserID:    req.Caller.UserID,
+		Title:     strings.TrimSpace(req.Title),
+		Status:    taskapi.StatusPending,
+		Priority:  taskapi.PriorityMedium,
+		CreatedAt: now,
+		UpdatedAt: now,
+	}
+	var fe fieldErrors
+	checkTitle(&fe, t.Title)
+	if req.Description != nil {
+		checkDescription(&fe, *req.Description)
+		t.Description = req.Description
+	}
+	if req.Status != nil {
+		checkStatus(&fe, *req.Status)
+		t.Status = *req.Status
+	}
+	if req.Priority != nil {
+		checkPriority(&fe, *req.Priority)
+		t.Priority = *req.Priority
+	}
+	if req.DueDate != nil {
+		t.DueDate = checkDueDate(&fe, *req.DueDate)
+	}
+	if err := fe.err(); err != nil {
+		return TaskMessageResponse{}, err
+	}
+	if err := h.store.CreateTask(ctx, &t); err != nil {
+		return TaskMessageResponse{}, err
+	}
+	return TaskMessageResponse{Message: "Task created successfully", Task: t}, nil
+}
+
+// List returns one page of the caller's tasks, filtered and sorted.
+func (h *Tasks) List(ctx context.Context, req ListTasksRequest) (ListTasksResponse, error) {
+	if err := requireCaller(req.Caller); err != nil {
+		return ListTasksResponse{}, err
+	}
+	f := taskapi.TaskFilter{
+		UserID:   req.Caller.UserID,
+		Status:   taskapi.Status(req.Status),
+		Priority: taskapi.Priority(req.Priority),
+		Sort:     taskapi.SortCreatedAt,
+	}
+	var fe fieldErrors
+	if f.Status != "" {
+		checkStatus(&fe, f.Status)
+	}
+	if f.Priority != "" {
+		checkPriority(&fe, f.Priority)
+	}
+	if req.Sort != "" {
+		f.Sort = taskapi.TaskSort(req.Sort)
+		if !f.Sort.Valid() {
+			fe.add("sort", "Sort must be one of created_at, due_date, priority")
+		}
+	}
+	switch req.Order {
+	case "", "desc":
+	case "asc":
+		f.Ascending = true
+	default:
+		fe.add("order", "Order must be asc or desc")
+	}
+	f.Limit = parseInt(&fe, "limit", req.Limit, DefaultPageSize, 1, MaxPageSize)
+	f.Offset = parseInt(&fe, "offset", req.Offset, 0, 0, maxOffset)
+	if err := fe.err(); err != nil {
+		return ListTasksResponse{}, err
+	}
+	page, err := h.store.ListTasks(ctx, f)
+	if err != nil {
+		return ListTasksResponse{}, err
+	}
+	if page.Tasks == nil {
+		page.Tasks = []taskapi.Task{} // an empty list is [], never null
+	}
+	return ListTasksResponse{Tasks: page.Tasks, Count: len(page.Tasks), Total: page.Total, Limit: f.Limit, Offset: f.Offset}, nil
+}
+
+// Get returns one of the caller's tasks.
+func (h *Tasks) Get(ctx context.Context, req TaskRequest) (GetTaskResponse, error) {
+	t, err := h.owned(ctx, req.Caller, req.ID)
+	if err != nil {
+		return GetTaskResponse{}, err
+	}
+	return GetTaskResponse{Task: *t}, nil
+}
+
+// Update changes the fields present in the request and moves updated_at.
+func (h *Tasks) Update(ctx context.Context, req UpdateTaskRequest) (TaskMessageResponse, error) {
+	if err := requireCaller(req.Caller); err != nil {
+		return TaskMessageResponse{}, err
+	}
+	var fe fieldErrors
+	id := parseID(&fe, req.ID)
+	patch := buildPatch(&fe, req)
+	if err := fe.err(); err != nil {
+		return TaskMessageResponse{}, err
+	}
+	if _, err := h.owned(ctx, req.Caller, req.ID); err != nil {
+		return TaskMessageResponse{}, err
+	}
+	// Ownership never changes, so checking it before the update leaves no
+	// gap another user could use; a concurrent delete surfaces as 404.
+	t, err := h.store.UpdateTask(ctx, id, patch, h.timestamp())
+	if err != nil {
+		return TaskMessageResponse{}, err
+	}
+	return TaskMessageResponse{Message: "Task updated successfully", Task: *t}, nil
+}
+
+// buildPatch validates the fields present in req and turns them into a
+// patch; it adds to fe whatever is wrong.
+func buildPatch(fe *fieldErrors, req UpdateTaskRequest) taskapi.TaskPatch {
+	var p taskapi.TaskPatch
+	if req.Title.Set {
+		if req.Title.Null {
+			fe.add("title", "Title cannot be null")
+		} else {
+			title := strings.TrimSpace(req.Title.Value)
+			checkTitle(fe, title)
+			p.Title = &title
+		}
+	}
+	if req.Description.Set {
+		p.Description.Set = true
+		if !req.Description.Null {
+			checkDescription(fe, req.Description.Value)
+			p.Description.Value = &req.Description.Value
+		}
+	}
+	if req.Status.Set {
+		if req.Status.Null {
+			fe.add("status", "Status cannot be null")
+		} else {
+			checkStatus(fe, req.Status.Value)
+			p.Status = &req.Status.Value
+		}
+	}
+	if req.Priority.Set {
+		if req.Priority.Null {
+			fe.add("priority", "Priority cannot be null")
+		} else {
+			checkPriority(fe, req.Priority.Value)
+			p.Priority = &req.Priority.Value
+		}
+	}
+	if req.DueDate.Set {
+		p.DueDate.Set = true
+		if !req.DueDate.Null {
+			p.DueDate.Value = checkDueDate(fe, req.DueDate.Value)
+		}
+	}
+	if p.Empty() && len(*fe) == 0 {
+		fe.add("body", "Give at least one of title, description, status, priority, due_date")
+	}
+	return p
+}
+
+// Delete removes one of the caller's tasks.
+func (h *Tasks) Delete(ctx context.Context, req TaskRequest) (MessageResponse, error) {
+	t, err := h.owned(ctx, req.Caller, req.ID)
+	if err != nil {
+		return MessageResponse{}, err
+	}
+	if err := h.store.DeleteTask(ctx, t.ID); err != nil {
+		return MessageResponse{}, err
+	}
+	return MessageResponse{Message: "Task deleted successfully"}, nil
+}
+
+// owned loads task rawID and checks that caller owns it: 400 for a bad id,
+// 404 for a missing task, 403 for someone else's.
+func (h *Tasks) owned(ctx context.Context, caller taskapi.Principal, rawID string) (*taskapi.Task, error) {
+	if err := requireCaller(caller); err != nil {
+		return nil, err
+	}
+	var fe fieldErrors
+	id := parseID(&fe, rawID)
+	if err := fe.err(); err != nil {
+		return nil, err
+	}
+	t, err := h.store.TaskByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if t.UserID != caller.UserID {
+		return nil, taskapi.Errorf(taskapi.EFORBIDDEN, taskapi.MsgForbidden)
+	}
+	return t, nil
+}
