@@ -1,0 +1,66 @@
+package httpapi
+
+import (
+	"net/http"
+
+	"github.com/gorilla/mux"
+
+	"taskapi/handlers"
+)
+
+// A binder fills a handler's typed request from an HTTP request: body,
+// path, query and the authenticated caller.
+
+func bindValidate(r *http.Request, req *handlers.ValidateRequest) error {
+	token, err := bearerToken(r)
+	req.Token = token
+	return err
+}
+
+func bindHealth(r *http.Request, req *handlers.HealthRequest) error {
+	q := r.URL.Query()
+	req.Deep = q.Get("deep") == "1" || q.Get("deep") == "true"
+	return nil
+}
+
+func bindCreateTask(r *http.Request, req *handlers.CreateTaskRequest) error {
+	if err := decodeJSON(r, req); err != nil {
+		return err
+	}
+	req.Caller = callerFrom(r.Context())
+	return nil
+}
+
+func bindListTasks(r *http.Request, req *handlers.ListTasksRequest) error {
+	q := r.URL.Query()
+	*req = handlers.ListTasksRequest{
+		Caller:   callerFrom(r.Context()),
+		Status:   q.Get("status"),
+		Priority: q.Get("priority"),
+		Sort:     q.Get("sort"),
+		Order:    q.Get("order"),
+		Limit:    q.Get("limit"),
+		Offset:   q.Get("offset"),
+	}
+	return nil
+}
+
+func bindTask(r *http.Request, req *handlers.TaskRequest) error {
+	req.Caller = callerFrom(r.Context())
+	req.ID = mux.Vars(r)["id"]
+	return nil
+}
+
+func bindUpdateTask(r *http.Request, req *handlers.UpdateTaskRequest) error {
+	if err := decodeJSON(r, req); err != nil {
+		return err
+	}
+	req.Caller = callerFrom(r.Context())
+	req.ID = mux.Vars(r)["id"]
+	return nil
+}
+
+// bindJSON binds a request whose every field comes from the JSON body.
+func bindJSON[Req any](r *http.Request, req *Req) error {
+	return decodeJSON(r, req)
+}

@@ -1,0 +1,106 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+
+	"taskapi"
+)
+
+// endpoint adapts a pure handler to HTTP: bind the typed request, call the
+// handler, encode its answer with status on success or the error's status
+// on failure.
+func endpoint[Req, Resp any](s *server, status int, bind func(*http.Request, *Req) error, handle func(context.Context, Req) (Resp, error)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req Req
+		if err := bind(r, &req); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		resp, err := handle(r.Context(), req)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		s.encode(w, r, status, resp)
+	})
+}
+
+// encode writes v as the JSON body with the given status.
+func (s *server) encode(w http.ResponseWriter, r *http.Request, status int, v any) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		s.writeError(w, r, fmt.Errorf("encode response: %w", err))
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(append(body, '\n'))
+	}
+}
+
+// decodeJSON reads a JSON object body into v. It refuses, each with a
+// clear 4xx: a media type other than JSON (415), a body over MaxBodyBytes
+// (413), an empty body, anything but an object (null, arrays, scalars),
+// malformed JSON, trailing data after the object, and values of the wrong
+// JSON type, naming the field.
+func decodeJSON(r *http.Request, v any) error {
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || mt != "application/json" {
+			return taskapi.Errorf(taskapi.EUNSUPPORTED, "Content-Type must be application/json")
+		}
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, MaxBodyBytes+1))
+	if err != nil {
+		return taskapi.Wrap(err, taskapi.EINVALID, "Could not read request body")
+	}
+	if len(body) > MaxBodyBytes {
+		return taskapi.Errorf(taskapi.ETOOLARGE, "Request body must be at most %d bytes", MaxBodyBytes)
+	}
+	body = bytes.TrimSpace(body)
+	switch {
+	case len(body) == 0:
+		return invalidBody("Request body is required")
+	case body[0] != '{':
+		return invalidBody("Request body must be a JSON object")
+	}
+	// Unmarshal, unlike a Decoder, rejects anything after the object.
+	err = json.Unmarshal(body, v)
+	var syntaxErr *json.SyntaxError
+	var typeErr *json.UnmarshalTypeError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &syntaxErr):
+		return invalidBody(fmt.Sprintf("Malformed JSON at byte %d", syntaxErr.Offset))
+	case errors.As(err, &typeErr) && typeErr.Field != "":
+		return taskapi.Invalid(taskapi.FieldError{Field: typeErr.Field, Message: "must be a JSON " + jsonKind(typeErr.Type.String())})
+	default:
+		return invalidBody("Request body does not match the expected JSON shape")
+	}
+}
+
+func invalidBody(message string) error {
+	return taskapi.Invalid(taskapi.FieldError{Field: "body", Message: message})
+}
+
+// jsonKind names, in JSON's terms, the kind of value a Go type expects.
+func jsonKind(goType string) string {
+	switch goType {
+	case "string", "taskapi.Status", "taskapi.Priority":
+		return "string"
+	case "int", "int64", "int32", "float64":
+		return "number"
+	case "bool":
+		return "boolean"
+	}
+	return "value of another type"
+}

@@ -1,0 +1,37 @@
+package httpapi
+
+import (
+	"net/http"
+
+	"taskapi/handlers"
+)
+
+// routes is the one route table of the API, shared by every transport.
+func (s *server) routes() {
+	r := s.router
+	r.NotFoundHandler = http.HandlerFunc(s.notFound)
+	r.MethodNotAllowedHandler = http.HandlerFunc(s.methodNotAllowed)
+
+	if s.Auth != nil {
+		r.Handle("/auth/register", endpoint(s, http.StatusCreated, bindJSON[handlers.RegisterRequest], s.Auth.Register)).Methods(http.MethodPost)
+		r.Handle("/auth/login", endpoint(s, http.StatusOK, bindJSON[handlers.LoginRequest], s.Auth.Login)).Methods(http.MethodPost)
+		r.Handle("/auth/validate", endpoint(s, http.StatusOK, bindValidate, s.Auth.Validate)).Methods(http.MethodPost)
+		r.Handle("/auth/health", endpoint(s, http.StatusOK, bindHealth, s.AuthHealth.Check)).Methods(http.MethodGet, http.MethodHead)
+	}
+	if s.Tasks != nil {
+		r.Handle("/tasks/health", endpoint(s, http.StatusOK, bindHealth, s.TaskHealth.Check)).Methods(http.MethodGet, http.MethodHead)
+		r.Handle("/tasks", s.authenticated(endpoint(s, http.StatusCreated, bindCreateTask, s.Tasks.Create))).Methods(http.MethodPost)
+		r.Handle("/tasks", s.authenticated(endpoint(s, http.StatusOK, bindListTasks, s.Tasks.List))).Methods(http.MethodGet)
+		r.Handle("/tasks/{id}", s.authenticated(endpoint(s, http.StatusOK, bindTask, s.Tasks.Get))).Methods(http.MethodGet)
+		r.Handle("/tasks/{id}", s.authenticated(endpoint(s, http.StatusOK, bindUpdateTask, s.Tasks.Update))).Methods(http.MethodPut)
+		r.Handle("/tasks/{id}", s.authenticated(endpoint(s, http.StatusOK, bindTask, s.Tasks.Delete))).Methods(http.MethodDelete)
+	}
+	// /health answers for whichever services this process runs.
+	health := s.AuthHealth
+	if health == nil {
+		health = s.TaskHealth
+	}
+	if health != nil {
+		r.Handle("/health", endpoint(s, http.StatusOK, bindHealth, health.Check)).Methods(http.MethodGet, http.MethodHead)
+	}
+}

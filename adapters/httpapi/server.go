@@ -1,0 +1,52 @@
+// Package httpapi is the HTTP transport of the API: one gorilla/mux route
+// table that mounts the pure handlers, decodes and validates requests,
+// encodes answers and maps domain errors to statuses. The ECS server serves
+// it directly; the Lambda adapter mounts the same router.
+package httpapi
+
+import (
+	"log/slog"
+	"net/http"
+
+	"github.com/gorilla/mux"
+
+	"taskapi/handlers"
+)
+
+// MaxBodyBytes caps every request body; anything longer is a 413. The
+// largest valid body (a task with a 10,000-character description) is far
+// below it.
+const MaxBodyBytes = 64 << 10
+
+// Options are what NewServer mounts. A nil Auth leaves the /auth routes
+// out, a nil Tasks the /tasks routes: that is how one binary serves as the
+// auth service, the task service, or both.
+type Options struct {
+	Logger *slog.Logger
+	Auth   *handlers.Auth
+	Tasks  *handlers.Tasks
+	// Tokens authenticates /tasks requests: in-process validation in the
+	// all-in-one server, a call to the auth service in the task service.
+	Tokens handlers.TokenValidator
+	// AuthHealth and TaskHealth answer each service's health routes.
+	AuthHealth *handlers.Health
+	TaskHealth *handlers.Health
+}
+
+// server carries the dependencies that routes.go wires to paths.
+type server struct {
+	Options
+	router *mux.Router
+}
+
+// NewServer returns the API as one http.Handler, with its middleware.
+func NewServer(opts Options) http.Handler {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	s := &server{Options: opts, router: mux.NewRouter()}
+	s.routes()
+	// Outermost first: every response, even a panic's, gets an id, the
+	// security headers and an access-log line.
+	return s.withRequestID(s.withAccessLog(s.withSecurityHeaders(s.withRecovery(s.router))))
+}
