@@ -1,0 +1,192 @@
+package app
+
+import (
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"net/url"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"taskapi/store"
+)
+
+// Which parts of the API a process serves.
+const (
+	serviceAll  = "all"
+	serviceAuth = "auth"
+	serviceTask = "task"
+)
+
+// Config is everything the process reads from its environment. The README
+// lists every variable with its default; keep the two in step.
+type Config struct {
+	Service string
+	Port    int
+
+	DB          store.Config
+	Embedded    bool // no database configured: the local SQLite default
+	Migrate     bool
+	DBWaitLimit time.Duration
+
+	JWTSecret     []byte
+	JWTExpiration time.Duration
+	BcryptCost    int
+
+	AuthServiceURL string
+	AuthTimeout    time.Duration
+
+	RequestTimeout  time.Duration
+	ShutdownTimeout time.Duration
+	LogLevel        string
+	LogFormat       string
+}
+
+// envReader reads variables and collects every problem, so a bad
+// deployment reports all its mistakes in one start-up attempt.
+type envReader struct {
+	getenv func(string) string
+	errs   []error
+}
+
+func (e *envReader) str(name, def string) string {
+	if v := strings.TrimSpace(e.getenv(name)); v != "" {
+		return v
+	}
+	return def
+}
+
+func (e *envReader) int(name string, def, min, max int) int {
+	v := e.str(name, "")
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < min || n > max {
+		e.errs = append(e.errs, fmt.Errorf("%s=%q: want an integer from %d to %d", name, v, min, max))
+		return def
+	}
+	return n
+}
+
+func (e *envReader) duration(name string, def time.Duration) time.Duration {
+	v := e.str(name, "")
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		e.errs = append(e.errs, fmt.Errorf("%s=%q: want a positive duration such as 30s", name, v))
+		return def
+	}
+	return d
+}
+
+func (e *envReader) bool(name string, def bool) bool {
+	v := e.str(name, "")
+	if v == "" {
+		return def
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		e.errs = append(e.errs, fmt.Errorf("%s=%q: want true or false", name, v))
+		return def
+	}
+	return b
+}
+
+func (e *envReader) fail(format string, args ...any) {
+	e.errs = append(e.errs, fmt.Errorf(format, args...))
+}
+
+// Defaults that are not obvious. dbMaxConns: a db.t3.micro allows about
+// 87 connections; 2 services x 10 tasks x 3 stays under the 80 % alarm
+// with room for migrations and an operator's psql.
+const (
+	defaultDBMaxConns = 3
+	defaultSQLitePath = "data/taskapi.db"
+	minJWTSecretBytes = 32
+)
+
+// LoadConfig reads the configuration from getenv.
+func LoadConfig(getenv func(string) string) (Config, error) {
+	e := &envReader{getenv: getenv}
+	c := Config{
+		Service:         e.str("SERVICE", serviceAll),
+		Port:            e.int("PORT", 3000, 0, 65535),
+		Migrate:         e.bool("DB_MIGRATE", true),
+		DBWaitLimit:     e.duration("DB_CONNECT_TIMEOUT", 30*time.Second),
+		JWTExpiration:   time.Duration(e.int("JWT_EXPIRATION", 3600, 60, 7*24*3600)) * time.Second,
+		BcryptCost:      e.int("BCRYPT_COST", 10, 4, 14),
+		AuthServiceURL:  e.str("AUTH_SERVICE_URL", ""),
+		AuthTimeout:     e.duration("AUTH_TIMEOUT", 2*time.Second),
+		RequestTimeout:  e.duration("REQUEST_TIMEOUT", 10*time.Second),
+		ShutdownTimeout: e.duration("SHUTDOWN_TIMEOUT", 20*time.Second),
+		LogLevel:        e.str("LOG_LEVEL", "info"),
+		LogFormat:       e.str("LOG_FORMAT", "json"),
+	}
+	switch c.Service {
+	case serviceAll, serviceAuth, serviceTask:
+	default:
+		e.fail("SERVICE=%q: want all, auth or task", c.Service)
+	}
+	c.DB = loadDBConfig(e)
+	c.Embedded = c.DB.Driver == "sqlite"
+
+	// A JWT secret is needed wherever tokens are issued or checked
+	// in-process. Only the embedded local default may run without one, and
+	// then gets a random one: tokens die with the process, but no
+	// guessable secret is ever in use.
+	if c.Service != serviceTask {
+		secret := e.str("JWT_SECRET", "")
+		switch {
+		case secret == "" && c.Embedded:
+			c.JWTSecret = make([]byte, 32)
+			_, _ = rand.Read(c.JWTSecret)
+		case secret == "":
+			e.fail("JWT_SECRET is required when a database is configured")
+		case len(secret) < minJWTSecretBytes:
+			e.fail("JWT_SECRET must be at least %d bytes", minJWTSecretBytes)
+		default:
+			c.JWTSecret = []byte(secret)
+		}
+	}
+	if c.Service == serviceTask {
+		if c.AuthServiceURL == "" {
+			e.fail("AUTH_SERVICE_URL is required when SERVICE=task")
+		} else if u, err := url.Parse(c.AuthServiceURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			e.fail("AUTH_SERVICE_URL=%q: want an http(s) URL such as http://auth-service.task-management.local:3000", c.AuthServiceURL)
+		}
+	}
+	return c, errors.Join(e.errs...)
+}
+
+// loadDBConfig picks the database: DATABASE_URL, else DB_HOST and friends,
+// else the embedded SQLite file.
+func loadDBConfig(e *envReader) store.Config {
+	maxConns := e.int("DB_MAX_OPEN_CONNS", defaultDBMaxConns, 1, 1000)
+	db := store.Config{
+		MaxOpenConns:    maxConns,
+		MaxIdleConns:    e.int("DB_MAX_IDLE_CONNS", maxConns, 0, 1000),
+		ConnMaxLifetime: e.duration("DB_CONN_MAX_LIFETIME", 30*time.Minute),
+		ConnMaxIdleTime: e.duration("DB_CONN_MAX_IDLE_TIME", 5*time.Minute),
+	}
+	switch dsn, host := e.str("DATABASE_URL", ""), e.str("DB_HOST", ""); {
+	case dsn != "":
+		db.Driver, db.DSN = "postgres", dsn
+	case host != "":
+		db.Driver = "postgres"
+		db.DSN = store.PostgresDSN(host,
+			e.str("DB_PORT", "5432"),
+			e.str("DB_NAME", "taskmanagement"),
+			e.str("DB_USER", "dbadmin"),
+			e.getenv("DB_PASSWORD"), // not trimmed: a password may end in a space
+			e.str("DB_SSLMODE", "require"))
+	default:
+		db.Driver = "sqlite"
+		db.DSN = filepath.Clean(e.str("SQLITE_PATH", defaultSQLitePath))
+	}
+	return db
+}

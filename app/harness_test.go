@@ -1,0 +1,198 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"taskapi/internal/testdb"
+)
+
+// testSecret is long enough for the production rule (32 bytes or more).
+const testSecret = "integration-test-secret-0123456789"
+
+// engine names a database and how to point a server at a fresh one.
+type engine struct {
+	name string
+	env  func(t *testing.T) map[string]string
+}
+
+var engines = []engine{
+	{"sqlite", func(t *testing.T) map[string]string {
+		return map[string]string{"SQLITE_PATH": filepath.Join(t.TempDir(), "taskapi.db")}
+	}},
+	{"postgres", func(t *testing.T) map[string]string {
+		return map[string]string{"DATABASE_URL": testdb.Postgres(t), "JWT_SECRET": testSecret}
+	}},
+}
+
+// forEachEngine runs test once per database engine.
+func forEachEngine(t *testing.T, test func(t *testing.T, dbEnv map[string]string)) {
+	for _, e := range engines {
+		t.Run(e.name, func(t *testing.T) { test(t, e.env(t)) })
+	}
+}
+
+// syncBuffer is a log sink the server goroutines and the test share.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// testServer is a real server on a loopback port.
+type testServer struct {
+	URL  string
+	Logs *syncBuffer
+	stop func() error
+}
+
+// startServer runs Serve with env (plus test defaults) until the test ends.
+func startServer(t *testing.T, env map[string]string) *testServer {
+	t.Helper()
+	full := map[string]string{"PORT": "0", "BCRYPT_COST": "4", "LOG_LEVEL": "debug"}
+	for k, v := range env {
+		full[k] = v
+	}
+	cfg, err := LoadConfig(func(k string) string { return full[k] })
+	if err != nil {
+		t.Fatalf("config: %v", err)
+	}
+	logs := &syncBuffer{}
+	logger := slog.New(slog.NewJSONHandler(logs, nil))
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() { done <- Serve(ctx, cfg, logger, ready) }()
+	var addr string
+	select {
+	case addr = <-ready:
+	case err := <-done:
+		cancel()
+		t.Fatalf("server did not start: %v\n%s", err, logs)
+	case <-time.After(30 * time.Second):
+		cancel()
+		t.Fatal("server did not start within 30s")
+	}
+	var once sync.Once
+	var stopErr error
+	s := &testServer{URL: "http://" + strings.Replace(addr, "[::]", "127.0.0.1", 1), Logs: logs}
+	s.stop = func() error {
+		once.Do(func() { cancel(); stopErr = <-done })
+		return stopErr
+	}
+	t.Cleanup(func() {
+		if err := s.stop(); err != nil {
+			t.Errorf("server stopped with %v", err)
+		}
+	})
+	return s
+}
+
+// response is what a call returned, with its JSON body decoded.
+type response struct {
+	Status int
+	Header http.Header
+	Body   map[string]any
+	Raw    string
+}
+
+// call sends a request. body is sent as is when it is a string, and as
+// JSON otherwise; token, when set, goes in the Authorization header.
+func (s *testServer) call(t *testing.T, method, path, token string, body any, headers ...string) response {
+	t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(b)
+	default:
+		js, err := json.Marshal(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rd = bytes.NewReader(js)
+	}
+	req, err := http.NewRequest(method, s.URL+path, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rd != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	r := response{Status: resp.StatusCode, Header: resp.Header, Raw: string(raw)}
+	if len(raw) > 0 {
+		if err := json.Unmarshal(raw, &r.Body); err != nil {
+			t.Fatalf("%s %s: body is not a JSON object: %q", method, path, raw)
+		}
+	}
+	return r
+}
+
+// expect fails the test unless r has the status and, for an error, the
+// design's error shape with the given message.
+func (r response) expect(t *testing.T, status int, message string) response {
+	t.Helper()
+	if r.Status != status {
+		t.Fatalf("status = %d, want %d; body %s", r.Status, status, r.Raw)
+	}
+	if message != "" {
+		if r.Body["error"] != http.StatusText(status) || r.Body["message"] != message {
+			t.Fatalf("body = %s, want error %q message %q", r.Raw, http.StatusText(status), message)
+		}
+	}
+	return r
+}
+
+// fields returns the "field" of each entry of an error's details.
+func (r response) fields() []string {
+	var out []string
+	details, _ := r.Body["details"].([]any)
+	for _, d := range details {
+		out = append(out, d.(map[string]any)["field"].(string))
+	}
+	return out
+}
+
+// register creates an account and logs it in, returning the token and id.
+func (s *testServer) register(t *testing.T, username string) (token string, id float64) {
+	t.Helper()
+	s.call(t, "POST", "/auth/register", "", map[string]string{
+		"username": username, "email": username + "@example.com", "password": "correct horse battery",
+	}).expect(t, 201, "")
+	login := s.call(t, "POST", "/auth/login", "", map[string]string{
+		"username": username, "password": "correct horse battery",
+	}).expect(t, 200, "")
+	return login.Body["token"].(string), login.Body["user"].(map[string]any)["id"].(float64)
+}

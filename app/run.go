@@ -1,0 +1,53 @@
+// Package app assembles the API from its parts: it reads the
+// configuration, opens the store, wires handlers into the HTTP adapter and
+// runs the server. Every entry point (the ECS server, the migrate task,
+// the Lambda runtime) starts here, so they share one configuration.
+package app
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+)
+
+// Run is the whole program with its inputs made explicit, so tests can
+// start real servers in-process. args[0] is the command: serve (default)
+// or migrate.
+func Run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	cfg, err := LoadConfig(getenv)
+	if err != nil {
+		return fmt.Errorf("configuration: %w", err)
+	}
+	logger, err := NewLogger(stdout, cfg.LogLevel, cfg.LogFormat)
+	if err != nil {
+		return fmt.Errorf("configuration: %w", err)
+	}
+	command := "serve"
+	if len(args) > 0 {
+		command = args[0]
+	}
+	switch command {
+	case "serve":
+		return Serve(ctx, cfg, logger, nil)
+	case "migrate":
+		return Migrate(ctx, cfg, logger)
+	}
+	return fmt.Errorf("unknown command %q (want serve or migrate)", command)
+}
+
+// NewLogger returns the process's structured logger.
+func NewLogger(w io.Writer, level, format string) (*slog.Logger, error) {
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("LOG_LEVEL=%q: want debug, info, warn or error", level)
+	}
+	opts := &slog.HandlerOptions{Level: lvl}
+	switch format {
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("LOG_FORMAT=%q: want json or text", format)
+}

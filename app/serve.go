@@ -1,0 +1,156 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	"taskapi/adapters/authclient"
+	"taskapi/adapters/httpapi"
+	"taskapi/handlers"
+	"taskapi/password"
+	"taskapi/store"
+	"taskapi/tokens"
+)
+
+// Serve runs the HTTP server until ctx is cancelled (SIGTERM), then drains
+// in-flight requests and closes the database pool. If ready is non-nil,
+// the listener's address is sent on it once the server accepts
+// connections.
+func Serve(ctx context.Context, cfg Config, logger *slog.Logger, ready chan<- string) error {
+	db, err := openStore(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+
+	api, err := BuildAPI(cfg, db, logger)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           api,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      cfg.RequestTimeout + 5*time.Second,
+		// Longer than the ALB's 60 s idle timeout, so the ALB, not us,
+		// closes idle keep-alive connections and never sends on a closed one.
+		IdleTimeout:    75 * time.Second,
+		MaxHeaderBytes: 16 << 10,
+		ErrorLog:       slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	ln, err := net.Listen("tcp", net.JoinHostPort("", strconv.Itoa(cfg.Port)))
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	logger.Info("server started", "service", cfg.Service, "addr", ln.Addr().String(),
+		"database", cfg.DB.Driver, "jwt_expiration_s", int(cfg.JWTExpiration.Seconds()))
+	if ready != nil {
+		ready <- ln.Addr().String()
+	}
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down", "timeout", cfg.ShutdownTimeout.String())
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	logger.Info("server stopped")
+	return nil
+}
+
+// BuildAPI wires the handlers this process serves into the HTTP adapter.
+func BuildAPI(cfg Config, db *store.DB, logger *slog.Logger) (http.Handler, error) {
+	now := time.Now
+	opts := httpapi.Options{Logger: logger}
+	var signer *tokens.HS256
+	if cfg.Service != serviceTask {
+		signer = tokens.NewHS256(cfg.JWTSecret, cfg.JWTExpiration, now)
+		auth, err := handlers.NewAuth(db, password.Bcrypt{Cost: cfg.BcryptCost}, signer, signer, now)
+		if err != nil {
+			return nil, err
+		}
+		opts.Auth = auth
+		opts.AuthHealth = handlers.NewHealth("auth-service", db)
+	}
+	if cfg.Service != serviceAuth {
+		opts.Tasks = handlers.NewTasks(db, now)
+		opts.TaskHealth = handlers.NewHealth("task-service", db)
+		if cfg.Service == serviceTask {
+			opts.Tokens = authclient.New(cfg.AuthServiceURL, cfg.AuthTimeout, httpapi.RequestID)
+		} else {
+			// All in one process: validate in-process, no network hop.
+			opts.Tokens = signer
+		}
+	}
+	return withRequestTimeout(httpapi.NewServer(opts), cfg.RequestTimeout), nil
+}
+
+// withRequestTimeout bounds the work of every request: database calls and
+// the auth call inherit the deadline and fail with 503 instead of piling up.
+func withRequestTimeout(next http.Handler, d time.Duration) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), d)
+		defer cancel()
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// openStore opens the database, waiting up to DB_CONNECT_TIMEOUT for it to
+// answer (RDS may still be starting), and migrates it if asked.
+func openStore(ctx context.Context, cfg Config, logger *slog.Logger) (*store.DB, error) {
+	db, err := store.Open(ctx, cfg.DB)
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	deadline := time.Now().Add(cfg.DBWaitLimit)
+	for delay := 250 * time.Millisecond; ; delay = min(2*delay, 5*time.Second) {
+		err = db.Ping(ctx)
+		if err == nil {
+			break
+		}
+		if time.Now().Add(delay).After(deadline) || ctx.Err() != nil {
+			db.Close()
+			return nil, fmt.Errorf("database unreachable after %s: %w", cfg.DBWaitLimit, err)
+		}
+		logger.Warn("database not reachable yet, retrying", "error", err.Error(), "retry_in", delay.String())
+		select {
+		case <-time.After(delay):
+		case <-ctx.Done():
+		}
+	}
+	if cfg.Migrate {
+		if err := db.Migrate(ctx); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("migrate database: %w", err)
+		}
+	}
+	return db, nil
+}
+
+// Migrate applies the migrations and exits: the one-off ECS task that runs
+// before a deployment, so services never race each other at start-up.
+func Migrate(ctx context.Context, cfg Config, logger *slog.Logger) error {
+	cfg.Migrate = true
+	db, err := openStore(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	logger.Info("migrations applied", "database", cfg.DB.Driver)
+	return db.Close()
+}

@@ -1,0 +1,600 @@
+package store_test
+
+import (
+	"cmp"
+	"fmt"
+	"reflect"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"taskapi"
+	"taskapi/store"
+)
+
+// opener returns a freshly migrated, empty database of which t is the only
+// user; it closes the database when t ends.
+type opener func(t *testing.T) *store.DB
+
+// runContract runs the behaviour every engine must share. Each case gets
+// its own database, so the cases run in parallel.
+func runContract(t *testing.T, open opener) {
+	cases := []struct {
+		name string
+		run  func(t *testing.T, db *store.DB)
+	}{
+		{"CreateAndFindUser", testCreateAndFindUser},
+		{"DuplicateUser", testDuplicateUser},
+		{"UserNotFound", testUserNotFound},
+		{"TaskRoundTrip", testTaskRoundTrip},
+		{"CheckConstraints", testCheckConstraints},
+		{"ListFilters", testListFilters},
+		{"ListSortOrders", testListSortOrders},
+		{"ListPaging", testListPaging},
+		{"ListOtherUsers", testListOtherUsers},
+		{"UpdateFields", testUpdateFields},
+		{"UpdateEmptyPatch", testUpdateEmptyPatch},
+		{"MissingTask", testMissingTask},
+		{"DeleteTask", testDeleteTask},
+		{"CascadeDelete", testCascadeDelete},
+		{"ConcurrentWrites", testConcurrentWrites},
+		{"MigrateTwice", testMigrateTwice},
+		{"ClosedDB", testClosedDB},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			c.run(t, open(t))
+		})
+	}
+}
+
+// base is an arbitrary instant with nanoseconds and a zone other than UTC,
+// so the tests see the store normalise both.
+var base = time.Date(2025, 3, 14, 9, 26, 53, 589793238, time.FixedZone("IST", 5*3600+1800))
+
+// norm is what the store keeps of a time.
+func norm(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
+
+func ptr[T any](v T) *T { return &v }
+
+func newUser(t *testing.T, db *store.DB, name string) *taskapi.User {
+	t.Helper()
+	u := &taskapi.User{
+		Username:     name,
+		Email:        name + "@example.com",
+		PasswordHash: "$2a$10$hash-of-" + name,
+		CreatedAt:    base,
+		UpdatedAt:    base.Add(time.Second),
+	}
+	if err := db.CreateUser(t.Context(), u); err != nil {
+		t.Fatalf("CreateUser(%s): %v", name, err)
+	}
+	return u
+}
+
+// newTask creates a task for userID, adjusted by edit, and returns it as
+// the store reports it.
+func newTask(t *testing.T, db *store.DB, userID int64, edit func(*taskapi.Task)) *taskapi.Task {
+	t.Helper()
+	task := &taskapi.Task{
+		UserID:    userID,
+		Title:     "task",
+		Status:    taskapi.StatusPending,
+		Priority:  taskapi.PriorityMedium,
+		CreatedAt: base,
+		UpdatedAt: base,
+	}
+	if edit != nil {
+		edit(task)
+	}
+	if err := db.CreateTask(t.Context(), task); err != nil {
+		t.Fatalf("CreateTask: %v", err)
+	}
+	return task
+}
+
+func getTask(t *testing.T, db *store.DB, id int64) *taskapi.Task {
+	t.Helper()
+	got, err := db.TaskByID(t.Context(), id)
+	if err != nil {
+		t.Fatalf("TaskByID(%d): %v", id, err)
+	}
+	return got
+}
+
+func list(t *testing.T, db *store.DB, f taskapi.TaskFilter) taskapi.TaskPage {
+	t.Helper()
+	page, err := db.ListTasks(t.Context(), f)
+	if err != nil {
+		t.Fatalf("ListTasks(%+v): %v", f, err)
+	}
+	if page.Tasks == nil {
+		t.Fatalf("ListTasks(%+v) returned a nil slice", f)
+	}
+	return page
+}
+
+func ids(tasks []taskapi.Task) []int64 {
+	out := make([]int64, len(tasks))
+	for i, task := range tasks {
+		out[i] = task.ID
+	}
+	return out
+}
+
+func testCreateAndFindUser(t *testing.T, db *store.DB) {
+	u := newUser(t, db, "Alice")
+	if u.ID == 0 {
+		t.Fatal("CreateUser left ID zero")
+	}
+	want := taskapi.User{
+		ID: u.ID, Username: "Alice", Email: "Alice@example.com", PasswordHash: "$2a$10$hash-of-Alice",
+		CreatedAt: norm(base), UpdatedAt: norm(base.Add(time.Second)),
+	}
+	if *u != want {
+		t.Errorf("after CreateUser u = %+v, want %+v", *u, want)
+	}
+	for _, name := range []string{"Alice", "alice", "ALICE"} {
+		got, err := db.UserByUsername(t.Context(), name)
+		if err != nil {
+			t.Fatalf("UserByUsername(%q): %v", name, err)
+		}
+		if *got != want {
+			t.Errorf("UserByUsername(%q) = %+v, want %+v", name, *got, want)
+		}
+	}
+	got, err := db.UserByID(t.Context(), u.ID)
+	if err != nil {
+		t.Fatalf("UserByID: %v", err)
+	}
+	if *got != want {
+		t.Errorf("UserByID = %+v, want %+v", *got, want)
+	}
+	if other := newUser(t, db, "bob"); other.ID == u.ID {
+		t.Errorf("second user got the same id %d", u.ID)
+	}
+}
+
+func testDuplicateUser(t *testing.T, db *store.DB) {
+	newUser(t, db, "carol")
+	for _, c := range []struct{ username, email string }{
+		{"carol", "other@example.com"},
+		{"CaRoL", "other@example.com"},
+		{"other", "carol@example.com"},
+		{"other", "CAROL@EXAMPLE.COM"},
+	} {
+		u := &taskapi.User{Username: c.username, Email: c.email, PasswordHash: "h", CreatedAt: base, UpdatedAt: base}
+		err := db.CreateUser(t.Context(), u)
+		e := wantErr(t, err, taskapi.ECONFLICT, taskapi.MsgConflict)
+		if e.Err == nil {
+			t.Errorf("%+v: conflict error does not wrap its cause", c)
+		}
+	}
+	// The failed attempts left nothing behind.
+	if _, err := db.UserByUsername(t.Context(), "other"); err == nil {
+		t.Error("a rejected user was stored")
+	}
+}
+
+func testUserNotFound(t *testing.T, db *store.DB) {
+	_, err := db.UserByUsername(t.Context(), "nobody")
+	wantErr(t, err, taskapi.ENOTFOUND, "User not found")
+	_, err = db.UserByID(t.Context(), 424242)
+	wantErr(t, err, taskapi.ENOTFOUND, "User not found")
+}
+
+func testTaskRoundTrip(t *testing.T, db *store.DB) {
+	u := newUser(t, db, "dave")
+	due := base.Add(72 * time.Hour)
+	full := newTask(t, db, u.ID, func(task *taskapi.Task) {
+		task.Title = "Write the report"
+		task.Description = ptr("Quarterly numbers, ünïcode, 'quotes' and \"double\"")
+		task.Status = taskapi.StatusInProgress
+		task.Priority = taskapi.PriorityHigh
+		task.DueDate = &due
+		task.UpdatedAt = base.Add(time.Minute)
+	})
+	want := taskapi.Task{
+		ID: full.ID, UserID: u.ID, Title: "Write the report",
+		Description: ptr("Quarterly numbers, ünïcode, 'quotes' and \"double\""),
+		Status:      taskapi.StatusInProgress, Priority: taskapi.PriorityHigh,
+		DueDate: ptr(norm(due)), CreatedAt: norm(base), UpdatedAt: norm(base.Add(time.Minute)),
+	}
+	if !reflect.DeepEqual(*full, want) {
+		t.Errorf("after CreateTask task = %+v, want %+v", *full, want)
+	}
+	if got := getTask(t, db, full.ID); !reflect.DeepEqual(*got, want) {
+		t.Errorf("TaskByID = %+v, want %+v", *got, want)
+	}
+	if got := getTask(t, db, full.ID); got.CreatedAt.Location() != time.UTC || got.DueDate.Location() != time.UTC {
+		t.Errorf("times are not in UTC: %v, %v", got.CreatedAt.Location(), got.DueDate.Location())
+	}
+
+	bare := newTask(t, db, u.ID, func(task *taskapi.Task) {
+		task.Status, task.Priority = "", "" // the schema's defaults apply
+	})
+	wantBare := taskapi.Task{
+		ID: bare.ID, UserID: u.ID, Title: "task",
+		Status: taskapi.StatusPending, Priority: taskapi.PriorityMedium,
+		CreatedAt: norm(base), UpdatedAt: norm(base),
+	}
+	if got := getTask(t, db, bare.ID); !reflect.DeepEqual(*got, wantBare) {
+		t.Errorf("TaskByID = %+v, want %+v", *got, wantBare)
+	}
+	if bare.ID == full.ID {
+		t.Error("two tasks share an id")
+	}
+}
+
+func testCheckConstraints(t *testing.T, db *store.DB) {
+	u := newUser(t, db, "erin")
+	err := store.ExecRaw(t.Context(), db,
+		`INSERT INTO tasks (user_id, title, status, priority, created_at, updated_at)
+		VALUES (?, 'raw', 'bogus', 'low', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)`, u.ID)
+	e := wantErr(t, err, taskapi.EINVALID, "Validation failed")
+	if len(e.Details) != 1 || e.Details[0].Field != "status" {
+		t.Errorf("details = %+v, want one for status", e.Details)
+	}
+
+	task := &taskapi.Task{UserID: u.ID, Title: "t", Status: taskapi.StatusPending, Priority: "urgent", CreatedAt: base, UpdatedAt: base}
+	e = wantErr(t, db.CreateTask(t.Context(), task), taskapi.EINVALID, "Validation failed")
+	if len(e.Details) != 1 || e.Details[0].Field != "priority" {
+		t.Errorf("details = %+v, want one for priority", e.Details)
+	}
+
+	ok := newTask(t, db, u.ID, nil)
+	_, err = db.UpdateTask(t.Context(), ok.ID, taskapi.TaskPatch{Status: ptr(taskapi.Status("done"))}, base)
+	wantErr(t, err, taskapi.EINVALID, "Validation failed")
+	if got := getTask(t, db, ok.ID); got.Status != taskapi.StatusPending {
+		t.Errorf("status after rejected update = %q", got.Status)
+	}
+}
+
+func testListFilters(t *testing.T, db *store.DB) {
+	u := newUser(t, db, "frank")
+	var want = map[string][]int64{}
+	for _, s := range []taskapi.Status{taskapi.StatusPending, taskapi.StatusInProgress, taskapi.StatusCompleted} {
+		for _, p := range []taskapi.Priority{taskapi.PriorityLow, taskapi.PriorityHigh} {
+			task := newTask(t, db, u.ID, func(task *taskapi.Task) { task.Status, task.Priority = s, p })
+			want[string(s)] = append(want[string(s)], task.ID)
+			want[string(p)] = append(want[string(p)], task.ID)
+			want[string(s)+"/"+string(p)] = append(want[string(s)+"/"+string(p)], task.ID)
+		}
+	}
+	check := func(key string, f taskapi.TaskFilter) {
+		t.Helper()
+		f.UserID, f.Ascending = u.ID, true
+		page := list(t, db, f)
+		if got := ids(page.Tasks); !slices.Equal(got, want[key]) || page.Total != len(want[key]) {
+			t.Errorf("%s: ids %v total %d, want %v total %d", key, got, page.Total, want[key], len(want[key]))
+		}
+	}
+	check("in_progress", taskapi.TaskFilter{Status: taskapi.StatusInProgress})
+	check("high", taskapi.TaskFilter{Priority: taskapi.PriorityHigh})
+	check("completed/low", taskapi.TaskFilter{Status: taskapi.StatusCompleted, Priority: taskapi.PriorityLow})
+	check("medium", taskapi.TaskFilter{Priority: taskapi.PriorityMedium}) // none
+}
+
+// sortFixture creates tasks with ties in every sort key, missing due
+// dates, and due dates that differ only in fractions of a second.
+func sortFixture(t *testing.T, db *store.DB, userID int64) []taskapi.Task {
+	due := time.Date(2025, 4, 1, 12, 0, 0, 0, time.UTC)
+	specs := []struct {
+		created  time.Duration
+		due      *time.Time
+		priority taskapi.Priority
+	}{
+		{0, ptr(due.Add(48 * time.Hour)), taskapi.PriorityLow},
+		{time.Minute, nil, taskapi.PriorityHigh},
+		{time.Minute, ptr(due.Add(500 * time.Millisecond)), taskapi.PriorityMedium},
+		{2 * time.Minute, ptr(due), taskapi.PriorityHigh},
+		{3 * time.Minute, nil, taskapi.PriorityMedium},
+		{4 * time.Minute, ptr(due.Add(250 * time.Millisecond)), taskapi.PriorityLow},
+		{5 * time.Minute, ptr(due.Add(48 * time.Hour)), taskapi.PriorityHigh},
+		{90 * time.Second, ptr(due.Add(-time.Hour).Add(time.Microsecond)), taskapi.PriorityLow},
+	}
+	var tasks []taskapi.Task
+	for _, s := range specs {
+		task := newTask(t, db, userID, func(task *taskapi.Task) {
+			task.CreatedAt, task.DueDate, task.Priority = base.Add(s.created), s.due, s.priority
+		})
+		tasks = append(tasks, *task)
+	}
+	return tasks
+}
+
+// expectedOrder sorts tasks the way the API promises, independently of
+// the store's SQL.
+func expectedOrder(tasks []taskapi.Task, sort taskapi.TaskSort, asc bool) []int64 {
+	rank := map[taskapi.Priority]int{taskapi.PriorityLow: 1, taskapi.PriorityMedium: 2, taskapi.PriorityHigh: 3}
+	sorted := slices.Clone(tasks)
+	slices.SortFunc(sorted, func(a, b taskapi.Task) int {
+		var c int
+		switch sort {
+		case taskapi.SortDueDate:
+			switch {
+			case a.DueDate == nil && b.DueDate == nil:
+			case a.DueDate == nil:
+				return 1 // last whatever the direction
+			case b.DueDate == nil:
+				return -1
+			default:
+				c = a.DueDate.Compare(*b.DueDate)
+			}
+		case taskapi.SortPriority:
+			c = cmp.Compare(rank[a.Priority], rank[b.Priority])
+		default:
+			c = a.CreatedAt.Compare(b.CreatedAt)
+		}
+		if c == 0 {
+			c = cmp.Compare(a.ID, b.ID)
+		}
+		if !asc {
+			c = -c
+		}
+		return c
+	})
+	return ids(sorted)
+}
+
+func testListSortOrders(t *testing.T, db *store.DB) {
+	u := newUser(t, db, "gina")
+	tasks := sortFixture(t, db, u.ID)
+	for _, sort := range []taskapi.TaskSort{"", taskapi.SortCreatedAt, taskapi.SortDueDate, taskapi.SortPriority} {
+		for _, asc := range []bool{false, true} {
+			page := list(t, db, taskapi.TaskFilter{UserID: u.ID, Sort: sort, Ascending: asc, Limit: 100})
+			want := expectedOrder(tasks, cmp.Or(sort, taskapi.SortCreatedAt), asc)
+			if got := ids(page.Tasks); !slices.Equal(got, want) {
+				t.Errorf("sort %q ascending=%v: ids %v, want %v", sort, asc, got, want)
+			}
+			if page.Total != len(tasks) {
+				t.Errorf("sort %q: total %d, want %d", sort, page.Total, len(tasks))
+			}
+		}
+	}
+}
+
+func testListPaging(t *testing.T, db *store.DB) {
+	u := newUser(t, db, "hank")
+	tasks := sortFixture(t, db, u.ID)
+	for _, sort := range []taskapi.TaskSort{taskapi.SortCreatedAt, taskapi.SortDueDate, taskapi.SortPriority} {
+		want := expectedOrder(tasks, sort, false)
+		var got []int64
+		for offset := 0; offset < len(tasks); offset += 3 {
+			page := list(t, db, taskapi.TaskFilter{UserID: u.ID, Sort: sort, Limit: 3, Offset: offset})
+			if page.Total != len(tasks) {
+				t.Errorf("sort %s offset %d: total %d, want %d", sort, offset, page.Total, len(tasks))
+			}
+			if n := min(3, len(tasks)-offset); len(page.Tasks) != n {
+				t.Errorf("sort %s offset %d: %d tasks, want %d", sort, offset, len(page.Tasks), n)
+			}
+			got = append(got, ids(page.Tasks)...)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("sort %s: pages give %v, want %v", sort, got, want)
+		}
+	}
+	for _, offset := range []int{len(tasks), len(tasks) + 1, 1000} {
+		page := list(t, db, taskapi.TaskFilter{UserID: u.ID, Limit: 3, Offset: offset})
+		if len(page.Tasks) != 0 || page.Total != len(tasks) {
+			t.Errorf("offset %d: %d tasks total %d, want 0 tasks total %d", offset, len(page.Tasks), page.Total, len(tasks))
+		}
+	}
+	page := list(t, db, taskapi.TaskFilter{UserID: u.ID, Status: taskapi.StatusCompleted, Limit: 3, Offset: 3})
+	if len(page.Tasks) != 0 || page.Total != 0 {
+		t.Errorf("no match past the end: %d tasks total %d", len(page.Tasks), page.Total)
+	}
+}
+
+func testListOtherUsers(t *testing.T, db *store.DB) {
+	mine, theirs := newUser(t, db, "ivan"), newUser(t, db, "judy")
+	for range 3 {
+		newTask(t, db, theirs.ID, nil)
+	}
+	if page := list(t, db, taskapi.TaskFilter{UserID: mine.ID, Limit: 10}); len(page.Tasks) != 0 || page.Total != 0 {
+		t.Fatalf("user without tasks sees %v, total %d", ids(page.Tasks), page.Total)
+	}
+	own := newTask(t, db, mine.ID, nil)
+	for _, f := range []taskapi.TaskFilter{
+		{UserID: mine.ID, Limit: 10},
+		{UserID: mine.ID, Limit: 10, Status: taskapi.StatusPending},
+		{UserID: mine.ID, Limit: 10, Sort: taskapi.SortPriority, Ascending: true},
+	} {
+		page := list(t, db, f)
+		if got := ids(page.Tasks); !slices.Equal(got, []int64{own.ID}) || page.Total != 1 {
+			t.Errorf("%+v: ids %v total %d, want [%d] total 1", f, got, page.Total, own.ID)
+		}
+	}
+}
+
+func testUpdateFields(t *testing.T, db *store.DB) {
+	u := newUser(t, db, "kate")
+	due := base.Add(24 * time.Hour)
+	task := newTask(t, db, u.ID, func(task *taskapi.Task) {
+		task.Description, task.DueDate = ptr("first"), &due
+	})
+	want := *task
+	newDue := base.Add(96*time.Hour + 123456789)
+	steps := []struct {
+		name  string
+		patch taskapi.TaskPatch
+		apply func(*taskapi.Task)
+	}{
+		{"title", taskapi.TaskPatch{Title: ptr("renamed")}, func(w *taskapi.Task) { w.Title = "renamed" }},
+		{"description", taskapi.TaskPatch{Description: taskapi.Field[string]{Set: true, Value: ptr("second")}},
+			func(w *taskapi.Task) { w.Description = ptr("second") }},
+		{"clear description", taskapi.TaskPatch{Description: taskapi.Field[string]{Set: true}},
+			func(w *taskapi.Task) { w.Description = nil }},
+		{"status", taskapi.TaskPatch{Status: ptr(taskapi.StatusCompleted)}, func(w *taskapi.Task) { w.Status = taskapi.StatusCompleted }},
+		{"priority", taskapi.TaskPatch{Priority: ptr(taskapi.PriorityLow)}, func(w *taskapi.Task) { w.Priority = taskapi.PriorityLow }},
+		{"due date", taskapi.TaskPatch{DueDate: taskapi.Field[time.Time]{Set: true, Value: &newDue}},
+			func(w *taskapi.Task) { w.DueDate = ptr(norm(newDue)) }},
+		{"clear due date", taskapi.TaskPatch{DueDate: taskapi.Field[time.Time]{Set: true}},
+			func(w *taskapi.Task) { w.DueDate = nil }},
+		{"everything", taskapi.TaskPatch{
+			Title:       ptr("all"),
+			Description: taskapi.Field[string]{Set: true, Value: ptr("third")},
+			Status:      ptr(taskapi.StatusInProgress),
+			Priority:    ptr(taskapi.PriorityHigh),
+			DueDate:     taskapi.Field[time.Time]{Set: true, Value: &due},
+		}, func(w *taskapi.Task) {
+			w.Title, w.Description, w.Status, w.Priority, w.DueDate = "all", ptr("third"), taskapi.StatusInProgress, taskapi.PriorityHigh, ptr(norm(due))
+		}},
+	}
+	for i, s := range steps {
+		now := base.Add(time.Duration(i+1)*time.Hour + 999)
+		got, err := db.UpdateTask(t.Context(), task.ID, s.patch, now)
+		if err != nil {
+			t.Fatalf("%s: UpdateTask: %v", s.name, err)
+		}
+		s.apply(&want)
+		want.UpdatedAt = norm(now)
+		if !reflect.DeepEqual(*got, want) {
+			t.Errorf("%s: UpdateTask returned %+v, want %+v", s.name, *got, want)
+		}
+		if stored := getTask(t, db, task.ID); !reflect.DeepEqual(*stored, want) {
+			t.Errorf("%s: stored %+v, want %+v", s.name, *stored, want)
+		}
+	}
+}
+
+func testUpdateEmptyPatch(t *testing.T, db *store.DB) {
+	u := newUser(t, db, "liam")
+	task := newTask(t, db, u.ID, func(task *taskapi.Task) { task.Description = ptr("keep") })
+	now := base.Add(time.Hour)
+	got, err := db.UpdateTask(t.Context(), task.ID, taskapi.TaskPatch{}, now)
+	if err != nil {
+		t.Fatalf("UpdateTask: %v", err)
+	}
+	want := *task
+	want.UpdatedAt = norm(now)
+	if !reflect.DeepEqual(*got, want) {
+		t.Errorf("UpdateTask = %+v, want %+v", *got, want)
+	}
+}
+
+func testMissingTask(t *testing.T, db *store.DB) {
+	const id = 987654
+	msg := fmt.Sprintf("Task with id %d not found", id)
+	_, err := db.TaskByID(t.Context(), id)
+	wantErr(t, err, taskapi.ENOTFOUND, msg)
+	_, err = db.UpdateTask(t.Context(), id, taskapi.TaskPatch{Title: ptr("x")}, base)
+	wantErr(t, err, taskapi.ENOTFOUND, msg)
+	_, err = db.UpdateTask(t.Context(), id, taskapi.TaskPatch{}, base)
+	wantErr(t, err, taskapi.ENOTFOUND, msg)
+	wantErr(t, db.DeleteTask(t.Context(), id), taskapi.ENOTFOUND, msg)
+}
+
+func testDeleteTask(t *testing.T, db *store.DB) {
+	u := newUser(t, db, "mona")
+	gone, kept := newTask(t, db, u.ID, nil), newTask(t, db, u.ID, nil)
+	if err := db.DeleteTask(t.Context(), gone.ID); err != nil {
+		t.Fatalf("DeleteTask: %v", err)
+	}
+	_, err := db.TaskByID(t.Context(), gone.ID)
+	wantErr(t, err, taskapi.ENOTFOUND, fmt.Sprintf("Task with id %d not found", gone.ID))
+	wantErr(t, db.DeleteTask(t.Context(), gone.ID), taskapi.ENOTFOUND, fmt.Sprintf("Task with id %d not found", gone.ID))
+	getTask(t, db, kept.ID)
+}
+
+func testCascadeDelete(t *testing.T, db *store.DB) {
+	u, other := newUser(t, db, "ned"), newUser(t, db, "olga")
+	task := newTask(t, db, u.ID, nil)
+	survivor := newTask(t, db, other.ID, nil)
+	if err := store.ExecRaw(t.Context(), db, "DELETE FROM users WHERE id = ?", u.ID); err != nil {
+		t.Fatalf("delete user: %v", err)
+	}
+	_, err := db.TaskByID(t.Context(), task.ID)
+	wantErr(t, err, taskapi.ENOTFOUND, fmt.Sprintf("Task with id %d not found", task.ID))
+	getTask(t, db, survivor.ID)
+}
+
+func testConcurrentWrites(t *testing.T, db *store.DB) {
+	u := newUser(t, db, "pete")
+	const n = 50
+	start := make(chan struct{})
+	errs := make(chan error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			task := &taskapi.Task{
+				UserID: u.ID, Title: fmt.Sprintf("task %d", i),
+				Status: taskapi.StatusPending, Priority: taskapi.PriorityLow,
+				CreatedAt: base.Add(time.Duration(i) * time.Second), UpdatedAt: base,
+			}
+			if err := db.CreateTask(t.Context(), task); err != nil {
+				errs <- err
+				return
+			}
+			// A read after the write, so readers and writers interleave.
+			if _, err := db.TaskByID(t.Context(), task.ID); err != nil {
+				errs <- err
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Errorf("concurrent write: %v", err)
+	}
+	page := list(t, db, taskapi.TaskFilter{UserID: u.ID, Limit: 100})
+	if page.Total != n || len(page.Tasks) != n {
+		t.Fatalf("after %d concurrent creates: total %d, %d listed", n, page.Total, len(page.Tasks))
+	}
+	if got := ids(page.Tasks); len(slices.Compact(slices.Sorted(slices.Values(got)))) != n {
+		t.Errorf("ids are not unique: %v", got)
+	}
+}
+
+func testMigrateTwice(t *testing.T, db *store.DB) {
+	u := newUser(t, db, "quinn")
+	var before, after int
+	if err := store.QueryRaw(t.Context(), db, "SELECT COUNT(*) FROM goose_db_version").Scan(&before); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if err := db.Migrate(t.Context()); err != nil {
+			t.Fatalf("Migrate again: %v", err)
+		}
+	}
+	if err := store.QueryRaw(t.Context(), db, "SELECT COUNT(*) FROM goose_db_version").Scan(&after); err != nil {
+		t.Fatal(err)
+	}
+	if before != after {
+		t.Errorf("goose_db_version rows: %d before, %d after", before, after)
+	}
+	if _, err := db.UserByID(t.Context(), u.ID); err != nil {
+		t.Errorf("user lost after migrating again: %v", err)
+	}
+}
+
+func testClosedDB(t *testing.T, db *store.DB) {
+	u := newUser(t, db, "rita")
+	if err := db.Ping(t.Context()); err != nil {
+		t.Fatalf("Ping on an open database: %v", err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	ctx := t.Context()
+	calls := map[string]error{
+		"Ping":       db.Ping(ctx),
+		"CreateUser": db.CreateUser(ctx, &taskapi.User{Username: "x", Email: "x", PasswordHash: "x"}),
+		"CreateTask": db.CreateTask(ctx, &taskapi.Task{UserID: u.ID, Title: "x"}),
+		"DeleteTask": db.DeleteTask(ctx, 1),
+	}
+	_, calls["UserByUsername"] = db.UserByUsername(ctx, "rita")
+	_, calls["UserByID"] = db.UserByID(ctx, u.ID)
+	_, calls["TaskByID"] = db.TaskByID(ctx, 1)
+	_, calls["ListTasks"] = db.ListTasks(ctx, taskapi.TaskFilter{UserID: u.ID})
+	_, calls["UpdateTask"] = db.UpdateTask(ctx, 1, taskapi.TaskPatch{}, base)
+	for name, err := range calls {
+		t.Run(name, func(t *testing.T) {
+			wantErr(t, err, taskapi.EUNAVAILABLE, taskapi.MsgDatabaseDown)
+		})
+	}
+}

@@ -1,0 +1,130 @@
+package store_test
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"taskapi"
+	"taskapi/store"
+)
+
+// openSQLiteAt opens (and migrates) the SQLite database at path.
+func openSQLiteAt(t *testing.T, path string) *store.DB {
+	t.Helper()
+	db, err := store.Open(t.Context(), store.Config{Driver: store.DriverSQLite, DSN: path})
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	if err := db.Migrate(t.Context()); err != nil {
+		t.Fatalf("Migrate: %v", err)
+	}
+	return db
+}
+
+// openSQLite gives each test its own file, in a directory Open must
+// create.
+func openSQLite(t *testing.T) *store.DB {
+	return openSQLiteAt(t, filepath.Join(t.TempDir(), "nested", "dir", "tasks.db"))
+}
+
+func TestContractSQLite(t *testing.T) {
+	runContract(t, openSQLite)
+}
+
+func TestSQLiteInMemory(t *testing.T) {
+	// One connection means :memory: is one database, not one per connection.
+	db := openSQLiteAt(t, ":memory:")
+	newTask(t, db, newUser(t, db, "mem").ID, nil)
+}
+
+func TestSQLiteCreatesDirectoryAndUsesWAL(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "a", "b")
+	db := openSQLiteAt(t, "file:"+filepath.Join(dir, "x.db"))
+	if _, err := os.Stat(filepath.Join(dir, "x.db")); err != nil {
+		t.Fatalf("database file: %v", err)
+	}
+	for pragma, want := range map[string]string{"journal_mode": "wal", "foreign_keys": "1", "busy_timeout": "5000"} {
+		var got string
+		if err := store.QueryRaw(t.Context(), db, "PRAGMA "+pragma).Scan(&got); err != nil {
+			t.Fatalf("PRAGMA %s: %v", pragma, err)
+		}
+		if got != want {
+			t.Errorf("PRAGMA %s = %q, want %q", pragma, got, want)
+		}
+	}
+}
+
+// TestSQLiteTimestampColumns checks what the driver itself does with the
+// stored text: the store reads through its own scanner, but a TIMESTAMP
+// column read with the plain driver must also give back the exact time.
+func TestSQLiteTimestampColumns(t *testing.T) {
+	db := openSQLite(t)
+	u := newUser(t, db, "tess")
+	due := time.Date(2031, 12, 31, 23, 59, 59, 999999999, time.FixedZone("", -8*3600))
+	task := newTask(t, db, u.ID, func(task *taskapi.Task) { task.DueDate = &due })
+
+	var raw any
+	var text string
+	if err := store.QueryRaw(t.Context(), db,
+		"SELECT due_date, CAST(due_date AS TEXT) FROM tasks WHERE id = ?", task.ID).Scan(&raw, &text); err != nil {
+		t.Fatal(err)
+	}
+	got, ok := raw.(time.Time)
+	if !ok {
+		t.Fatalf("driver returned %T for a TIMESTAMP column, want time.Time", raw)
+	}
+	want := norm(due)
+	if got != want || got.Location() != time.UTC {
+		t.Errorf("driver time = %v, want %v", got, want)
+	}
+	// Fixed width, so that text order is time order.
+	if text != "2032-01-01 07:59:59.999999" {
+		t.Errorf("stored text = %q", text)
+	}
+	if stored := getTask(t, db, task.ID); *stored.DueDate != want {
+		t.Errorf("TaskByID due date = %v, want %v", *stored.DueDate, want)
+	}
+}
+
+// TestSQLiteTwoHandles writes through two pools on one file at once, as
+// two processes would: busy_timeout makes the second writer wait.
+func TestSQLiteTwoHandles(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "shared.db")
+	a := openSQLiteAt(t, path)
+	b := openSQLiteAt(t, path)
+	u := newUser(t, a, "uma")
+	var wg sync.WaitGroup
+	errs := make(chan error, 40)
+	for i := range 40 {
+		db := a
+		if i%2 == 1 {
+			db = b
+		}
+		wg.Go(func() {
+			task := &taskapi.Task{UserID: u.ID, Title: fmt.Sprint(i), Status: taskapi.StatusPending,
+				Priority: taskapi.PriorityLow, CreatedAt: base, UpdatedAt: base}
+			if err := db.CreateTask(t.Context(), task); err != nil {
+				errs <- err
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Errorf("CreateTask: %v", err)
+	}
+	if page := list(t, b, taskapi.TaskFilter{UserID: u.ID}); page.Total != 40 {
+		t.Errorf("total = %d, want 40", page.Total)
+	}
+}
+
+func TestSQLiteEmptyDSN(t *testing.T) {
+	if _, err := store.Open(t.Context(), store.Config{Driver: store.DriverSQLite}); err == nil {
+		t.Fatal("Open with an empty DSN succeeded")
+	}
+}

@@ -1,0 +1,219 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"math"
+	"strings"
+	"time"
+
+	"taskapi"
+)
+
+// taskColumns is the select list taskRow scans.
+const taskColumns = "id, user_id, title, description, status, priority, due_date, created_at, updated_at"
+
+// taskRow is a tasks row as scanned; times go through dbTime.
+type taskRow struct {
+	ID          int64          `db:"id"`
+	UserID      int64          `db:"user_id"`
+	Title       string         `db:"title"`
+	Description sql.NullString `db:"description"`
+	Status      string         `db:"status"`
+	Priority    string         `db:"priority"`
+	DueDate     dbTime         `db:"due_date"`
+	CreatedAt   dbTime         `db:"created_at"`
+	UpdatedAt   dbTime         `db:"updated_at"`
+}
+
+func (r taskRow) task() taskapi.Task {
+	t := taskapi.Task{
+		ID:        r.ID,
+		UserID:    r.UserID,
+		Title:     r.Title,
+		Status:    taskapi.Status(r.Status),
+		Priority:  taskapi.Priority(r.Priority),
+		DueDate:   r.DueDate.ptr(),
+		CreatedAt: r.CreatedAt.Time,
+		UpdatedAt: r.UpdatedAt.Time,
+	}
+	if r.Description.Valid {
+		d := r.Description.String
+		t.Description = &d
+	}
+	return t
+}
+
+// CreateTask inserts t and sets its ID. The times are stored as given, and
+// t's are replaced by the stored values (UTC, whole microseconds). An empty
+// status or priority takes the schema's default, pending or medium; any
+// other unknown value is EINVALID.
+func (db *DB) CreateTask(ctx context.Context, t *taskapi.Task) error {
+	stored := *t
+	if stored.Status == "" {
+		stored.Status = taskapi.StatusPending
+	}
+	if stored.Priority == "" {
+		stored.Priority = taskapi.PriorityMedium
+	}
+	stored.CreatedAt, stored.UpdatedAt = normTime(t.CreatedAt), normTime(t.UpdatedAt)
+	if t.DueDate != nil {
+		d := normTime(*t.DueDate)
+		stored.DueDate = &d
+	}
+	err := db.x.QueryRowxContext(ctx, db.rebind(
+		`INSERT INTO tasks (user_id, title, description, status, priority, due_date, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
+		stored.UserID, stored.Title, stored.Description, stored.Status, stored.Priority,
+		nullTimeArg(stored.DueDate), timeArg(stored.CreatedAt), timeArg(stored.UpdatedAt),
+	).Scan(&stored.ID)
+	if err != nil {
+		return classify(err)
+	}
+	*t = stored
+	return nil
+}
+
+// TaskByID returns task id whoever owns it.
+func (db *DB) TaskByID(ctx context.Context, id int64) (*taskapi.Task, error) {
+	var r taskRow
+	err := db.x.GetContext(ctx, &r, db.rebind("SELECT "+taskColumns+" FROM tasks WHERE id = ?"), id)
+	if err != nil {
+		if notFound(err) {
+			return nil, taskapi.TaskNotFound(id)
+		}
+		return nil, classify(err)
+	}
+	t := r.task()
+	return &t, nil
+}
+
+// taskOrders is every ORDER BY clause a list may use, by sort and
+// direction; nothing from the request is ever spliced into SQL. Each ends
+// with id in the same direction so that rows with equal keys keep one
+// order from page to page. Tasks without a due date come last both ways.
+var taskOrders = map[taskapi.TaskSort][2]string{ // [descending, ascending]
+	taskapi.SortCreatedAt: {"created_at DESC, id DESC", "created_at ASC, id ASC"},
+	taskapi.SortDueDate:   {"due_date DESC NULLS LAST, id DESC", "due_date ASC NULLS LAST, id ASC"},
+	taskapi.SortPriority: {
+		priorityRank + " DESC, id DESC",
+		priorityRank + " ASC, id ASC",
+	},
+}
+
+// priorityRank orders priorities by urgency rather than alphabetically.
+const priorityRank = "CASE priority WHEN 'high' THEN 3 WHEN 'medium' THEN 2 WHEN 'low' THEN 1 ELSE 0 END"
+
+// ListTasks returns one page of f.UserID's tasks, optionally filtered by
+// status and priority, and how many tasks match in all. The sort defaults
+// to created_at, descending unless f.Ascending. A Limit of zero or less
+// means no limit; a negative Offset counts as zero.
+func (db *DB) ListTasks(ctx context.Context, f taskapi.TaskFilter) (taskapi.TaskPage, error) {
+	where := "user_id = ?"
+	args := []any{f.UserID}
+	if f.Status != "" {
+		where += " AND status = ?"
+		args = append(args, f.Status)
+	}
+	if f.Priority != "" {
+		where += " AND priority = ?"
+		args = append(args, f.Priority)
+	}
+	orders, ok := taskOrders[f.Sort]
+	if !ok {
+		orders = taskOrders[taskapi.SortCreatedAt]
+	}
+	order := orders[0]
+	if f.Ascending {
+		order = orders[1]
+	}
+	limit, offset := int64(f.Limit), int64(max(f.Offset, 0))
+	if limit <= 0 {
+		limit = math.MaxInt64
+	}
+
+	// COUNT(*) OVER () is computed before LIMIT and OFFSET, so every row of
+	// the page carries the total and one query serves both.
+	var rows []struct {
+		taskRow
+		Total int `db:"total"`
+	}
+	query := "SELECT " + taskColumns + ", COUNT(*) OVER () AS total FROM tasks WHERE " + where +
+		" ORDER BY " + order + " LIMIT ? OFFSET ?"
+	if err := db.x.SelectContext(ctx, &rows, db.rebind(query), append(args, limit, offset)...); err != nil {
+		return taskapi.TaskPage{}, classify(err)
+	}
+
+	page := taskapi.TaskPage{Tasks: make([]taskapi.Task, 0, len(rows))}
+	for _, r := range rows {
+		page.Tasks = append(page.Tasks, r.task())
+		page.Total = r.Total
+	}
+	// An empty page says nothing about the total when it starts past the
+	// end, so count separately then.
+	if len(rows) == 0 && offset > 0 {
+		err := db.x.GetContext(ctx, &page.Total, db.rebind("SELECT COUNT(*) FROM tasks WHERE "+where), args...)
+		if err != nil {
+			return taskapi.TaskPage{}, classify(err)
+		}
+	}
+	return page, nil
+}
+
+// UpdateTask applies p to task id and sets updated_at to now, in one
+// statement, and returns the task as stored. An empty patch only moves
+// updated_at.
+func (db *DB) UpdateTask(ctx context.Context, id int64, p taskapi.TaskPatch, now time.Time) (*taskapi.Task, error) {
+	// The column names are literals here; only values are parameters.
+	var set []string
+	var args []any
+	if p.Title != nil {
+		set = append(set, "title = ?")
+		args = append(args, *p.Title)
+	}
+	if p.Description.Set {
+		set = append(set, "description = ?")
+		args = append(args, p.Description.Value) // a nil *string is NULL
+	}
+	if p.Status != nil {
+		set = append(set, "status = ?")
+		args = append(args, *p.Status)
+	}
+	if p.Priority != nil {
+		set = append(set, "priority = ?")
+		args = append(args, *p.Priority)
+	}
+	if p.DueDate.Set {
+		set = append(set, "due_date = ?")
+		args = append(args, nullTimeArg(p.DueDate.Value))
+	}
+	set = append(set, "updated_at = ?")
+	args = append(args, timeArg(now), id)
+
+	var r taskRow
+	query := "UPDATE tasks SET " + strings.Join(set, ", ") + " WHERE id = ? RETURNING " + taskColumns
+	if err := db.x.GetContext(ctx, &r, db.rebind(query), args...); err != nil {
+		if notFound(err) {
+			return nil, taskapi.TaskNotFound(id)
+		}
+		return nil, classify(err)
+	}
+	t := r.task()
+	return &t, nil
+}
+
+// DeleteTask removes task id; its absence is ENOTFOUND.
+func (db *DB) DeleteTask(ctx context.Context, id int64) error {
+	res, err := db.x.ExecContext(ctx, db.rebind("DELETE FROM tasks WHERE id = ?"), id)
+	if err != nil {
+		return classify(err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return classify(err)
+	}
+	if n == 0 {
+		return taskapi.TaskNotFound(id)
+	}
+	return nil
+}

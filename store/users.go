@@ -1,0 +1,73 @@
+package store
+
+import (
+	"context"
+
+	"taskapi"
+)
+
+// userColumns is the select list userRow scans.
+const userColumns = "id, username, email, password_hash, created_at, updated_at"
+
+// userRow is a users row as scanned; times go through dbTime.
+type userRow struct {
+	ID           int64  `db:"id"`
+	Username     string `db:"username"`
+	Email        string `db:"email"`
+	PasswordHash string `db:"password_hash"`
+	CreatedAt    dbTime `db:"created_at"`
+	UpdatedAt    dbTime `db:"updated_at"`
+}
+
+func (r userRow) user() *taskapi.User {
+	return &taskapi.User{
+		ID:           r.ID,
+		Username:     r.Username,
+		Email:        r.Email,
+		PasswordHash: r.PasswordHash,
+		CreatedAt:    r.CreatedAt.Time,
+		UpdatedAt:    r.UpdatedAt.Time,
+	}
+}
+
+// CreateUser inserts u and sets its ID. The times are stored as given, and
+// u's are replaced by the stored values (UTC, whole microseconds). A
+// username or email that is taken, in any letter case, is ECONFLICT.
+func (db *DB) CreateUser(ctx context.Context, u *taskapi.User) error {
+	created, updated := normTime(u.CreatedAt), normTime(u.UpdatedAt)
+	err := db.x.QueryRowxContext(ctx, db.rebind(
+		`INSERT INTO users (username, email, password_hash, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?) RETURNING id`),
+		u.Username, u.Email, u.PasswordHash, timeArg(created), timeArg(updated),
+	).Scan(&u.ID)
+	if err != nil {
+		if uniqueViolation(err) {
+			return taskapi.Wrap(err, taskapi.ECONFLICT, taskapi.MsgConflict)
+		}
+		return classify(err)
+	}
+	u.CreatedAt, u.UpdatedAt = created, updated
+	return nil
+}
+
+// UserByUsername finds a user by username, ignoring letter case; the
+// unique index on LOWER(username) serves the lookup.
+func (db *DB) UserByUsername(ctx context.Context, username string) (*taskapi.User, error) {
+	return db.user(ctx, "SELECT "+userColumns+" FROM users WHERE LOWER(username) = LOWER(?)", username)
+}
+
+// UserByID finds a user by id.
+func (db *DB) UserByID(ctx context.Context, id int64) (*taskapi.User, error) {
+	return db.user(ctx, "SELECT "+userColumns+" FROM users WHERE id = ?", id)
+}
+
+func (db *DB) user(ctx context.Context, query string, arg any) (*taskapi.User, error) {
+	var r userRow
+	if err := db.x.GetContext(ctx, &r, db.rebind(query), arg); err != nil {
+		if notFound(err) {
+			return nil, taskapi.Errorf(taskapi.ENOTFOUND, "User not found")
+		}
+		return nil, classify(err)
+	}
+	return r.user(), nil
+}
