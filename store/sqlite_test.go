@@ -82,7 +82,7 @@ func TestSQLiteTimestampColumns(t *testing.T) {
 	if got != want || got.Location() != time.UTC {
 		t.Errorf("driver time = %v, want %v", got, want)
 	}
-	// Fixed width, so that text order is time order.
+	// One spelling per instant (UTC, six digits), so text order is time order.
 	if text != "2032-01-01 07:59:59.999999" {
 		t.Errorf("stored text = %q", text)
 	}

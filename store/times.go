@@ -5,11 +5,12 @@ import (
 	"time"
 )
 
-// timeLayout is how times are sent to both engines: UTC without a zone and
-// always six fractional digits. PostgreSQL parses it into a TIMESTAMP
-// exactly. SQLite keeps it as text, and the fixed width makes text order
-// equal time order, which ORDER BY due_date/created_at relies on; the
-// driver's own format trims trailing zeros and would not sort.
+// timeLayout is how times are sent to both engines: UTC, no zone, six
+// fractional digits. PostgreSQL parses it into a TIMESTAMP exactly. SQLite
+// stores the text and compares it as text, so every instant needs exactly
+// one spelling for ORDER BY due_date or created_at to follow time; the
+// driver's own formatting of a time.Time (t.String()) would keep the
+// caller's zone and, for time.Now() values, a monotonic clock suffix.
 const timeLayout = "2006-01-02 15:04:05.000000"
 
 // normTime is t as the database keeps it: UTC, microsecond precision
@@ -46,10 +47,10 @@ var parseLayouts = []string{
 // dbTime scans a nullable TIMESTAMP column into a normalised time.
 //
 // lib/pq hands TIMESTAMP values over as time.Time in a zero-offset zone
-// that is not time.UTC. modernc's SQLite driver converts text to time.Time
-// only when it knows the column's declared type, which it does not for
-// expressions or, depending on the SQLite version, RETURNING lists; then
-// the text arrives as is. Scanning through this type accepts every form.
+// that is not time.UTC, so == would fail against a UTC time. modernc's
+// SQLite driver turns text into time.Time only for a column declared
+// TIMESTAMP, not for an expression, and passes on the text otherwise.
+// Scanning through this type accepts every form and normalises it.
 type dbTime struct {
 	Time  time.Time
 	Valid bool

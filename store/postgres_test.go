@@ -1,0 +1,148 @@
+package store_test
+
+import (
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+
+	"taskapi"
+	"taskapi/store"
+)
+
+// postgresURL returns TEST_DATABASE_URL, skipping the test when it is not
+// set unless REQUIRE_POSTGRES=1 says PostgreSQL must be tested (CI).
+func postgresURL(t *testing.T) string {
+	t.Helper()
+	u := os.Getenv("TEST_DATABASE_URL")
+	if u == "" {
+		if os.Getenv("REQUIRE_POSTGRES") == "1" {
+			t.Fatal("REQUIRE_POSTGRES=1 but TEST_DATABASE_URL is not set")
+		}
+		t.Skip("TEST_DATABASE_URL not set; skipping PostgreSQL tests")
+	}
+	return u
+}
+
+// postgresSchemaDSN creates an empty schema for t, dropped when t ends,
+// and returns a DSN whose search_path points at it: tests then share one
+// database yet never see each other's tables.
+func postgresSchemaDSN(t *testing.T) string {
+	t.Helper()
+	base := postgresURL(t)
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	schema := "t_" + hex.EncodeToString(b[:])
+
+	admin, err := sql.Open("postgres", base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	if _, err := admin.ExecContext(t.Context(), "CREATE SCHEMA "+schema); err != nil {
+		t.Fatalf("create schema: %v", err)
+	}
+	t.Cleanup(func() {
+		admin, err := sql.Open("postgres", base)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer admin.Close()
+		if _, err := admin.Exec("DROP SCHEMA " + schema + " CASCADE"); err != nil {
+			t.Errorf("drop schema: %v", err)
+		}
+	})
+
+	// lib/pq passes unknown parameters on as run-time settings.
+	if strings.Contains(base, "://") {
+		u, err := url.Parse(base)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q := u.Query()
+		q.Set("search_path", schema)
+		u.RawQuery = q.Encode()
+		return u.String()
+	}
+	return base + " search_path=" + schema
+}
+
+func openPostgresDSN(t *testing.T, dsn string) *store.DB {
+	t.Helper()
+	db, err := store.Open(t.Context(), store.Config{Driver: store.DriverPostgres, DSN: dsn, MaxOpenConns: 8})
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	return db
+}
+
+func openPostgres(t *testing.T) *store.DB {
+	db := openPostgresDSN(t, postgresSchemaDSN(t))
+	if err := db.Migrate(t.Context()); err != nil {
+		t.Fatalf("Migrate: %v", err)
+	}
+	return db
+}
+
+func TestContractPostgres(t *testing.T) {
+	postgresURL(t)
+	runContract(t, openPostgres)
+}
+
+// TestPostgresConcurrentMigrate starts two service instances on a fresh
+// schema at once: the advisory lock lets one migrate while the other waits
+// and then finds nothing to do.
+func TestPostgresConcurrentMigrate(t *testing.T) {
+	dsn := postgresSchemaDSN(t)
+	dbs := []*store.DB{openPostgresDSN(t, dsn), openPostgresDSN(t, dsn)}
+	start := make(chan struct{})
+	errs := make([]error, len(dbs))
+	var wg sync.WaitGroup
+	for i, db := range dbs {
+		wg.Go(func() {
+			<-start
+			errs[i] = db.Migrate(t.Context())
+		})
+	}
+	close(start)
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("Migrate %d: %v", i, err)
+		}
+	}
+	var versions int
+	if err := store.QueryRaw(t.Context(), dbs[0], "SELECT COUNT(*) FROM goose_db_version WHERE version_id > 0").Scan(&versions); err != nil {
+		t.Fatal(err)
+	}
+	if versions != 1 {
+		t.Errorf("%d versions recorded, want 1", versions)
+	}
+	newTask(t, dbs[1], newUser(t, dbs[0], "vic").ID, nil)
+}
+
+// TestPostgresUnreachable needs no server: Open must succeed while the
+// database is down, and every call must then say the database is down.
+func TestPostgresUnreachable(t *testing.T) {
+	dsn := store.PostgresDSN("127.0.0.1", "1", "none", "nobody", "", "disable")
+	db := openPostgresDSN(t, dsn)
+	wantErr(t, db.Ping(t.Context()), taskapi.EUNAVAILABLE, taskapi.MsgDatabaseDown)
+	_, err := db.UserByUsername(t.Context(), "x")
+	wantErr(t, err, taskapi.EUNAVAILABLE, taskapi.MsgDatabaseDown)
+	err = db.Migrate(t.Context())
+	if code := taskapi.ErrorCode(err); code != taskapi.EUNAVAILABLE {
+		t.Errorf("Migrate error %v has code %q, want %q", err, code, taskapi.EUNAVAILABLE)
+	}
+}
+
+func TestPostgresInvalidDSN(t *testing.T) {
+	if _, err := store.Open(t.Context(), store.Config{Driver: store.DriverPostgres, DSN: "host='unterminated"}); err == nil {
+		t.Fatal("Open with a malformed DSN succeeded")
+	}
+}
