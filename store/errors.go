@@ -74,7 +74,7 @@ func unavailable(err error) bool {
 		switch pqErr.Code.Class() {
 		case pqerror.ClassConnectionException, // 08: the connection broke or was refused
 			pqerror.ClassInvalidAuthorizationSpecification, // 28: bad credentials, fails at connect
-			pqerror.ClassInvalidCatalogName: // 3D: the database does not exist, fails at connect
+			pqerror.ClassInvalidCatalogName:                // 3D: the database does not exist, fails at connect
 			return true
 		}
 		switch pqErr.Code {

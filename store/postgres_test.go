@@ -1,76 +1,13 @@
 package store_test
 
 import (
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
-	"net/url"
-	"os"
-	"strings"
 	"sync"
 	"testing"
 
 	"taskapi"
+	"taskapi/internal/testdb"
 	"taskapi/store"
 )
-
-// postgresURL returns TEST_DATABASE_URL, skipping the test when it is not
-// set unless REQUIRE_POSTGRES=1 says PostgreSQL must be tested (CI).
-func postgresURL(t *testing.T) string {
-	t.Helper()
-	u := os.Getenv("TEST_DATABASE_URL")
-	if u == "" {
-		if os.Getenv("REQUIRE_POSTGRES") == "1" {
-			t.Fatal("REQUIRE_POSTGRES=1 but TEST_DATABASE_URL is not set")
-		}
-		t.Skip("TEST_DATABASE_URL not set; skipping PostgreSQL tests")
-	}
-	return u
-}
-
-// postgresSchemaDSN creates an empty schema for t, dropped when t ends,
-// and returns a DSN whose search_path points at it: tests then share one
-// database yet never see each other's tables.
-func postgresSchemaDSN(t *testing.T) string {
-	t.Helper()
-	base := postgresURL(t)
-	var b [8]byte
-	_, _ = rand.Read(b[:])
-	schema := "t_" + hex.EncodeToString(b[:])
-
-	admin, err := sql.Open("postgres", base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
-	if _, err := admin.ExecContext(t.Context(), "CREATE SCHEMA "+schema); err != nil {
-		t.Fatalf("create schema: %v", err)
-	}
-	t.Cleanup(func() {
-		admin, err := sql.Open("postgres", base)
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		defer admin.Close()
-		if _, err := admin.Exec("DROP SCHEMA " + schema + " CASCADE"); err != nil {
-			t.Errorf("drop schema: %v", err)
-		}
-	})
-
-	// lib/pq passes unknown parameters on as run-time settings.
-	if strings.Contains(base, "://") {
-		u, err := url.Parse(base)
-		if err != nil {
-			t.Fatal(err)
-		}
-		q := u.Query()
-		q.Set("search_path", schema)
-		u.RawQuery = q.Encode()
-		return u.String()
-	}
-	return base + " search_path=" + schema
-}
 
 func openPostgresDSN(t *testing.T, dsn string) *store.DB {
 	t.Helper()
@@ -82,8 +19,9 @@ func openPostgresDSN(t *testing.T, dsn string) *store.DB {
 	return db
 }
 
+// openPostgres gives each test its own schema (see testdb.Postgres).
 func openPostgres(t *testing.T) *store.DB {
-	db := openPostgresDSN(t, postgresSchemaDSN(t))
+	db := openPostgresDSN(t, testdb.Postgres(t))
 	if err := db.Migrate(t.Context()); err != nil {
 		t.Fatalf("Migrate: %v", err)
 	}
@@ -91,7 +29,8 @@ func openPostgres(t *testing.T) *store.DB {
 }
 
 func TestContractPostgres(t *testing.T) {
-	postgresURL(t)
+	// Skip (or fail, under REQUIRE_POSTGRES=1) once here, not in every case.
+	testdb.Postgres(t)
 	runContract(t, openPostgres)
 }
 
@@ -99,7 +38,7 @@ func TestContractPostgres(t *testing.T) {
 // schema at once: the advisory lock lets one migrate while the other waits
 // and then finds nothing to do.
 func TestPostgresConcurrentMigrate(t *testing.T) {
-	dsn := postgresSchemaDSN(t)
+	dsn := testdb.Postgres(t)
 	dbs := []*store.DB{openPostgresDSN(t, dsn), openPostgresDSN(t, dsn)}
 	start := make(chan struct{})
 	errs := make([]error, len(dbs))
