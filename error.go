@@ -90,6 +90,7 @@ const (
 	MsgAuthDown           = "Authentication service unavailable"
 	MsgInternal           = "An unexpected error occurred"
 	MsgConflict           = "Username or email already exists"
+	MsgWrongPassword      = "Current password is incorrect"
 )
 
 // TaskNotFound returns the design's 404 error for a task id.

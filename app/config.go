@@ -24,6 +24,7 @@ const (
 // lists every variable with its default; keep the two in step.
 type Config struct {
 	Service string
+	Host    string // listen address; empty means every interface
 	Port    int
 
 	DB          store.Config
@@ -36,7 +37,7 @@ type Config struct {
 	BcryptCost    int
 
 	AuthServiceURL string
-	AuthTimeout    time.Duration
+	AuthClient     AuthClientConfig
 
 	RequestTimeout  time.Duration
 	ShutdownTimeout time.Duration
@@ -84,6 +85,15 @@ func (e *envReader) duration(name string, def time.Duration) time.Duration {
 	return d
 }
 
+// durationOrOff is duration, but also accepts 0 (written "0" or "0s") to
+// switch a feature off; off is then returned as -1.
+func (e *envReader) durationOrOff(name string, def time.Duration) time.Duration {
+	if v := e.str(name, ""); v == "0" || v == "0s" {
+		return -1
+	}
+	return e.duration(name, def)
+}
+
 func (e *envReader) bool(name string, def bool) bool {
 	v := e.str(name, "")
 	if v == "" {
@@ -115,13 +125,14 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	e := &envReader{getenv: getenv}
 	c := Config{
 		Service:         e.str("SERVICE", serviceAll),
+		Host:            e.str("HOST", ""),
 		Port:            e.int("PORT", 3000, 0, 65535),
 		Migrate:         e.bool("DB_MIGRATE", true),
 		DBWaitLimit:     e.duration("DB_CONNECT_TIMEOUT", 30*time.Second),
 		JWTExpiration:   time.Duration(e.int("JWT_EXPIRATION", 3600, 60, 7*24*3600)) * time.Second,
 		BcryptCost:      e.int("BCRYPT_COST", 10, 4, 14),
 		AuthServiceURL:  e.str("AUTH_SERVICE_URL", ""),
-		AuthTimeout:     e.duration("AUTH_TIMEOUT", 2*time.Second),
+		AuthClient:      loadAuthClientConfig(e),
 		RequestTimeout:  e.duration("REQUEST_TIMEOUT", 10*time.Second),
 		ShutdownTimeout: e.duration("SHUTDOWN_TIMEOUT", 20*time.Second),
 		LogLevel:        e.str("LOG_LEVEL", "info"),

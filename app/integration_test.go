@@ -237,7 +237,7 @@ func TestSplitDeployment(t *testing.T) {
 			authEnv[k] = v
 		}
 		auth := startServer(t, authEnv)
-		taskEnv := map[string]string{"SERVICE": "task", "AUTH_SERVICE_URL": auth.URL}
+		taskEnv := map[string]string{"SERVICE": "task", "AUTH_SERVICE_URL": auth.URL, "AUTH_CACHE_TTL": "0"}
 		for k, v := range dbEnv {
 			if k != "JWT_SECRET" { // the task service never sees the secret
 				taskEnv[k] = v

@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"time"
 
-	"taskapi/adapters/authclient"
 	"taskapi/adapters/httpapi"
 	"taskapi/handlers"
 	"taskapi/password"
@@ -44,7 +43,7 @@ func Serve(ctx context.Context, cfg Config, logger *slog.Logger, ready chan<- st
 		MaxHeaderBytes: 16 << 10,
 		ErrorLog:       slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
-	ln, err := net.Listen("tcp", net.JoinHostPort("", strconv.Itoa(cfg.Port)))
+	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)))
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
@@ -78,24 +77,32 @@ func Serve(ctx context.Context, cfg Config, logger *slog.Logger, ready chan<- st
 func BuildAPI(cfg Config, db *store.DB, logger *slog.Logger) (http.Handler, error) {
 	now := time.Now
 	opts := httpapi.Options{Logger: logger}
-	var signer *tokens.HS256
 	if cfg.Service != serviceTask {
-		signer = tokens.NewHS256(cfg.JWTSecret, cfg.JWTExpiration, now)
-		auth, err := handlers.NewAuth(db, password.Bcrypt{Cost: cfg.BcryptCost}, signer, signer, now)
+		signer := tokens.NewHS256(cfg.JWTSecret, cfg.JWTExpiration, now)
+		// Every token this process accepts, on /auth/validate, on the
+		// account routes and, all in one process, on /tasks (validated
+		// in-process, no network hop), is checked against the revocations
+		// in the database.
+		validator := handlers.RejectingRevoked(signer, db)
+		hasher := password.Bcrypt{Cost: cfg.BcryptCost}
+		auth, err := handlers.NewAuth(db, hasher, signer, validator, now)
 		if err != nil {
 			return nil, err
 		}
 		opts.Auth = auth
+		opts.Account = handlers.NewAccount(db, hasher, db, now)
 		opts.AuthHealth = handlers.NewHealth("auth-service", db)
+		opts.Tokens = validator
 	}
 	if cfg.Service != serviceAuth {
 		opts.Tasks = handlers.NewTasks(db, now)
 		opts.TaskHealth = handlers.NewHealth("task-service", db)
 		if cfg.Service == serviceTask {
-			opts.Tokens = authclient.New(cfg.AuthServiceURL, cfg.AuthTimeout, httpapi.RequestID)
-		} else {
-			// All in one process: validate in-process, no network hop.
-			opts.Tokens = signer
+			client, err := newAuthClient(cfg, logger)
+			if err != nil {
+				return nil, err
+			}
+			opts.Tokens = client
 		}
 	}
 	return withRequestTimeout(httpapi.NewServer(opts), cfg.RequestTimeout), nil

@@ -96,6 +96,8 @@ func (a *Auth) Login(ctx context.Context, req LoginRequest) (LoginResponse, erro
 }
 
 // Validate tells whether a token is genuine and current, and whose it is.
+// Whether a revoked token counts as current is the validator's decision:
+// the auth service passes one built with RejectingRevoked.
 func (a *Auth) Validate(ctx context.Context, req ValidateRequest) (ValidateResponse, error) {
 	if req.Token == "" {
 		return ValidateResponse{}, taskapi.Errorf(taskapi.EUNAUTHORIZED, taskapi.MsgNoToken)
@@ -104,7 +106,11 @@ func (a *Auth) Validate(ctx context.Context, req ValidateRequest) (ValidateRespo
 	if err != nil {
 		return ValidateResponse{}, err
 	}
-	return ValidateResponse{Valid: true, User: ValidatedUser{UserID: p.UserID, Username: p.Username, Email: p.Email}}, nil
+	return ValidateResponse{
+		Valid:     true,
+		User:      ValidatedUser{UserID: p.UserID, Username: p.Username, Email: p.Email},
+		ExpiresAt: p.ExpiresAt.UTC(),
+	}, nil
 }
 
 // requireCaller guards every task handler: the transport authenticates,

@@ -51,10 +51,13 @@ type ValidateRequest struct {
 	Token string `json:"-"`
 }
 
-// ValidateResponse tells the caller (the task service) whose token it is.
+// ValidateResponse tells the caller (the task service) whose token it is
+// and until when it is valid (its exp claim, RFC 3339 in UTC), so that a
+// caller caching the answer never keeps it past the token's life.
 type ValidateResponse struct {
-	Valid bool          `json:"valid"`
-	User  ValidatedUser `json:"user"`
+	Valid     bool          `json:"valid"`
+	User      ValidatedUser `json:"user"`
+	ExpiresAt time.Time     `json:"expires_at"`
 }
 
 // ValidatedUser is the subject of a valid token.

@@ -3,6 +3,7 @@ package handlers_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -15,18 +16,27 @@ import (
 	"taskapi/tokens"
 )
 
-// memStore is an in-memory UserStore and TaskStore, so the pure handlers
-// can be tested without a database. The real stores are held to the same
-// contract by store's own suite.
+// memStore is an in-memory AccountStore, RevocationStore and TaskStore,
+// so the pure handlers can be tested without a database. The real stores
+// are held to the same contract by store's own suite.
 type memStore struct {
-	mu     sync.Mutex
-	users  []taskapi.User
-	tasks  map[int64]taskapi.Task
-	nextID int64
-	down   bool // answers every call with EUNAVAILABLE, like a lost database
+	mu      sync.Mutex
+	users   []taskapi.User
+	tasks   map[int64]taskapi.Task
+	revoked map[string]revocation
+	nextID  int64
+	down    bool // answers every call with EUNAVAILABLE, like a lost database
 }
 
-func newMemStore() *memStore { return &memStore{tasks: map[int64]taskapi.Task{}} }
+// revocation is one revoked token as memStore keeps it.
+type revocation struct {
+	userID    int64
+	expiresAt time.Time
+}
+
+func newMemStore() *memStore {
+	return &memStore{tasks: map[int64]taskapi.Task{}, revoked: map[string]revocation{}}
+}
 
 var errDown = taskapi.Wrap(errors.New("connection refused"), taskapi.EUNAVAILABLE, taskapi.MsgDatabaseDown)
 
@@ -64,12 +74,73 @@ func (m *memStore) UserByUsername(_ context.Context, username string) (*taskapi.
 func (m *memStore) UserByID(_ context.Context, id int64) (*taskapi.User, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.down {
+		return nil, errDown
+	}
 	for _, u := range m.users {
 		if u.ID == id {
 			return &u, nil
 		}
 	}
 	return nil, taskapi.Errorf(taskapi.ENOTFOUND, "User not found")
+}
+
+func (m *memStore) UpdatePassword(_ context.Context, userID int64, hash string, now time.Time) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.down {
+		return errDown
+	}
+	for i := range m.users {
+		if m.users[i].ID == userID {
+			m.users[i].PasswordHash, m.users[i].UpdatedAt = hash, now
+			return nil
+		}
+	}
+	return taskapi.Errorf(taskapi.ENOTFOUND, "User not found")
+}
+
+// deleteUser removes an account, as an operator might, leaving its
+// tokens signed and unexpired.
+func (m *memStore) deleteUser(id int64) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.users = slices.DeleteFunc(m.users, func(u taskapi.User) bool { return u.ID == id })
+	for jti, r := range m.revoked {
+		if r.userID == id {
+			delete(m.revoked, jti)
+		}
+	}
+}
+
+func (m *memStore) RevokeToken(_ context.Context, jti string, userID int64, expiresAt, now time.Time) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.down {
+		return errDown
+	}
+	if !slices.ContainsFunc(m.users, func(u taskapi.User) bool { return u.ID == userID }) {
+		return taskapi.Errorf(taskapi.ENOTFOUND, "User not found")
+	}
+	if _, ok := m.revoked[jti]; !ok {
+		m.revoked[jti] = revocation{userID: userID, expiresAt: expiresAt}
+	}
+	for k, r := range m.revoked {
+		if r.expiresAt.Before(now) {
+			delete(m.revoked, k)
+		}
+	}
+	return nil
+}
+
+func (m *memStore) IsTokenRevoked(_ context.Context, jti string) (bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.down {
+		return false, errDown
+	}
+	_, ok := m.revoked[jti]
+	return ok, nil
 }
 
 func (m *memStore) CreateTask(_ context.Context, t *taskapi.Task) error {
@@ -154,13 +225,17 @@ func (m *memStore) DeleteTask(_ context.Context, id int64) error {
 	return nil
 }
 
-// fixture is a set of handlers over one memStore and a settable clock.
+// fixture is a set of handlers over one memStore and a settable clock,
+// wired as the auth service wires them: tokens are checked against the
+// store's revocations.
 type fixture struct {
-	store  *memStore
-	clock  *fakeClock
-	signer *tokens.HS256
-	auth   *handlers.Auth
-	tasks  *handlers.Tasks
+	store     *memStore
+	clock     *fakeClock
+	signer    *tokens.HS256
+	validator handlers.TokenValidator
+	auth      *handlers.Auth
+	account   *handlers.Account
+	tasks     *handlers.Tasks
 }
 
 type fakeClock struct {
@@ -185,12 +260,15 @@ var testSecret = []byte("0123456789abcdef0123456789abcdef")
 func newFixture() *fixture {
 	f := &fixture{store: newMemStore(), clock: &fakeClock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}}
 	f.signer = tokens.NewHS256(testSecret, time.Hour, f.clock.Now)
+	f.validator = handlers.RejectingRevoked(f.signer, f.store)
 	// bcrypt.MinCost keeps the tests fast; the cost is configuration.
-	auth, err := handlers.NewAuth(f.store, password.Bcrypt{Cost: 4}, f.signer, f.signer, f.clock.Now)
+	hasher := password.Bcrypt{Cost: 4}
+	auth, err := handlers.NewAuth(f.store, hasher, f.signer, f.validator, f.clock.Now)
 	if err != nil {
 		panic(err)
 	}
 	f.auth = auth
+	f.account = handlers.NewAccount(f.store, hasher, f.store, f.clock.Now)
 	f.tasks = handlers.NewTasks(f.store, f.clock.Now)
 	return f
 }
@@ -202,6 +280,20 @@ func (f *fixture) user(name string) taskapi.Principal {
 		panic(err)
 	}
 	return taskapi.Principal{UserID: resp.User.ID, Username: name}
+}
+
+// login logs an existing account in and returns its token and the caller
+// the transport would derive from it (with the token's id and expiry).
+func (f *fixture) login(name, pass string) (string, taskapi.Principal) {
+	resp, err := f.auth.Login(context.Background(), handlers.LoginRequest{Username: name, Password: pass})
+	if err != nil {
+		panic(err)
+	}
+	p, err := f.validator.ValidateToken(context.Background(), resp.Token)
+	if err != nil {
+		panic(err)
+	}
+	return resp.Token, p
 }
 
 // pinger is a handlers.Pinger that follows a memStore's down switch.

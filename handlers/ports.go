@@ -21,6 +21,25 @@ type UserStore interface {
 	UserByID(ctx context.Context, id int64) (*taskapi.User, error)
 }
 
+// AccountStore is a UserStore that can also change a password.
+type AccountStore interface {
+	UserStore
+	// UpdatePassword replaces user userID's password hash and sets its
+	// updated_at to now; an unknown user is ENOTFOUND.
+	UpdatePassword(ctx context.Context, userID int64, hash string, now time.Time) error
+}
+
+// RevocationStore remembers revoked tokens by their id (the jti claim),
+// shared by every auth instance. Errors follow UserStore's codes.
+type RevocationStore interface {
+	// RevokeToken records that token jti of userID is revoked until
+	// expiresAt, when the token would have expired anyway. Revoking a token
+	// twice is not an error. An unknown user is ENOTFOUND.
+	RevokeToken(ctx context.Context, jti string, userID int64, expiresAt, now time.Time) error
+	// IsTokenRevoked reports whether token jti has been revoked.
+	IsTokenRevoked(ctx context.Context, jti string) (bool, error)
+}
+
 // TaskStore persists tasks. Errors follow the same codes as UserStore's;
 // a missing task is ENOTFOUND with taskapi.TaskNotFound's message.
 type TaskStore interface {

@@ -27,6 +27,10 @@ func runContract(t *testing.T, open opener) {
 		{"CreateAndFindUser", testCreateAndFindUser},
 		{"DuplicateUser", testDuplicateUser},
 		{"UserNotFound", testUserNotFound},
+		{"UpdatePassword", testUpdatePassword},
+		{"RevokeToken", testRevokeToken},
+		{"RevokePrunesExpired", testRevokePrunesExpired},
+		{"RevokeForMissingUser", testRevokeForMissingUser},
 		{"TaskRoundTrip", testTaskRoundTrip},
 		{"CheckConstraints", testCheckConstraints},
 		{"ListFilters", testListFilters},
@@ -38,6 +42,7 @@ func runContract(t *testing.T, open opener) {
 		{"MissingTask", testMissingTask},
 		{"DeleteTask", testDeleteTask},
 		{"CascadeDelete", testCascadeDelete},
+		{"CascadeDeleteRevocations", testCascadeDeleteRevocations},
 		{"ConcurrentWrites", testConcurrentWrites},
 		{"MigrateTwice", testMigrateTwice},
 		{"ClosedDB", testClosedDB},
@@ -183,6 +188,134 @@ func testUserNotFound(t *testing.T, db *store.DB) {
 	wantErr(t, err, taskapi.ENOTFOUND, "User not found")
 	_, err = db.UserByID(t.Context(), 424242)
 	wantErr(t, err, taskapi.ENOTFOUND, "User not found")
+}
+
+func testUpdatePassword(t *testing.T, db *store.DB) {
+	u, other := newUser(t, db, "uma"), newUser(t, db, "otto")
+	now := base.Add(time.Hour + 999)
+	if err := db.UpdatePassword(t.Context(), u.ID, "$2a$10$new-hash", now); err != nil {
+		t.Fatalf("UpdatePassword: %v", err)
+	}
+	want := *u
+	want.PasswordHash, want.UpdatedAt = "$2a$10$new-hash", norm(now)
+	if got, err := db.UserByID(t.Context(), u.ID); err != nil || *got != want {
+		t.Errorf("after UpdatePassword UserByID = %+v, %v; want %+v", got, err, want)
+	}
+	if got, err := db.UserByID(t.Context(), other.ID); err != nil || *got != *other {
+		t.Errorf("another user changed: %+v, %v; want %+v", got, err, *other)
+	}
+	wantErr(t, db.UpdatePassword(t.Context(), 424242, "h", now), taskapi.ENOTFOUND, "User not found")
+}
+
+// isRevoked asks the store about jti and fails t on an error.
+func isRevoked(t *testing.T, db *store.DB, jti string) bool {
+	t.Helper()
+	revoked, err := db.IsTokenRevoked(t.Context(), jti)
+	if err != nil {
+		t.Fatalf("IsTokenRevoked(%q): %v", jti, err)
+	}
+	return revoked
+}
+
+// revocations counts the rows of revoked_tokens.
+func revocations(t *testing.T, db *store.DB) int {
+	t.Helper()
+	var n int
+	if err := store.QueryRaw(t.Context(), db, "SELECT COUNT(*) FROM revoked_tokens").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func testRevokeToken(t *testing.T, db *store.DB) {
+	u := newUser(t, db, "vera")
+	jti := "0123456789abcdef0123456789abcdef"
+	if isRevoked(t, db, jti) {
+		t.Fatal("a token is revoked before any logout")
+	}
+	expires := base.Add(time.Hour)
+	for i := range 3 { // idempotent
+		if err := db.RevokeToken(t.Context(), jti, u.ID, expires, base.Add(time.Duration(i)*time.Minute)); err != nil {
+			t.Fatalf("RevokeToken #%d: %v", i+1, err)
+		}
+	}
+	if !isRevoked(t, db, jti) {
+		t.Error("the revoked token is not reported revoked")
+	}
+	if isRevoked(t, db, "fedcba9876543210fedcba9876543210") || isRevoked(t, db, "") {
+		t.Error("another token is reported revoked")
+	}
+	if n := revocations(t, db); n != 1 {
+		t.Errorf("%d rows after revoking one token three times, want 1", n)
+	}
+	// The first revocation stands.
+	var revokedAt store.ScanTime
+	if err := store.QueryRaw(t.Context(), db, "SELECT revoked_at FROM revoked_tokens WHERE jti = ?", jti).Scan(&revokedAt); err != nil {
+		t.Fatal(err)
+	}
+	if !revokedAt.Time.Equal(norm(base)) {
+		t.Errorf("revoked_at = %v, want the first call's %v", revokedAt.Time, norm(base))
+	}
+}
+
+func testRevokePrunesExpired(t *testing.T, db *store.DB) {
+	u := newUser(t, db, "walt")
+	now := base.Add(10 * time.Hour)
+	for _, r := range []struct {
+		jti     string
+		expires time.Time
+	}{
+		{"expired-long-ago", now.Add(-2 * time.Hour)},
+		{"expired-just-now", now.Add(-time.Microsecond)},
+		{"expires-exactly-now", now},
+		{"still-live", now.Add(time.Minute)},
+	} {
+		if err := db.RevokeToken(t.Context(), r.jti, u.ID, r.expires, base); err != nil {
+			t.Fatalf("RevokeToken(%s): %v", r.jti, err)
+		}
+	}
+	if n := revocations(t, db); n != 4 {
+		t.Fatalf("%d rows before pruning, want 4", n)
+	}
+	if err := db.RevokeToken(t.Context(), "revoked-now", u.ID, now.Add(time.Hour), now); err != nil {
+		t.Fatalf("RevokeToken: %v", err)
+	}
+	for jti, want := range map[string]bool{
+		"expired-long-ago": false, "expired-just-now": false,
+		"expires-exactly-now": true, "still-live": true, "revoked-now": true,
+	} {
+		if got := isRevoked(t, db, jti); got != want {
+			t.Errorf("after pruning, %s revoked = %v, want %v", jti, got, want)
+		}
+	}
+}
+
+func testRevokeForMissingUser(t *testing.T, db *store.DB) {
+	err := db.RevokeToken(t.Context(), "orphan", 424242, base.Add(time.Hour), base)
+	if e := wantErr(t, err, taskapi.ENOTFOUND, "User not found"); e.Err == nil {
+		t.Error("the error does not wrap its cause")
+	}
+	if isRevoked(t, db, "orphan") {
+		t.Error("a revocation for no user was stored")
+	}
+}
+
+func testCascadeDeleteRevocations(t *testing.T, db *store.DB) {
+	u, other := newUser(t, db, "xena"), newUser(t, db, "yuri")
+	for _, r := range []struct {
+		jti    string
+		userID int64
+	}{{"gone", u.ID}, {"kept", other.ID}} {
+		if err := db.RevokeToken(t.Context(), r.jti, r.userID, base.Add(time.Hour), base); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := store.ExecRaw(t.Context(), db, "DELETE FROM users WHERE id = ?", u.ID); err != nil {
+		t.Fatalf("delete user: %v", err)
+	}
+	if isRevoked(t, db, "gone") || !isRevoked(t, db, "kept") {
+		t.Error("deleting a user did not remove exactly its revocations")
+	}
 }
 
 func testTaskRoundTrip(t *testing.T, db *store.DB) {
@@ -582,16 +715,19 @@ func testClosedDB(t *testing.T, db *store.DB) {
 	}
 	ctx := t.Context()
 	calls := map[string]error{
-		"Ping":       db.Ping(ctx),
-		"CreateUser": db.CreateUser(ctx, &taskapi.User{Username: "x", Email: "x", PasswordHash: "x"}),
-		"CreateTask": db.CreateTask(ctx, &taskapi.Task{UserID: u.ID, Title: "x"}),
-		"DeleteTask": db.DeleteTask(ctx, 1),
+		"Ping":           db.Ping(ctx),
+		"CreateUser":     db.CreateUser(ctx, &taskapi.User{Username: "x", Email: "x", PasswordHash: "x"}),
+		"CreateTask":     db.CreateTask(ctx, &taskapi.Task{UserID: u.ID, Title: "x"}),
+		"DeleteTask":     db.DeleteTask(ctx, 1),
+		"UpdatePassword": db.UpdatePassword(ctx, u.ID, "h", base),
+		"RevokeToken":    db.RevokeToken(ctx, "jti", u.ID, base.Add(time.Hour), base),
 	}
 	_, calls["UserByUsername"] = db.UserByUsername(ctx, "rita")
 	_, calls["UserByID"] = db.UserByID(ctx, u.ID)
 	_, calls["TaskByID"] = db.TaskByID(ctx, 1)
 	_, calls["ListTasks"] = db.ListTasks(ctx, taskapi.TaskFilter{UserID: u.ID})
 	_, calls["UpdateTask"] = db.UpdateTask(ctx, 1, taskapi.TaskPatch{}, base)
+	_, calls["IsTokenRevoked"] = db.IsTokenRevoked(ctx, "jti")
 	for name, err := range calls {
 		t.Run(name, func(t *testing.T) {
 			wantErr(t, err, taskapi.EUNAVAILABLE, taskapi.MsgDatabaseDown)

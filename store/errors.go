@@ -109,6 +109,16 @@ func uniqueViolation(err error) bool {
 	return false
 }
 
+// foreignKeyViolation reports whether err is a REFERENCES constraint
+// rejecting a row, for example a revocation for a user that is gone.
+func foreignKeyViolation(err error) bool {
+	if pq.As(err, pqerror.ForeignKeyViolation) != nil {
+		return true
+	}
+	var sqliteErr *sqlite.Error
+	return errors.As(err, &sqliteErr) && sqliteErr.Code() == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
+}
+
 // checkFields maps the migrations' CHECK constraint names to the field
 // error a client sees; the names are the same on both engines.
 var checkFields = map[string]taskapi.FieldError{

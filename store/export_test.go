@@ -16,3 +16,7 @@ func ExecRaw(ctx context.Context, db *DB, query string, args ...any) error {
 func QueryRaw(ctx context.Context, db *DB, query string, args ...any) *sql.Row {
 	return db.x.QueryRowContext(ctx, db.rebind(query), args...)
 }
+
+// ScanTime scans a TIMESTAMP column the way the store does, for tests
+// that read columns no store method returns.
+type ScanTime = dbTime

@@ -11,8 +11,10 @@ import (
 
 // The store is what the handlers are wired to.
 var (
-	_ handlers.UserStore = (*store.DB)(nil)
-	_ handlers.TaskStore = (*store.DB)(nil)
+	_ handlers.UserStore       = (*store.DB)(nil)
+	_ handlers.AccountStore    = (*store.DB)(nil)
+	_ handlers.RevocationStore = (*store.DB)(nil)
+	_ handlers.TaskStore       = (*store.DB)(nil)
 )
 
 // wantErr fails t unless err is a *taskapi.Error with the given code and

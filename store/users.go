@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"time"
 
 	"taskapi"
 )
@@ -70,4 +71,24 @@ func (db *DB) user(ctx context.Context, query string, arg any) (*taskapi.User, e
 		return nil, classify(err)
 	}
 	return r.user(), nil
+}
+
+// UpdatePassword replaces user userID's password hash and sets updated_at
+// to now. An unknown user is ENOTFOUND. Tokens already issued are left
+// alone: revoking them is the caller's decision.
+func (db *DB) UpdatePassword(ctx context.Context, userID int64, hash string, now time.Time) error {
+	res, err := db.x.ExecContext(ctx, db.rebind(
+		"UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?"),
+		hash, timeArg(now), userID)
+	if err != nil {
+		return classify(err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return classify(err)
+	}
+	if n == 0 {
+		return taskapi.Errorf(taskapi.ENOTFOUND, "User not found")
+	}
+	return nil
 }

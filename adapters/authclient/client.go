@@ -1,15 +1,25 @@
 // Package authclient is the task service's outbound adapter to the auth
-// service: a handlers.TokenValidator that asks POST /auth/validate.
+// service: a handlers.TokenValidator that asks POST /auth/validate, made
+// for a network that fails. It finds the auth tasks through DNS (Cloud
+// Map), spreads calls over them, bounds every attempt in time, retries
+// transient failures with backoff and jitter, stops calling a dead service
+// through a circuit breaker, and caches recent validations.
 package authclient
 
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"log/slog"
+	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
+
+	"github.com/sony/gobreaker/v2"
 
 	"taskapi"
 )
@@ -19,31 +29,184 @@ import (
 // task service buffer megabytes.
 const maxResponseBytes = 16 << 10
 
-// Client validates tokens by calling the auth service.
-type Client struct {
-	baseURL   string
-	http      *http.Client
-	requestID func(context.Context) string
+// Options configure a Client. Zero values take the defaults in brackets.
+type Options struct {
+	// BaseURL is the auth service, e.g.
+	// http://auth-service.task-management.local:3000.
+	BaseURL string
+	// Timeout bounds each attempt [2s].
+	Timeout time.Duration
+	// Retries is how many times a transient failure is retried [2].
+	// Negative means none.
+	Retries int
+	// BackoffBase and BackoffMax shape the wait between attempts
+	// [50ms, 1s].
+	BackoffBase, BackoffMax time.Duration
+	// Resolver looks up the service's host [net.DefaultResolver].
+	Resolver Resolver
+	// DNSRefresh is how long looked-up addresses are used before the next
+	// lookup [10s]; keep it under the record's TTL.
+	DNSRefresh time.Duration
+	// BreakerFailures is how many consecutive failed calls open the
+	// circuit [5]; BreakerOpen how long it stays open before one trial
+	// call [10s].
+	BreakerFailures uint32
+	BreakerOpen     time.Duration
+	// CacheTTL is how long a successful validation is reused [30s];
+	// negative disables the cache. CacheSize bounds the entries [10000].
+	CacheTTL  time.Duration
+	CacheSize int
+	// RequestID reads the current request's correlation id from a context,
+	// so that it travels on to the auth service.
+	RequestID func(context.Context) string
+	// Logger receives breaker state changes.
+	Logger *slog.Logger
 }
 
-// New returns a client for the auth service at baseURL (for example
-// http://auth-service.task-management.local:3000). Every call is bounded
-// by timeout. requestID reads the current request's correlation id from a
-// context, so that it travels on to the auth service; nil sends none.
-func New(baseURL string, timeout time.Duration, requestID func(context.Context) string) *Client {
-	if requestID == nil {
-		requestID = func(context.Context) string { return "" }
+func (o *Options) setDefaults() {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d == 0 {
+			*d = v
+		}
 	}
-	return &Client{
-		baseURL:   strings.TrimRight(baseURL, "/"),
-		requestID: requestID,
+	def(&o.Timeout, 2*time.Second)
+	def(&o.BackoffBase, 50*time.Millisecond)
+	def(&o.BackoffMax, time.Second)
+	def(&o.DNSRefresh, 10*time.Second)
+	def(&o.BreakerOpen, 10*time.Second)
+	def(&o.CacheTTL, 30*time.Second)
+	if o.Retries == 0 {
+		o.Retries = 2
+	}
+	if o.Retries < 0 {
+		o.Retries = 0
+	}
+	if o.BreakerFailures == 0 {
+		o.BreakerFailures = 5
+	}
+	if o.CacheSize == 0 {
+		o.CacheSize = 10000
+	}
+	if o.Resolver == nil {
+		o.Resolver = net.DefaultResolver
+	}
+	if o.RequestID == nil {
+		o.RequestID = func(context.Context) string { return "" }
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+}
+
+// Client validates tokens by calling the auth service. It is safe for
+// concurrent use.
+type Client struct {
+	opts    Options
+	base    *url.URL
+	http    *http.Client
+	disc    *discovery // nil for https, where the name must stay in the URL for TLS
+	breaker *gobreaker.CircuitBreaker[taskapi.Principal]
+	cache   *validationCache
+}
+
+// New returns a client for the auth service described by opts.
+func New(opts Options) (*Client, error) {
+	opts.setDefaults()
+	base, err := url.Parse(strings.TrimRight(opts.BaseURL, "/"))
+	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Hostname() == "" {
+		return nil, fmt.Errorf("auth service URL %q: want http(s)://host[:port]", opts.BaseURL)
+	}
+	c := &Client{
+		opts: opts,
+		base: base,
 		http: &http.Client{
-			Timeout: timeout,
 			// A validate call is never redirected: following one would send
 			// the caller's token wherever the redirect points.
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+			Transport:     &http.Transport{MaxIdleConnsPerHost: 32, IdleConnTimeout: 30 * time.Second},
 		},
+		cache: newValidationCache(opts.CacheSize, opts.CacheTTL),
 	}
+	if base.Scheme == "http" {
+		port := base.Port()
+		if port == "" {
+			port = "80"
+		}
+		c.disc = newDiscovery(base.Hostname(), port, opts.Resolver, opts.DNSRefresh)
+	}
+	c.breaker = gobreaker.NewCircuitBreaker[taskapi.Principal](gobreaker.Settings{
+		Name:        "auth-service",
+		MaxRequests: 1,
+		Timeout:     opts.BreakerOpen,
+		ReadyToTrip: func(counts gobreaker.Counts) bool {
+			return counts.ConsecutiveFailures >= opts.BreakerFailures
+		},
+		// A 401 is the auth service working as it should: it must never
+		// open the circuit, or a burst of bad tokens would lock everyone out.
+		IsSuccessful: func(err error) bool {
+			return err == nil || taskapi.ErrorCode(err) == taskapi.EUNAUTHORIZED
+		},
+		// The caller giving up (client gone) says nothing about the service.
+		IsExcluded: func(err error) bool { return errors.Is(err, context.Canceled) },
+		OnStateChange: func(name string, from, to gobreaker.State) {
+			opts.Logger.Warn("circuit breaker state changed", "breaker", name, "from", from.String(), "to", to.String())
+		},
+	})
+	return c, nil
+}
+
+// ValidateToken asks the auth service whether token is valid. A 401 is
+// passed on with the auth service's message; when the service cannot be
+// reached or answers nonsense the result is EUNAVAILABLE (503): the task
+// service fails closed and never serves a request it could not
+// authenticate.
+func (c *Client) ValidateToken(ctx context.Context, token string) (taskapi.Principal, error) {
+	if p, ok := c.cache.get(token); ok {
+		return p, nil
+	}
+	p, err := c.breaker.Execute(func() (taskapi.Principal, error) { return c.validateWithRetries(ctx, token) })
+	switch {
+	case errors.Is(err, gobreaker.ErrOpenState), errors.Is(err, gobreaker.ErrTooManyRequests):
+		return taskapi.Principal{}, unavailable(err)
+	case err != nil:
+		return taskapi.Principal{}, err
+	}
+	c.cache.put(token, p)
+	return p, nil
+}
+
+// validateWithRetries makes up to 1+Retries attempts, each to the next
+// address in the rotation, retrying only transient failures.
+func (c *Client) validateWithRetries(ctx context.Context, token string) (taskapi.Principal, error) {
+	targets := []string{c.base.Host}
+	if c.disc != nil {
+		var err error
+		if targets, err = c.disc.rotation(ctx); err != nil {
+			return taskapi.Principal{}, unavailable(err)
+		}
+	}
+	var last error
+	for attempt := 0; attempt <= c.opts.Retries; attempt++ {
+		if attempt > 0 {
+			if err := sleep(ctx, backoff(attempt, c.opts.BackoffBase, c.opts.BackoffMax)); err != nil {
+				break
+			}
+		}
+		target := targets[attempt%len(targets)]
+		p, err := c.attempt(ctx, target, token)
+		var transient *transientError
+		if !errors.As(err, &transient) {
+			return p, err
+		}
+		if transient.connect && c.disc != nil {
+			c.disc.markFailed(target)
+		}
+		last = err
+	}
+	if last == nil {
+		last = ctx.Err()
+	}
+	return taskapi.Principal{}, unavailable(last)
 }
 
 // validateAnswer is the auth service's success or error body.
@@ -54,30 +217,38 @@ type validateAnswer struct {
 		Username string `json:"username"`
 		Email    string `json:"email"`
 	} `json:"user"`
-	Message string `json:"message"`
+	ExpiresAt time.Time `json:"expires_at"`
+	Message   string    `json:"message"`
 }
 
-// ValidateToken asks the auth service whether token is valid. A 401 is
-// passed on with the auth service's message; any other failure means the
-// task service cannot tell, and answers 503 rather than let a request
-// through unauthenticated.
-func (c *Client) ValidateToken(ctx context.Context, token string) (taskapi.Principal, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.baseURL+"/auth/validate", nil)
+// attempt makes one call to the auth task at target (host:port).
+func (c *Client) attempt(ctx context.Context, target, token string) (taskapi.Principal, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
+	defer cancel()
+	u := *c.base
+	u.Host = target
+	u.Path += "/auth/validate"
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), nil)
 	if err != nil {
 		return taskapi.Principal{}, unavailable(err)
 	}
+	req.Host = c.base.Host // the service's name, whichever task answers
 	req.Header.Set("Authorization", "Bearer "+token)
-	if id := c.requestID(ctx); id != "" {
+	if id := c.opts.RequestID(ctx); id != "" {
 		req.Header.Set("X-Request-ID", id)
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return taskapi.Principal{}, unavailable(err)
+		return taskapi.Principal{}, classifyTransport(ctx, err)
 	}
 	defer resp.Body.Close()
+	if transientStatus(resp.StatusCode) {
+		return taskapi.Principal{}, &transientError{err: fmt.Errorf("auth service at %s answered %d", target, resp.StatusCode)}
+	}
 	var answer validateAnswer
-	if err := json.NewDecoder(io.LimitReader(resp.Body, maxResponseBytes)).Decode(&answer); err != nil {
-		return taskapi.Principal{}, unavailable(fmt.Errorf("auth service answered %d with an unreadable body: %w", resp.StatusCode, err))
+	body := io.LimitReader(resp.Body, maxResponseBytes)
+	if err := json.NewDecoder(body).Decode(&answer); err != nil {
+		return taskapi.Principal{}, unavailable(fmt.Errorf("auth service at %s answered %d with an unreadable body: %w", target, resp.StatusCode, err))
 	}
 	switch {
 	case resp.StatusCode == http.StatusUnauthorized:
@@ -87,9 +258,14 @@ func (c *Client) ValidateToken(ctx context.Context, token string) (taskapi.Princ
 		}
 		return taskapi.Principal{}, taskapi.Errorf(taskapi.EUNAUTHORIZED, "%s", msg)
 	case resp.StatusCode != http.StatusOK || !answer.Valid || answer.User.UserID <= 0:
-		return taskapi.Principal{}, unavailable(fmt.Errorf("auth service answered %d", resp.StatusCode))
+		return taskapi.Principal{}, unavailable(fmt.Errorf("auth service at %s answered %d without a valid user", target, resp.StatusCode))
 	}
-	return taskapi.Principal{UserID: answer.User.UserID, Username: answer.User.Username, Email: answer.User.Email}, nil
+	return taskapi.Principal{
+		UserID:    answer.User.UserID,
+		Username:  answer.User.Username,
+		Email:     answer.User.Email,
+		ExpiresAt: answer.ExpiresAt.UTC(),
+	}, nil
 }
 
 func unavailable(cause error) error {

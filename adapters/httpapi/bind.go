@@ -17,6 +17,24 @@ func bindValidate(r *http.Request, req *handlers.ValidateRequest) error {
 	return err
 }
 
+func bindLogout(r *http.Request, req *handlers.LogoutRequest) error {
+	req.Caller = callerFrom(r.Context())
+	return nil
+}
+
+func bindMe(r *http.Request, req *handlers.MeRequest) error {
+	req.Caller = callerFrom(r.Context())
+	return nil
+}
+
+func bindChangePassword(r *http.Request, req *handlers.ChangePasswordRequest) error {
+	if err := decodeJSON(r, req); err != nil {
+		return err
+	}
+	req.Caller = callerFrom(r.Context())
+	return nil
+}
+
 func bindHealth(r *http.Request, req *handlers.HealthRequest) error {
 	q := r.URL.Query()
 	req.Deep = q.Get("deep") == "1" || q.Get("deep") == "true"

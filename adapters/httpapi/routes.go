@@ -17,6 +17,11 @@ func (s *server) routes() {
 		r.Handle("/auth/login", endpoint(s, http.StatusOK, bindJSON[handlers.LoginRequest], s.Auth.Login)).Methods(http.MethodPost)
 		r.Handle("/auth/validate", endpoint(s, http.StatusOK, bindValidate, s.Auth.Validate)).Methods(http.MethodPost)
 		r.Handle("/auth/health", endpoint(s, http.StatusOK, bindHealth, s.AuthHealth.Check)).Methods(http.MethodGet, http.MethodHead)
+		if s.Account != nil {
+			r.Handle("/auth/logout", s.authenticated(endpoint(s, http.StatusOK, bindLogout, s.Account.Logout))).Methods(http.MethodPost)
+			r.Handle("/auth/me", s.authenticated(endpoint(s, http.StatusOK, bindMe, s.Account.Me))).Methods(http.MethodGet)
+			r.Handle("/auth/password", s.authenticated(endpoint(s, http.StatusOK, bindChangePassword, s.Account.ChangePassword))).Methods(http.MethodPut)
+		}
 	}
 	if s.Tasks != nil {
 		r.Handle("/tasks/health", endpoint(s, http.StatusOK, bindHealth, s.TaskHealth.Check)).Methods(http.MethodGet, http.MethodHead)

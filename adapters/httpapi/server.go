@@ -24,9 +24,13 @@ const MaxBodyBytes = 64 << 10
 type Options struct {
 	Logger *slog.Logger
 	Auth   *handlers.Auth
-	Tasks  *handlers.Tasks
-	// Tokens authenticates /tasks requests: in-process validation in the
-	// all-in-one server, a call to the auth service in the task service.
+	// Account serves /auth/logout, /auth/me and /auth/password; it is
+	// mounted only together with Auth.
+	Account *handlers.Account
+	Tasks   *handlers.Tasks
+	// Tokens authenticates the /tasks routes and the Account routes:
+	// in-process validation (rejecting revoked tokens) wherever the auth
+	// service runs, a call to the auth service in the task service.
 	Tokens handlers.TokenValidator
 	// AuthHealth and TaskHealth answer each service's health routes.
 	AuthHealth *handlers.Health

@@ -1,0 +1,282 @@
+package authclient_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"taskapi"
+	"taskapi/adapters/authclient"
+	"taskapi/internal/testdns"
+)
+
+const serviceName = "auth-service.task-management.local"
+
+var ctx = context.Background()
+
+// newClient returns a client for the fake service, found through dns.
+func newClient(t *testing.T, f *fakeAuth, d *testdns.Server, opts authclient.Options) *authclient.Client {
+	t.Helper()
+	opts.BaseURL = "http://" + serviceName + ":" + f.Port
+	opts.Resolver = d.Resolver()
+	if opts.BackoffBase == 0 {
+		opts.BackoffBase, opts.BackoffMax = time.Millisecond, 5*time.Millisecond
+	}
+	c, err := authclient.New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func wantCode(t *testing.T, err error, code, message string) {
+	t.Helper()
+	if taskapi.ErrorCode(err) != code || err.(*taskapi.Error).Message != message {
+		t.Fatalf("err = %v, want %s %q", err, code, message)
+	}
+}
+
+func TestSpreadsCallsOverEveryAddress(t *testing.T) {
+	ips := []string{"127.0.0.2", "127.0.0.3", "127.0.0.4"}
+	f := newFakeAuth(t, ips...)
+	d := testdns.New(t, serviceName, ips...)
+	c := newClient(t, f, d, authclient.Options{CacheTTL: -1})
+	for i := 0; i < 30; i++ {
+		p, err := c.ValidateToken(ctx, "token")
+		if err != nil || p.UserID != 7 || p.Username != "alice" {
+			t.Fatalf("ValidateToken = %+v, %v", p, err)
+		}
+	}
+	for _, ip := range ips {
+		if n := f.calls()[ip]; n != 10 {
+			t.Errorf("%s got %d of 30 calls, want 10 (round robin): %v", ip, n, f.calls())
+		}
+	}
+}
+
+func TestFollowsDNSChanges(t *testing.T) {
+	f := newFakeAuth(t, "127.0.0.2", "127.0.0.3")
+	d := testdns.New(t, serviceName, "127.0.0.2")
+	c := newClient(t, f, d, authclient.Options{CacheTTL: -1, DNSRefresh: 50 * time.Millisecond})
+	for i := 0; i < 4; i++ {
+		if _, err := c.ValidateToken(ctx, "t"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A task replaces another: the record set changes.
+	d.Set("127.0.0.3")
+	time.Sleep(60 * time.Millisecond)
+	before := f.calls()["127.0.0.2"]
+	for i := 0; i < 4; i++ {
+		if _, err := c.ValidateToken(ctx, "t"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := f.calls(); got["127.0.0.2"] != before || got["127.0.0.3"] != 4 {
+		t.Errorf("after the change calls = %v, want all 4 new calls on 127.0.0.3", got)
+	}
+}
+
+func TestConnectionErrorMovesToNextAddress(t *testing.T) {
+	f := newFakeAuth(t, "127.0.0.2", "127.0.0.3")
+	d := testdns.New(t, serviceName, "127.0.0.2", "127.0.0.3")
+	c := newClient(t, f, d, authclient.Options{CacheTTL: -1})
+	f.kill("127.0.0.2")
+	for i := 0; i < 10; i++ {
+		if _, err := c.ValidateToken(ctx, "t"); err != nil {
+			t.Fatalf("call %d failed although one auth task is up: %v", i, err)
+		}
+	}
+	if f.calls()["127.0.0.3"] != 10 {
+		t.Errorf("calls = %v", f.calls())
+	}
+}
+
+func TestRetriesTransientStatusesOnly(t *testing.T) {
+	cases := []struct {
+		name       string
+		statuses   []int
+		wantCalls  int
+		wantCode   string
+		wantMesage string
+	}{
+		{"503 then 200", []int{503, 200}, 2, "", ""},
+		{"502, 504 then 200", []int{502, 504, 200}, 3, "", ""},
+		{"always 503", []int{503, 503, 503, 503}, 3, taskapi.EUNAVAILABLE, taskapi.MsgAuthDown},
+		{"401 is never retried", []int{401, 200}, 1, taskapi.EUNAUTHORIZED, taskapi.MsgInvalidToken},
+		{"500 is not transient", []int{500, 200}, 1, taskapi.EUNAVAILABLE, taskapi.MsgAuthDown},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFakeAuth(t, "127.0.0.2")
+			f.setResponder(func(_ string, n int) (int, string) {
+				status := tc.statuses[min(n, len(tc.statuses))-1]
+				switch status {
+				case 200:
+					return 200, validBody(time.Now().Add(time.Hour))
+				case 401:
+					return 401, `{"error":"Unauthorized","message":"Invalid token"}`
+				}
+				return status, `{"error":"x","message":"y"}`
+			})
+			c := newClient(t, f, testdns.New(t, serviceName, "127.0.0.2"), authclient.Options{CacheTTL: -1})
+			_, err := c.ValidateToken(ctx, "t")
+			if tc.wantCode == "" && err != nil {
+				t.Fatal(err)
+			} else if tc.wantCode != "" {
+				wantCode(t, err, tc.wantCode, tc.wantMesage)
+			}
+			if got := f.total(); got != tc.wantCalls {
+				t.Errorf("auth service got %d calls, want %d", got, tc.wantCalls)
+			}
+		})
+	}
+}
+
+func TestExpiredMessageIsPassedOn(t *testing.T) {
+	f := newFakeAuth(t, "127.0.0.2")
+	f.setResponder(func(string, int) (int, string) {
+		return 401, `{"error":"Unauthorized","message":"Token has expired"}`
+	})
+	c := newClient(t, f, testdns.New(t, serviceName, "127.0.0.2"), authclient.Options{})
+	_, err := c.ValidateToken(ctx, "t")
+	wantCode(t, err, taskapi.EUNAUTHORIZED, taskapi.MsgTokenExpired)
+}
+
+func TestFailsClosedOnNonsense(t *testing.T) {
+	cases := map[string]func(string, int) (int, string){
+		"garbage":     func(string, int) (int, string) { return 200, "<html>hello</html>" },
+		"valid false": func(string, int) (int, string) { return 200, `{"valid":false}` },
+		"no user":     func(string, int) (int, string) { return 200, `{"valid":true,"user":{}}` },
+		"redirect":    func(string, int) (int, string) { return 302, `{}` },
+		"huge body": func(string, int) (int, string) {
+			return 200, `{"valid":true,"x":"` + strings.Repeat("a", 10<<20) + `"}`
+		},
+		"401 odd message":   func(string, int) (int, string) { return 401, `{"message":"<script>"}` },
+		"401 without body":  func(string, int) (int, string) { return 401, `` },
+		"200 other service": func(string, int) (int, string) { return 200, `{"status":"ok"}` },
+	}
+	for name, respond := range cases {
+		t.Run(name, func(t *testing.T) {
+			f := newFakeAuth(t, "127.0.0.2")
+			f.setResponder(respond)
+			c := newClient(t, f, testdns.New(t, serviceName, "127.0.0.2"), authclient.Options{})
+			p, err := c.ValidateToken(ctx, "t")
+			if err == nil {
+				t.Fatalf("accepted: %+v", p)
+			}
+			if code := taskapi.ErrorCode(err); code != taskapi.EUNAVAILABLE && code != taskapi.EUNAUTHORIZED {
+				t.Fatalf("err = %v", err)
+			}
+			if msg := err.(*taskapi.Error).Message; msg == "<script>" {
+				t.Fatal("an upstream message reached the client")
+			}
+		})
+	}
+}
+
+func TestBreakerOpensAndRecovers(t *testing.T) {
+	f := newFakeAuth(t, "127.0.0.2")
+	down := true
+	f.setResponder(func(string, int) (int, string) {
+		if down {
+			return 503, `{}`
+		}
+		return 200, validBody(time.Now().Add(time.Hour))
+	})
+	c := newClient(t, f, testdns.New(t, serviceName, "127.0.0.2"),
+		authclient.Options{CacheTTL: -1, Retries: -1, BreakerFailures: 3, BreakerOpen: 200 * time.Millisecond})
+	for i := 0; i < 3; i++ {
+		_, err := c.ValidateToken(ctx, "t")
+		wantCode(t, err, taskapi.EUNAVAILABLE, taskapi.MsgAuthDown)
+	}
+	calls := f.total()
+	for i := 0; i < 20; i++ {
+		_, err := c.ValidateToken(ctx, "t")
+		wantCode(t, err, taskapi.EUNAVAILABLE, taskapi.MsgAuthDown)
+	}
+	if f.total() != calls {
+		t.Fatalf("the open breaker let %d calls through", f.total()-calls)
+	}
+	f.mu.Lock()
+	down = false
+	f.mu.Unlock()
+	time.Sleep(250 * time.Millisecond)
+	if _, err := c.ValidateToken(ctx, "t"); err != nil {
+		t.Fatalf("no recovery after the open period: %v", err)
+	}
+}
+
+func TestUnauthorizedNeverOpensBreaker(t *testing.T) {
+	f := newFakeAuth(t, "127.0.0.2")
+	f.setResponder(func(_ string, n int) (int, string) {
+		if n <= 50 {
+			return 401, `{"message":"Invalid token"}`
+		}
+		return 200, validBody(time.Now().Add(time.Hour))
+	})
+	c := newClient(t, f, testdns.New(t, serviceName, "127.0.0.2"), authclient.Options{CacheTTL: -1, BreakerFailures: 2})
+	for i := 0; i < 50; i++ {
+		_, err := c.ValidateToken(ctx, "bad")
+		wantCode(t, err, taskapi.EUNAUTHORIZED, taskapi.MsgInvalidToken)
+	}
+	if _, err := c.ValidateToken(ctx, "good"); err != nil {
+		t.Fatalf("50 bad tokens locked out a good one: %v", err)
+	}
+}
+
+func TestCacheSavesRoundTripsAndExpires(t *testing.T) {
+	f := newFakeAuth(t, "127.0.0.2")
+	c := newClient(t, f, testdns.New(t, serviceName, "127.0.0.2"), authclient.Options{CacheTTL: 150 * time.Millisecond})
+	for i := 0; i < 5; i++ {
+		if _, err := c.ValidateToken(ctx, "token-a"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if f.total() != 1 {
+		t.Fatalf("5 validations of one token cost %d calls, want 1", f.total())
+	}
+	if _, err := c.ValidateToken(ctx, "token-b"); err != nil || f.total() != 2 {
+		t.Fatalf("another token must be validated on its own (calls %d, err %v)", f.total(), err)
+	}
+	time.Sleep(200 * time.Millisecond)
+	if _, err := c.ValidateToken(ctx, "token-a"); err != nil || f.total() != 3 {
+		t.Fatalf("an expired cache entry was used (calls %d, err %v)", f.total(), err)
+	}
+}
+
+func TestCacheNeverOutlivesToken(t *testing.T) {
+	f := newFakeAuth(t, "127.0.0.2")
+	f.setResponder(func(string, int) (int, string) { return 200, validBody(time.Now().Add(time.Second)) })
+	c := newClient(t, f, testdns.New(t, serviceName, "127.0.0.2"), authclient.Options{CacheTTL: time.Hour})
+	c.ValidateToken(ctx, "t")
+	time.Sleep(1100 * time.Millisecond)
+	c.ValidateToken(ctx, "t")
+	if f.total() != 2 {
+		t.Fatalf("the cache answered for a token past its exp (calls %d)", f.total())
+	}
+}
+
+func TestUnreachableNameIs503(t *testing.T) {
+	d := testdns.New(t, "other.local", "127.0.0.2")
+	c, err := authclient.New(authclient.Options{BaseURL: "http://" + serviceName + ":3000", Resolver: d.Resolver()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.ValidateToken(ctx, "t")
+	wantCode(t, err, taskapi.EUNAVAILABLE, taskapi.MsgAuthDown)
+}
+
+func TestPlainURLsStillWork(t *testing.T) {
+	f := newFakeAuth(t, "127.0.0.1")
+	for _, host := range []string{"127.0.0.1", "localhost"} {
+		c, err := authclient.New(authclient.Options{BaseURL: "http://" + host + ":" + f.Port + "/", CacheTTL: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.ValidateToken(ctx, "t"); err != nil {
+			t.Errorf("%s: %v", host, err)
+		}
+	}
+}

@@ -1,0 +1,101 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"taskapi"
+)
+
+// Account holds the handlers a signed-in user calls about their own
+// account: logout, me, change password. The transport authenticates the
+// caller first (with a validator that rejects revoked tokens).
+type Account struct {
+	users       AccountStore
+	hasher      PasswordHasher
+	revocations RevocationStore
+	now         Clock
+}
+
+// NewAccount returns the account handlers.
+func NewAccount(users AccountStore, hasher PasswordHasher, revocations RevocationStore, now Clock) *Account {
+	return &Account{users: users, hasher: hasher, revocations: revocations, now: now}
+}
+
+// Logout revokes the token the caller presented, until the time it would
+// have expired. The caller's other tokens stay valid.
+func (a *Account) Logout(ctx context.Context, req LogoutRequest) (MessageResponse, error) {
+	p := req.Caller
+	if err := requireCaller(p); err != nil {
+		return MessageResponse{}, err
+	}
+	if p.TokenID == "" || p.ExpiresAt.IsZero() {
+		return MessageResponse{}, taskapi.Wrap(errors.New("caller's token has no jti or exp"), taskapi.EUNAUTHORIZED, taskapi.MsgInvalidToken)
+	}
+	err := a.revocations.RevokeToken(ctx, p.TokenID, p.UserID, p.ExpiresAt, a.now().UTC())
+	if err != nil {
+		return MessageResponse{}, userGone(err)
+	}
+	return MessageResponse{Message: "Logged out successfully"}, nil
+}
+
+// Me returns the caller's account as the database holds it now, which may
+// differ from the token's claims.
+func (a *Account) Me(ctx context.Context, req MeRequest) (MeResponse, error) {
+	if err := requireCaller(req.Caller); err != nil {
+		return MeResponse{}, err
+	}
+	u, err := a.users.UserByID(ctx, req.Caller.UserID)
+	if err != nil {
+		return MeResponse{}, userGone(err)
+	}
+	return MeResponse{User: AccountUser{
+		ID: u.ID, Username: u.Username, Email: u.Email,
+		CreatedAt: u.CreatedAt.UTC(), UpdatedAt: u.UpdatedAt.UTC(),
+	}}, nil
+}
+
+// ChangePassword replaces the caller's password after checking the
+// current one; the new one follows the registration rules.
+//
+// It revokes no tokens: every token issued before the change, the
+// caller's included, stays valid until it expires or is logged out. Only
+// logins need the new password.
+func (a *Account) ChangePassword(ctx context.Context, req ChangePasswordRequest) (MessageResponse, error) {
+	if err := requireCaller(req.Caller); err != nil {
+		return MessageResponse{}, err
+	}
+	var fe fieldErrors
+	if req.CurrentPassword == "" {
+		fe.add("current_password", "Current password is required")
+	}
+	checkNewPassword(&fe, "new_password", req.NewPassword)
+	if err := fe.err(); err != nil {
+		return MessageResponse{}, err
+	}
+	u, err := a.users.UserByID(ctx, req.Caller.UserID)
+	if err != nil {
+		return MessageResponse{}, userGone(err)
+	}
+	if err := a.hasher.Compare(u.PasswordHash, req.CurrentPassword); err != nil {
+		return MessageResponse{}, taskapi.Errorf(taskapi.EUNAUTHORIZED, taskapi.MsgWrongPassword)
+	}
+	hash, err := a.hasher.Hash(req.NewPassword)
+	if err != nil {
+		return MessageResponse{}, fmt.Errorf("hash password: %w", err)
+	}
+	if err := a.users.UpdatePassword(ctx, u.ID, hash, a.now().UTC()); err != nil {
+		return MessageResponse{}, userGone(err)
+	}
+	return MessageResponse{Message: "Password updated successfully"}, nil
+}
+
+// userGone turns "no such user" for an authenticated caller into 401
+// Invalid token: the token outlived its account. Other errors pass.
+func userGone(err error) error {
+	if taskapi.ErrorCode(err) == taskapi.ENOTFOUND {
+		return taskapi.Wrap(err, taskapi.EUNAUTHORIZED, taskapi.MsgInvalidToken)
+	}
+	return err
+}

@@ -1,0 +1,315 @@
+package handlers_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+	"pgregory.net/rapid"
+
+	"taskapi"
+	"taskapi/handlers"
+	"taskapi/password"
+)
+
+const pass = "correct horse" // the password fixture.user registers with
+
+func TestLogoutRevokesOnlyThatToken(t *testing.T) {
+	f := newFixture()
+	f.user("alice")
+	first, caller := f.login("alice", pass)
+	second, _ := f.login("alice", pass)
+
+	resp, err := f.account.Logout(ctx, handlers.LogoutRequest{Caller: caller})
+	if err != nil || resp.Message != "Logged out successfully" {
+		t.Fatalf("Logout = %+v, %v", resp, err)
+	}
+	if r, ok := f.store.revoked[caller.TokenID]; !ok || !r.expiresAt.Equal(caller.ExpiresAt) || r.userID != caller.UserID {
+		t.Errorf("revocation = %+v (present %v), want user %d until %v", r, ok, caller.UserID, caller.ExpiresAt)
+	}
+	_, err = f.validator.ValidateToken(ctx, first)
+	wantError(t, err, taskapi.EUNAUTHORIZED, taskapi.MsgInvalidToken)
+	_, err = f.auth.Validate(ctx, handlers.ValidateRequest{Token: first})
+	wantError(t, err, taskapi.EUNAUTHORIZED, taskapi.MsgInvalidToken)
+	if v, err := f.auth.Validate(ctx, handlers.ValidateRequest{Token: second}); err != nil || !v.Valid {
+		t.Fatalf("the other token: Validate = %+v, %v", v, err)
+	}
+	// Revoking again is harmless (the transport refuses the token before
+	// it gets here, but a retried request may race a first one).
+	if _, err := f.account.Logout(ctx, handlers.LogoutRequest{Caller: caller}); err != nil {
+		t.Fatalf("second Logout: %v", err)
+	}
+}
+
+func TestLogoutPrunesExpiredRevocations(t *testing.T) {
+	f := newFixture()
+	f.user("alice")
+	_, old := f.login("alice", pass)
+	if _, err := f.account.Logout(ctx, handlers.LogoutRequest{Caller: old}); err != nil {
+		t.Fatal(err)
+	}
+	f.clock.Advance(time.Hour + time.Second) // old has expired
+	_, current := f.login("alice", pass)
+	if _, err := f.account.Logout(ctx, handlers.LogoutRequest{Caller: current}); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := f.store.revoked[old.TokenID]; ok || len(f.store.revoked) != 1 {
+		t.Errorf("revocations = %v, want only the live one", f.store.revoked)
+	}
+}
+
+func TestLogoutFailures(t *testing.T) {
+	f := newFixture()
+	f.user("alice")
+	_, caller := f.login("alice", pass)
+
+	_, err := f.account.Logout(ctx, handlers.LogoutRequest{})
+	wantError(t, err, taskapi.EUNAUTHORIZED, taskapi.MsgNoToken)
+	noID := caller
+	noID.TokenID = ""
+	_, err = f.account.Logout(ctx, handlers.LogoutRequest{Caller: noID})
+	wantError(t, err, taskapi.EUNAUTHORIZED, taskapi.MsgInvalidToken)
+
+	f.store.down = true
+	_, err = f.account.Logout(ctx, handlers.LogoutRequest{Caller: caller})
+	wantError(t, err, taskapi.EUNAVAILABLE, taskapi.MsgDatabaseDown)
+
+	f.store.down = false
+	f.store.deleteUser(caller.UserID)
+	_, err = f.account.Logout(ctx, handlers.LogoutRequest{Caller: caller})
+	wantError(t, err, taskapi.EUNAUTHORIZED, taskapi.MsgInvalidToken)
+}
+
+// revocationsFunc is a RevocationStore whose answer the test chooses.
+type revocationsFunc func(jti string) (bool, error)
+
+func (r revocationsFunc) RevokeToken(context.Context, string, int64, time.Time, time.Time) error {
+	return errors.New("not used")
+}
+
+func (r revocationsFunc) IsTokenRevoked(_ context.Context, jti string) (bool, error) { return r(jti) }
+
+func TestRejectingRevoked(t *testing.T) {
+	f := newFixture()
+	f.user("alice")
+	token, caller := f.login("alice", pass)
+
+	asked := 0
+	v := handlers.RejectingRevoked(f.signer, revocationsFunc(func(jti string) (bool, error) {
+		asked++
+		if jti != caller.TokenID {
+			t.Errorf("asked about jti %q, want %q", jti, caller.TokenID)
+		}
+		return false, nil
+	}))
+	if p, err := v.ValidateToken(ctx, token); err != nil || p != caller {
+		t.Fatalf("ValidateToken = %+v, %v; want %+v", p, err, caller)
+	}
+
+	// The inner validator's refusals pass through, without a store call.
+	_, err := v.ValidateToken(ctx, tamper(token))
+	wantError(t, err, taskapi.EUNAUTHORIZED, taskapi.MsgInvalidToken)
+	_, err = v.ValidateToken(ctx, "")
+	wantError(t, err, taskapi.EUNAUTHORIZED, taskapi.MsgNoToken)
+	f.clock.Advance(2 * time.Hour)
+	_, err = v.ValidateToken(ctx, token)
+	wantError(t, err, taskapi.EUNAUTHORIZED, taskapi.MsgTokenExpired)
+	if asked != 1 {
+		t.Errorf("store asked %d times, want once (for the accepted token only)", asked)
+	}
+}
+
+func TestRejectingRevokedFailsClosed(t *testing.T) {
+	f := newFixture()
+	f.user("alice")
+	token, _ := f.login("alice", pass)
+	for _, storeErr := range []error{
+		errDown, // the store's own EUNAVAILABLE passes as is
+		taskapi.Wrap(errors.New("no such table"), taskapi.EINTERNAL, taskapi.MsgInternal),
+		errors.New("unclassified"),
+	} {
+		v := handlers.RejectingRevoked(f.signer, revocationsFunc(func(string) (bool, error) { return true, storeErr }))
+		_, err := v.ValidateToken(ctx, token)
+		wantError(t, err, taskapi.EUNAVAILABLE, taskapi.MsgDatabaseDown)
+		if !errors.Is(err, storeErr) {
+			t.Errorf("error %v does not wrap the cause %v", err, storeErr)
+		}
+	}
+	f.store.down = true
+	_, err := f.auth.Validate(ctx, handlers.ValidateRequest{Token: token})
+	wantError(t, err, taskapi.EUNAVAILABLE, taskapi.MsgDatabaseDown)
+}
+
+// principalOnly is a TokenValidator that accepts every token as p.
+type principalOnly taskapi.Principal
+
+func (p principalOnly) ValidateToken(context.Context, string) (taskapi.Principal, error) {
+	return taskapi.Principal(p), nil
+}
+
+func TestRejectingRevokedRefusesTokenWithoutID(t *testing.T) {
+	v := handlers.RejectingRevoked(principalOnly{UserID: 1, Username: "alice"}, revocationsFunc(func(string) (bool, error) {
+		t.Error("store asked about a token without an id")
+		return false, nil
+	}))
+	_, err := v.ValidateToken(ctx, "anything")
+	wantError(t, err, taskapi.EUNAUTHORIZED, taskapi.MsgInvalidToken)
+}
+
+func TestValidateReportsExpiry(t *testing.T) {
+	f := newFixture()
+	f.user("alice")
+	token, caller := f.login("alice", pass)
+	resp, err := f.auth.Validate(ctx, handlers.ValidateRequest{Token: token})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := f.clock.Now().Add(time.Hour)
+	if !resp.ExpiresAt.Equal(want) || !resp.ExpiresAt.Equal(caller.ExpiresAt) || resp.ExpiresAt.Location() != time.UTC {
+		t.Errorf("expires_at = %v, want %v in UTC", resp.ExpiresAt, want)
+	}
+}
+
+func TestMeReadsTheDatabase(t *testing.T) {
+	f := newFixture()
+	f.user("alice")
+	_, caller := f.login("alice", pass)
+	registeredAt := f.clock.Now()
+
+	// The token's claims may be stale; the answer is what is stored now.
+	stale := caller
+	stale.Username, stale.Email = "old-name", "old@example.com"
+	resp, err := f.account.Me(ctx, handlers.MeRequest{Caller: stale})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := handlers.AccountUser{ID: caller.UserID, Username: "alice", Email: "alice@example.com", CreatedAt: registeredAt, UpdatedAt: registeredAt}
+	if resp.User != want {
+		t.Errorf("Me = %+v, want %+v", resp.User, want)
+	}
+
+	_, err = f.account.Me(ctx, handlers.MeRequest{})
+	wantError(t, err, taskapi.EUNAUTHORIZED, taskapi.MsgNoToken)
+	f.store.down = true
+	_, err = f.account.Me(ctx, handlers.MeRequest{Caller: caller})
+	wantError(t, err, taskapi.EUNAVAILABLE, taskapi.MsgDatabaseDown)
+	f.store.down = false
+	f.store.deleteUser(caller.UserID)
+	_, err = f.account.Me(ctx, handlers.MeRequest{Caller: caller})
+	wantError(t, err, taskapi.EUNAUTHORIZED, taskapi.MsgInvalidToken)
+}
+
+func TestChangePassword(t *testing.T) {
+	f := newFixture()
+	f.user("alice")
+	before, caller := f.login("alice", pass)
+	f.clock.Advance(time.Minute)
+
+	resp, err := f.account.ChangePassword(ctx, handlers.ChangePasswordRequest{Caller: caller, CurrentPassword: pass, NewPassword: "new battery staple"})
+	if err != nil || resp.Message != "Password updated successfully" {
+		t.Fatalf("ChangePassword = %+v, %v", resp, err)
+	}
+	stored, _ := f.store.UserByID(ctx, caller.UserID)
+	if !stored.UpdatedAt.Equal(f.clock.Now()) || stored.CreatedAt.Equal(stored.UpdatedAt) {
+		t.Errorf("created_at %v updated_at %v, want updated_at %v", stored.CreatedAt, stored.UpdatedAt, f.clock.Now())
+	}
+	_, err = f.auth.Login(ctx, handlers.LoginRequest{Username: "alice", Password: pass})
+	wantError(t, err, taskapi.EUNAUTHORIZED, taskapi.MsgInvalidCredentials)
+	if _, err := f.auth.Login(ctx, handlers.LoginRequest{Username: "alice", Password: "new battery staple"}); err != nil {
+		t.Fatalf("login with the new password: %v", err)
+	}
+	// Nothing was revoked: the token from before the change still works.
+	if _, err := f.validator.ValidateToken(ctx, before); err != nil {
+		t.Errorf("token issued before the change: %v", err)
+	}
+}
+
+func TestChangePasswordFailures(t *testing.T) {
+	f := newFixture()
+	f.user("alice")
+	_, caller := f.login("alice", pass)
+	hashBefore := f.store.users[0].PasswordHash
+	cases := []struct {
+		name          string
+		req           handlers.ChangePasswordRequest
+		code, message string
+		fields        []string
+	}{
+		{"no caller", handlers.ChangePasswordRequest{CurrentPassword: pass, NewPassword: "new battery staple"},
+			taskapi.EUNAUTHORIZED, taskapi.MsgNoToken, nil},
+		{"both missing", handlers.ChangePasswordRequest{Caller: caller},
+			taskapi.EINVALID, "Validation failed", []string{"current_password", "new_password"}},
+		{"short new", handlers.ChangePasswordRequest{Caller: caller, CurrentPassword: pass, NewPassword: "1234567"},
+			taskapi.EINVALID, "Validation failed", []string{"new_password"}},
+		{"new over 72 bytes", handlers.ChangePasswordRequest{Caller: caller, CurrentPassword: pass, NewPassword: strings.Repeat("é", 37)},
+			taskapi.EINVALID, "Validation failed", []string{"new_password"}},
+		{"weak new and wrong current", handlers.ChangePasswordRequest{Caller: caller, CurrentPassword: "wrong", NewPassword: "short"},
+			taskapi.EINVALID, "Validation failed", []string{"new_password"}},
+		{"wrong current", handlers.ChangePasswordRequest{Caller: caller, CurrentPassword: "wrong password", NewPassword: "new battery staple"},
+			taskapi.EUNAUTHORIZED, taskapi.MsgWrongPassword, nil},
+		// bcrypt would compare only the first 72 bytes.
+		{"current with a suffix past 72 bytes", handlers.ChangePasswordRequest{Caller: caller, CurrentPassword: pass + strings.Repeat("x", 80), NewPassword: "new battery staple"},
+			taskapi.EUNAUTHORIZED, taskapi.MsgWrongPassword, nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := f.account.ChangePassword(ctx, tc.req)
+			wantError(t, err, tc.code, tc.message, tc.fields...)
+			if f.store.users[0].PasswordHash != hashBefore {
+				t.Fatal("a refused change altered the stored hash")
+			}
+		})
+	}
+
+	f.store.down = true
+	_, err := f.account.ChangePassword(ctx, handlers.ChangePasswordRequest{Caller: caller, CurrentPassword: pass, NewPassword: "new battery staple"})
+	wantError(t, err, taskapi.EUNAVAILABLE, taskapi.MsgDatabaseDown)
+	f.store.down = false
+	f.store.deleteUser(caller.UserID)
+	_, err = f.account.ChangePassword(ctx, handlers.ChangePasswordRequest{Caller: caller, CurrentPassword: pass, NewPassword: "new battery staple"})
+	wantError(t, err, taskapi.EUNAUTHORIZED, taskapi.MsgInvalidToken)
+}
+
+// passwordGen draws passwords the rules accept: 8 characters to 72 bytes,
+// from all of Unicode.
+var passwordGen = rapid.StringOfN(rapid.Rune(), handlers.PasswordMinLen, handlers.PasswordMaxBytes, handlers.PasswordMaxBytes).
+	Filter(func(s string) bool { return len([]rune(s)) >= handlers.PasswordMinLen })
+
+// Feature: ecs-task-management-api, Property 3: Password Security
+func TestPropertyPasswordChangeStoresOnlyBcrypt(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		old := passwordGen.Draw(t, "old")
+		next := passwordGen.Filter(func(s string) bool { return s != old }).Draw(t, "new")
+
+		f := newFixture()
+		reg, err := f.auth.Register(ctx, handlers.RegisterRequest{Username: "alice", Email: "alice@example.com", Password: old})
+		if err != nil {
+			t.Fatalf("Register: %v", err)
+		}
+		caller := taskapi.Principal{UserID: reg.User.ID, Username: "alice"}
+		if _, err := f.account.ChangePassword(ctx, handlers.ChangePasswordRequest{Caller: caller, CurrentPassword: old, NewPassword: next}); err != nil {
+			t.Fatalf("ChangePassword: %v", err)
+		}
+		u, err := f.store.UserByID(ctx, reg.User.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		hash := u.PasswordHash
+		if hash == next || hash == old || strings.Contains(hash, next) {
+			t.Fatalf("stored hash %q holds the plaintext", hash)
+		}
+		if cost, err := bcrypt.Cost([]byte(hash)); err != nil || !strings.HasPrefix(hash, "$2a$") || len(hash) != 60 {
+			t.Fatalf("stored hash %q is not bcrypt (cost %d, %v)", hash, cost, err)
+		}
+		hasher := password.Bcrypt{}
+		if err := hasher.Compare(hash, next); err != nil {
+			t.Fatalf("stored hash does not match the new password: %v", err)
+		}
+		if err := hasher.Compare(hash, old); err == nil {
+			t.Fatal("stored hash still matches the old password")
+		}
+	})
+}

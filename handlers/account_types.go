@@ -1,0 +1,39 @@
+package handlers
+
+import (
+	"time"
+
+	"taskapi"
+)
+
+// LogoutRequest is POST /auth/logout: the caller's own token is revoked.
+type LogoutRequest struct {
+	Caller taskapi.Principal `json:"-"`
+}
+
+// MeRequest is GET /auth/me.
+type MeRequest struct {
+	Caller taskapi.Principal `json:"-"`
+}
+
+// MeResponse answers GET /auth/me with the caller's account as stored.
+type MeResponse struct {
+	User AccountUser `json:"user"`
+}
+
+// AccountUser is the public view of an account, as its owner sees it.
+type AccountUser struct {
+	ID        int64     `json:"id"`
+	Username  string    `json:"username"`
+	Email     string    `json:"email"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// ChangePasswordRequest is the body of PUT /auth/password. Caller is set
+// by the transport from the validated token, never from the body.
+type ChangePasswordRequest struct {
+	Caller          taskapi.Principal `json:"-"`
+	CurrentPassword string            `json:"current_password"`
+	NewPassword     string            `json:"new_password"`
+}

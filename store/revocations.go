@@ -1,0 +1,45 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"taskapi"
+)
+
+// RevokeToken records that the token with id jti, issued to userID, may
+// no longer be used; expiresAt is when the token would have expired
+// anyway, after which the row serves no purpose. Revoking a token twice is
+// not an error (the first record stands). Each call also deletes the rows
+// whose tokens expired before now, so the table holds only live
+// revocations. A userID with no user (deleted meanwhile) is ENOTFOUND.
+//
+// The two statements are not one transaction: if the clean-up fails the
+// call reports the failure although the revocation was recorded, and the
+// caller may simply retry.
+func (db *DB) RevokeToken(ctx context.Context, jti string, userID int64, expiresAt, now time.Time) error {
+	_, err := db.x.ExecContext(ctx, db.rebind(
+		`INSERT INTO revoked_tokens (jti, user_id, expires_at, revoked_at)
+		VALUES (?, ?, ?, ?) ON CONFLICT (jti) DO NOTHING`),
+		jti, userID, timeArg(expiresAt), timeArg(now))
+	if err != nil {
+		if foreignKeyViolation(err) {
+			return taskapi.Wrap(err, taskapi.ENOTFOUND, "User not found")
+		}
+		return classify(err)
+	}
+	_, err = db.x.ExecContext(ctx, db.rebind("DELETE FROM revoked_tokens WHERE expires_at < ?"), timeArg(now))
+	return classify(err)
+}
+
+// IsTokenRevoked reports whether the token with id jti has been revoked.
+// A revoked token whose row was cleaned up has expired by then, so the
+// answer false never lets a revoked token through on its own: the token's
+// exp claim still has to be checked.
+func (db *DB) IsTokenRevoked(ctx context.Context, jti string) (bool, error) {
+	var n int
+	if err := db.x.GetContext(ctx, &n, db.rebind("SELECT COUNT(*) FROM revoked_tokens WHERE jti = ?"), jti); err != nil {
+		return false, classify(err)
+	}
+	return n > 0, nil
+}
