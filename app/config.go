@@ -50,10 +50,18 @@ type Config struct {
 type envReader struct {
 	getenv func(string) string
 	errs   []error
+	seen   map[string]bool // every name asked for, for the inventory test
+}
+
+func (e *envReader) raw(name string) string {
+	if e.seen != nil {
+		e.seen[name] = true
+	}
+	return e.getenv(name)
 }
 
 func (e *envReader) str(name, def string) string {
-	if v := strings.TrimSpace(e.getenv(name)); v != "" {
+	if v := strings.TrimSpace(e.raw(name)); v != "" {
 		return v
 	}
 	return def
@@ -122,7 +130,10 @@ const (
 
 // LoadConfig reads the configuration from getenv.
 func LoadConfig(getenv func(string) string) (Config, error) {
-	e := &envReader{getenv: getenv}
+	return loadConfig(&envReader{getenv: getenv})
+}
+
+func loadConfig(e *envReader) (Config, error) {
 	c := Config{
 		Service:         e.str("SERVICE", serviceAll),
 		Host:            e.str("HOST", ""),
@@ -193,7 +204,7 @@ func loadDBConfig(e *envReader) store.Config {
 			e.str("DB_PORT", "5432"),
 			e.str("DB_NAME", "taskmanagement"),
 			e.str("DB_USER", "dbadmin"),
-			e.getenv("DB_PASSWORD"), // not trimmed: a password may end in a space
+			e.raw("DB_PASSWORD"), // not trimmed: a password may end in a space
 			e.str("DB_SSLMODE", "require"))
 	default:
 		db.Driver = "sqlite"
