@@ -90,14 +90,23 @@ func checkTitle(fe *fieldErrors, title string) {
 		fe.add("title", "Title is required")
 	case utf8.RuneCountInString(title) > TitleMaxLen:
 		fe.add("title", "Title must be at most 200 characters")
+	case strings.ContainsRune(title, 0):
+		fe.add("title", noNUL)
 	}
 }
 
 func checkDescription(fe *fieldErrors, description string) {
-	if utf8.RuneCountInString(description) > DescriptionMaxLen {
+	switch {
+	case utf8.RuneCountInString(description) > DescriptionMaxLen:
 		fe.add("description", "Description must be at most 10000 characters")
+	case strings.ContainsRune(description, 0):
+		fe.add("description", noNUL)
 	}
 }
+
+// noNUL explains why U+0000 is refused: PostgreSQL text cannot hold it, so
+// accepting it would store on one engine and fail on the other.
+const noNUL = "Text must not contain the NUL character (U+0000)"
 
 func checkStatus(fe *fieldErrors, s taskapi.Status) {
 	if !s.Valid() {
@@ -131,10 +140,22 @@ func ParseDueDate(s string) (time.Time, bool) {
 	return time.Time{}, false
 }
 
+// The due dates a task may have, in UTC: every engine stores these years
+// and every client's RFC 3339 encoder can write them back (year 0 and
+// 10000 fail one or the other).
+var (
+	minDueDate = time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC)
+	maxDueDate = time.Date(9999, 12, 31, 23, 59, 59, 999999000, time.UTC)
+)
+
 func checkDueDate(fe *fieldErrors, s string) *time.Time {
 	t, ok := ParseDueDate(s)
-	if !ok {
+	switch {
+	case !ok:
 		fe.add("due_date", "Due date must be RFC 3339 (2025-01-31T17:00:00Z), YYYY-MM-DDTHH:MM[:SS] or YYYY-MM-DD")
+		return nil
+	case t.Before(minDueDate) || t.After(maxDueDate):
+		fe.add("due_date", "Due date must lie between the years 0001 and 9999 in UTC")
 		return nil
 	}
 	return &t

@@ -46,6 +46,11 @@ func TestCreateTaskValidation(t *testing.T) {
 		{"bad priority", handlers.CreateTaskRequest{Title: "x", Priority: ptr(taskapi.Priority("urgent"))}, []string{"priority"}},
 		{"bad due date", handlers.CreateTaskRequest{Title: "x", DueDate: ptr("tomorrow")}, []string{"due_date"}},
 		{"long description", handlers.CreateTaskRequest{Title: "x", Description: ptr(strings.Repeat("d", 10001))}, []string{"description"}},
+		{"NUL in title", handlers.CreateTaskRequest{Title: "a\x00b"}, []string{"title"}},
+		{"NUL in description", handlers.CreateTaskRequest{Title: "x", Description: ptr("a\x00")}, []string{"description"}},
+		{"due date past 9999 in UTC", handlers.CreateTaskRequest{Title: "x", DueDate: ptr("9999-12-31T23:59:59-01:00")}, []string{"due_date"}},
+		{"due date before year 1 in UTC", handlers.CreateTaskRequest{Title: "x", DueDate: ptr("0000-01-01T00:00:00+01:00")}, []string{"due_date"}},
+		{"due date in year 0", handlers.CreateTaskRequest{Title: "x", DueDate: ptr("0000-01-01")}, []string{"due_date"}},
 		{"everything wrong", handlers.CreateTaskRequest{Status: ptr(taskapi.Status("")), DueDate: ptr("")}, []string{"title", "status", "due_date"}},
 	}
 	for _, tc := range cases {

@@ -7,6 +7,7 @@ package httpapi
 import (
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/gorilla/mux"
 
@@ -14,9 +15,10 @@ import (
 )
 
 // MaxBodyBytes caps every request body; anything longer is a 413. The
-// largest valid body (a task with a 10,000-character description) is far
-// below it.
-const MaxBodyBytes = 64 << 10
+// largest valid body, a 10,000-character description of characters that a
+// client escapes as surrogate pairs (12 bytes each, as Python's json.dumps
+// does), is about 123 KB: it must fit, with room for pretty-printing.
+const MaxBodyBytes = 256 << 10
 
 // Options are what NewServer mounts. A nil Auth leaves the /auth routes
 // out, a nil Tasks the /tasks routes: that is how one binary serves as the
@@ -35,7 +37,25 @@ type Options struct {
 	// AuthHealth and TaskHealth answer each service's health routes.
 	AuthHealth *handlers.Health
 	TaskHealth *handlers.Health
+	// Metrics, when set, is told about every finished request.
+	Metrics Observer
+	// Service names this process in logs and metrics for requests that
+	// belong to neither service's routes (/health, unknown paths).
+	Service string
 }
+
+// Observer receives one call per finished request: the service the route
+// belongs to, the route as "METHOD /template" (or "unmatched"), the status
+// and the time taken.
+type Observer interface {
+	Observe(service, route string, status int, d time.Duration)
+}
+
+// Service names as they appear in logs and metrics.
+const (
+	AuthService = "auth-service"
+	TaskService = "task-service"
+)
 
 // server carries the dependencies that routes.go wires to paths.
 type server struct {
