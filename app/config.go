@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"taskapi/metrics"
 	"taskapi/store"
 )
 
@@ -43,6 +44,23 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	LogLevel        string
 	LogFormat       string
+
+	MetricsNamespace string
+	MetricsInterval  time.Duration
+}
+
+// LogValues is the configuration as start-up log attributes: what an
+// operator needs to see, and never a secret (no JWT secret, no password,
+// no DSN, which may hold one).
+func (c Config) LogValues() []any {
+	return []any{
+		"service", c.Service, "port", c.Port, "database", c.DB.Driver,
+		"db_max_open_conns", c.DB.MaxOpenConns, "db_migrate", c.Migrate,
+		"jwt_expiration_s", int(c.JWTExpiration.Seconds()), "bcrypt_cost", c.BcryptCost,
+		"auth_service_url", c.AuthServiceURL, "request_timeout", c.RequestTimeout.String(),
+		"metrics_namespace", c.MetricsNamespace, "metrics_interval", c.MetricsInterval.String(),
+		"log_level", c.LogLevel,
+	}
 }
 
 // envReader reads variables and collects every problem, so a bad
@@ -148,6 +166,9 @@ func loadConfig(e *envReader) (Config, error) {
 		ShutdownTimeout: e.duration("SHUTDOWN_TIMEOUT", 20*time.Second),
 		LogLevel:        e.str("LOG_LEVEL", "info"),
 		LogFormat:       e.str("LOG_FORMAT", "json"),
+
+		MetricsNamespace: e.str("METRICS_NAMESPACE", metrics.DefaultNamespace),
+		MetricsInterval:  e.duration("METRICS_INTERVAL", 60*time.Second),
 	}
 	switch c.Service {
 	case serviceAll, serviceAuth, serviceTask:

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -78,11 +77,10 @@ func startServer(t *testing.T, env map[string]string) *testServer {
 		t.Fatalf("config: %v", err)
 	}
 	logs := &syncBuffer{}
-	logger := slog.New(slog.NewJSONHandler(logs, nil))
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
-	go func() { done <- Serve(ctx, cfg, logger, ready) }()
+	go func() { done <- Serve(ctx, cfg, logs, ready) }()
 	var addr string
 	select {
 	case addr = <-ready:

@@ -255,8 +255,10 @@ func TestSplitDeployment(t *testing.T) {
 		// Each service serves only its own routes.
 		tasks.call(t, "POST", "/auth/login", "", map[string]string{"username": "alice", "password": "x"}).expect(t, 404, "")
 		auth.call(t, "GET", "/tasks", token, nil).expect(t, 404, "")
-		if !strings.Contains(auth.Logs.String(), `"request_id":"trace-me-1"`) {
-			t.Error("the request id did not travel to the auth service's log")
+		for name, srv := range map[string]*testServer{"auth": auth, "task": tasks} {
+			if !strings.Contains(srv.Logs.String(), `"request_id":"trace-me-1"`) {
+				t.Errorf("the client's request id is not in the %s service's log", name)
+			}
 		}
 
 		// With the auth service gone, the task service fails closed.

@@ -19,7 +19,8 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err != nil {
 		return fmt.Errorf("configuration: %w", err)
 	}
-	logger, err := NewLogger(stdout, cfg.LogLevel, cfg.LogFormat)
+	out := &lockedWriter{w: stdout}
+	logger, err := NewLogger(out, cfg.LogLevel, cfg.LogFormat)
 	if err != nil {
 		return fmt.Errorf("configuration: %w", err)
 	}
@@ -29,7 +30,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	switch command {
 	case "serve":
-		return Serve(ctx, cfg, logger, nil)
+		return Serve(ctx, cfg, out, nil)
 	case "migrate":
 		return Migrate(ctx, cfg, logger)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -12,28 +13,34 @@ import (
 
 	"taskapi/adapters/httpapi"
 	"taskapi/handlers"
+	"taskapi/metrics"
 	"taskapi/password"
 	"taskapi/store"
 	"taskapi/tokens"
 )
 
 // Serve runs the HTTP server until ctx is cancelled (SIGTERM), then drains
-// in-flight requests and closes the database pool. If ready is non-nil,
-// the listener's address is sent on it once the server accepts
-// connections.
-func Serve(ctx context.Context, cfg Config, logger *slog.Logger, ready chan<- string) error {
+// in-flight requests, writes the last metrics and closes the database
+// pool. Logs and EMF metric records go to out. If ready is non-nil, the
+// listener's address is sent on it once the server accepts connections.
+func Serve(ctx context.Context, cfg Config, out io.Writer, ready chan<- string) error {
+	logger, err := NewLogger(out, cfg.LogLevel, cfg.LogFormat)
+	if err != nil {
+		return err
+	}
 	db, err := openStore(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
 
-	api, err := BuildAPI(cfg, db, logger)
+	recorder := NewRecorder(cfg, out, db)
+	handler, err := BuildAPI(cfg, db, logger, recorder)
 	if err != nil {
 		return err
 	}
 	srv := &http.Server{
-		Handler:           api,
+		Handler:           handler,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       15 * time.Second,
 		WriteTimeout:      cfg.RequestTimeout + 5*time.Second,
@@ -47,36 +54,50 @@ func Serve(ctx context.Context, cfg Config, logger *slog.Logger, ready chan<- st
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	logger.Info("server started", "service", cfg.Service, "addr", ln.Addr().String(),
-		"database", cfg.DB.Driver, "jwt_expiration_s", int(cfg.JWTExpiration.Seconds()))
+	logger.Info("server started", append([]any{"version", Version, "addr", ln.Addr().String()}, cfg.LogValues()...)...)
 	if ready != nil {
 		ready <- ln.Addr().String()
 	}
 
+	metricsCtx, stopMetrics := context.WithCancel(context.Background())
+	metricsDone := make(chan error, 1)
+	go func() { metricsDone <- recorder.Run(metricsCtx, cfg.MetricsInterval) }()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
 	case err := <-errc:
+		stopMetrics()
+		<-metricsDone
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
 	logger.Info("shutting down", "timeout", cfg.ShutdownTimeout.String())
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
+	shutdownErr := srv.Shutdown(shutdownCtx)
+	// After the drain, so that the last requests are in the last record.
+	stopMetrics()
+	if err := <-metricsDone; err != nil {
+		logger.Error("final metrics flush failed", "error", err.Error())
+	}
+	if shutdownErr != nil {
+		return fmt.Errorf("shutdown: %w", shutdownErr)
 	}
 	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("serve: %w", err)
 	}
-	logger.Info("server stopped")
+	logger.Info("server stopped", "version", Version)
 	return nil
 }
 
 // BuildAPI wires the handlers this process serves into the HTTP adapter.
-func BuildAPI(cfg Config, db *store.DB, logger *slog.Logger) (http.Handler, error) {
+// Every finished request is reported to recorder, if it is non-nil.
+func BuildAPI(cfg Config, db *store.DB, logger *slog.Logger, recorder *metrics.Recorder) (http.Handler, error) {
 	now := time.Now
-	opts := httpapi.Options{Logger: logger}
+	opts := httpapi.Options{Logger: logger, Service: serviceName(cfg.Service)}
+	if recorder != nil {
+		opts.Metrics = recorder
+	}
 	if cfg.Service != serviceTask {
 		signer := tokens.NewHS256(cfg.JWTSecret, cfg.JWTExpiration, now)
 		// Every token this process accepts, on /auth/validate, on the

@@ -47,4 +47,6 @@ var Variables = []Variable{
 	{Name: "SHUTDOWN_TIMEOUT", Auth: true, Task: true},
 	{Name: "LOG_LEVEL", Auth: true, Task: true},
 	{Name: "LOG_FORMAT", Auth: true, Task: true},
+	{Name: "METRICS_NAMESPACE", Auth: true, Task: true},
+	{Name: "METRICS_INTERVAL", Auth: true, Task: true},
 }

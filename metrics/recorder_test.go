@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"taskapi/internal/emfcheck"
 	"taskapi/metrics"
 )
 
@@ -18,7 +19,7 @@ func lines(t *testing.T, out string) []map[string]any {
 	var recs []map[string]any
 	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
 		if l != "" {
-			recs = append(recs, checkEMF(t, l))
+			recs = append(recs, emfcheck.Check(t, l))
 		}
 	}
 	return recs

@@ -109,3 +109,6 @@ func (db *DB) rebind(query string) string {
 func notFound(err error) bool {
 	return errors.Is(err, sql.ErrNoRows)
 }
+
+// Stats reports the connection pool's figures, for metrics.
+func (db *DB) Stats() sql.DBStats { return db.x.Stats() }

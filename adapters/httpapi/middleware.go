@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -125,11 +126,14 @@ func (s *server) withAccessLog(next http.Handler) http.Handler {
 		ctx := context.WithValue(r.Context(), logFieldsKey{}, fields)
 		next.ServeHTTP(rec, r.WithContext(ctx))
 
+		elapsed := time.Since(start)
+		route, service := s.routeOf(r)
 		attrs := []slog.Attr{
+			slog.String("service", service),
 			slog.String("method", r.Method),
-			slog.String("route", routeTemplate(s.router, r)),
+			slog.String("route", route),
 			slog.Int("status", rec.status),
-			slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
+			slog.Float64("duration_ms", float64(elapsed.Microseconds())/1000),
 			slog.Int("bytes", rec.bytes),
 			slog.String("request_id", RequestID(r.Context())),
 		}
@@ -139,17 +143,33 @@ func (s *server) withAccessLog(next http.Handler) http.Handler {
 		if trace := r.Header.Get("X-Amzn-Trace-Id"); trace != "" && len(trace) <= 256 {
 			attrs = append(attrs, slog.String("trace_id", trace))
 		}
+		if s.Metrics != nil {
+			metricRoute := "unmatched"
+			if route != "unmatched" {
+				metricRoute = r.Method + " " + route
+			}
+			s.Metrics.Observe(service, metricRoute, rec.status, elapsed)
+		}
 		s.Logger.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
 	})
 }
 
-// routeTemplate returns the path template that matches r, or "unmatched".
-func routeTemplate(router *mux.Router, r *http.Request) string {
+// routeOf returns the path template that matches r ("unmatched" if none)
+// and the service that owns it. Templates, unlike raw paths, keep the
+// number of distinct log and metric values small.
+func (s *server) routeOf(r *http.Request) (route, service string) {
+	route, service = "unmatched", s.Service
 	var m mux.RouteMatch
-	if router.Match(r, &m) && m.Route != nil {
+	if s.router.Match(r, &m) && m.Route != nil {
 		if t, err := m.Route.GetPathTemplate(); err == nil {
-			return t
+			route = t
 		}
 	}
-	return "unmatched"
+	switch {
+	case strings.HasPrefix(route, "/auth/"):
+		service = AuthService
+	case route == "/tasks" || strings.HasPrefix(route, "/tasks/"):
+		service = TaskService
+	}
+	return route, service
 }

@@ -9,7 +9,7 @@ package main
 
 import (
 	"context"
-	"fmt"
+	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
@@ -21,9 +21,9 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	if err := app.Run(ctx, os.Args[1:], os.Getenv, os.Stdout); err != nil {
-		// One clear line, then a non-zero exit, so ECS shows the reason
-		// next to the stopped task.
-		fmt.Fprintln(os.Stderr, "taskapi:", err)
+		// One clear JSON line, then a non-zero exit, so ECS shows the
+		// reason next to the stopped task and CloudWatch can search it.
+		slog.New(slog.NewJSONHandler(os.Stderr, nil)).Error("taskapi stopped", "error", err.Error(), "version", app.Version)
 		os.Exit(1)
 	}
 }

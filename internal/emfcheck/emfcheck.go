@@ -1,4 +1,6 @@
-package metrics_test
+// Package emfcheck validates CloudWatch Embedded Metric Format records in
+// tests, against the structure the EMF specification requires.
+package emfcheck
 
 import (
 	"encoding/json"
@@ -7,14 +9,15 @@ import (
 	"testing"
 )
 
-// checkEMF validates one log line against the structure the EMF
-// specification requires, and returns the decoded record. It checks what
+// Check validates one log line against the structure the EMF
+// specification requires, and returns the decoded record (numbers as
+// json.Number). It checks what
 // CloudWatch would otherwise silently drop: a missing or non-integer
 // Timestamp, a namespace that is not a non-empty string, dimensions that do
 // not name string members of the root, more than 30 dimensions, metric
 // names without a numeric (or histogram) member, units outside
 // CloudWatch's list, and histograms with mismatched or over-long arrays.
-func checkEMF(t *testing.T, line string) map[string]any {
+func Check(t testing.TB, line string) map[string]any {
 	t.Helper()
 	var rec map[string]any
 	dec := json.NewDecoder(strings.NewReader(line))
@@ -78,7 +81,7 @@ func checkEMF(t *testing.T, line string) map[string]any {
 	return rec
 }
 
-func checkValue(t *testing.T, fail func(string, ...any), name string, v any) {
+func checkValue(t testing.TB, fail func(string, ...any), name string, v any) {
 	t.Helper()
 	switch v := v.(type) {
 	case json.Number:
@@ -107,4 +110,9 @@ func init() {
 		Kilobits/Second Megabits/Second Gigabits/Second Terabits/Second Count/Second None`) {
 		validUnits[u] = true
 	}
+}
+
+// IsEMF reports whether a log line is an EMF record rather than a log entry.
+func IsEMF(line string) bool {
+	return strings.Contains(line, `"_aws":{"CloudWatchMetrics":`)
 }

@@ -1,0 +1,67 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"net"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestFatalStartupIsOneLineAndExit1 runs the real binary with a broken
+// deployment: it must exit 1 and say why on exactly one JSON line, which is
+// what ECS shows next to a stopped task.
+func TestFatalStartupIsOneLineAndExit1(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "taskapi")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	// A port nothing listens on: the database is unreachable.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadAddr := ln.Addr().String()
+	ln.Close()
+
+	cases := map[string]struct {
+		env  []string
+		want string
+	}{
+		"bad config":                {[]string{"PORT=http", "SERVICE=both"}, "PORT"},
+		"no secret with a database": {[]string{"DB_HOST=db.internal"}, "JWT_SECRET"},
+		"database unreachable": {[]string{"DATABASE_URL=postgres://u:hunter2-password@" + deadAddr + "/x?sslmode=disable",
+			"JWT_SECRET=0123456789abcdef0123456789abcdef", "DB_CONNECT_TIMEOUT=1s"}, "database unreachable"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			cmd := exec.Command(bin)
+			cmd.Env = append([]string{"PATH=/usr/bin:/bin", "HOME=" + t.TempDir(), "SQLITE_PATH=" + t.TempDir() + "/db"}, tc.env...)
+			var stdout, stderr strings.Builder
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			start := time.Now()
+			err := cmd.Run()
+			var exit *exec.ExitError
+			if !errors.As(err, &exit) || exit.ExitCode() != 1 {
+				t.Fatalf("exit = %v, want status 1", err)
+			}
+			if time.Since(start) > 20*time.Second {
+				t.Errorf("took %s to give up", time.Since(start))
+			}
+			lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
+			var entry map[string]any
+			if len(lines) != 1 || json.Unmarshal([]byte(lines[0]), &entry) != nil {
+				t.Fatalf("stderr = %q, want one JSON line", stderr.String())
+			}
+			if entry["level"] != "ERROR" || !strings.Contains(entry["error"].(string), tc.want) {
+				t.Errorf("stderr line = %v, want an ERROR naming %q", entry, tc.want)
+			}
+			if strings.Contains(stderr.String()+stdout.String(), "hunter2") {
+				t.Error("the database password reached the log")
+			}
+		})
+	}
+}
