@@ -3,6 +3,7 @@ package taskapi
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Error codes. Each transport maps a code to its own status (the HTTP
@@ -30,6 +31,9 @@ type Error struct {
 	Message string
 	Details []FieldError
 	Err     error
+	// RetryAfter, when set, tells the client how long to wait before trying
+	// again (a throttled login, a busy server).
+	RetryAfter time.Duration
 }
 
 // FieldError names one rule a field of the input broke.
@@ -90,6 +94,8 @@ const (
 	MsgAuthDown           = "Authentication service unavailable"
 	MsgInternal           = "An unexpected error occurred"
 	MsgConflict           = "Username or email already exists"
+	MsgBusy               = "The server is busy, try again shortly"
+	MsgTooManyLogins      = "Too many failed login attempts, try again later"
 	MsgWrongPassword      = "Current password is incorrect"
 )
 

@@ -42,11 +42,16 @@ type Config struct {
 
 	RequestTimeout  time.Duration
 	ShutdownTimeout time.Duration
-	LogLevel        string
-	LogFormat       string
+	// ReadHeaderTimeout bounds how long a client may take to send its
+	// headers (slowloris); fixed at 5 s, tests shorten it.
+	ReadHeaderTimeout time.Duration
+	LogLevel          string
+	LogFormat         string
 
 	MetricsNamespace string
 	MetricsInterval  time.Duration
+
+	Abuse AbuseConfig
 }
 
 // LogValues is the configuration as start-up log attributes: what an
@@ -153,22 +158,25 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 
 func loadConfig(e *envReader) (Config, error) {
 	c := Config{
-		Service:         e.str("SERVICE", serviceAll),
-		Host:            e.str("HOST", ""),
-		Port:            e.int("PORT", 3000, 0, 65535),
-		Migrate:         e.bool("DB_MIGRATE", true),
-		DBWaitLimit:     e.duration("DB_CONNECT_TIMEOUT", 30*time.Second),
-		JWTExpiration:   time.Duration(e.int("JWT_EXPIRATION", 3600, 60, 7*24*3600)) * time.Second,
-		BcryptCost:      e.int("BCRYPT_COST", 10, 4, 14),
-		AuthServiceURL:  e.str("AUTH_SERVICE_URL", ""),
-		AuthClient:      loadAuthClientConfig(e),
-		RequestTimeout:  e.duration("REQUEST_TIMEOUT", 10*time.Second),
-		ShutdownTimeout: e.duration("SHUTDOWN_TIMEOUT", 20*time.Second),
-		LogLevel:        e.str("LOG_LEVEL", "info"),
-		LogFormat:       e.str("LOG_FORMAT", "json"),
+		Service:           e.str("SERVICE", serviceAll),
+		Host:              e.str("HOST", ""),
+		Port:              e.int("PORT", 3000, 0, 65535),
+		Migrate:           e.bool("DB_MIGRATE", true),
+		DBWaitLimit:       e.duration("DB_CONNECT_TIMEOUT", 30*time.Second),
+		JWTExpiration:     time.Duration(e.int("JWT_EXPIRATION", 3600, 60, 7*24*3600)) * time.Second,
+		BcryptCost:        e.int("BCRYPT_COST", 10, 4, 14),
+		AuthServiceURL:    e.str("AUTH_SERVICE_URL", ""),
+		AuthClient:        loadAuthClientConfig(e),
+		RequestTimeout:    e.duration("REQUEST_TIMEOUT", 10*time.Second),
+		ShutdownTimeout:   e.duration("SHUTDOWN_TIMEOUT", 20*time.Second),
+		ReadHeaderTimeout: 5 * time.Second,
+		LogLevel:          e.str("LOG_LEVEL", "info"),
+		LogFormat:         e.str("LOG_FORMAT", "json"),
 
 		MetricsNamespace: e.str("METRICS_NAMESPACE", metrics.DefaultNamespace),
 		MetricsInterval:  e.duration("METRICS_INTERVAL", 60*time.Second),
+
+		Abuse: loadAbuseConfig(e),
 	}
 	switch c.Service {
 	case serviceAll, serviceAuth, serviceTask:
@@ -221,12 +229,17 @@ func loadDBConfig(e *envReader) store.Config {
 		db.Driver, db.DSN = "postgres", dsn
 	case host != "":
 		db.Driver = "postgres"
-		db.DSN = store.PostgresDSN(host,
-			e.str("DB_PORT", "5432"),
-			e.str("DB_NAME", "taskmanagement"),
-			e.str("DB_USER", "dbadmin"),
-			e.raw("DB_PASSWORD"), // not trimmed: a password may end in a space
-			e.str("DB_SSLMODE", "require"))
+		db.DSN = store.PostgresParams{
+			Host:     host,
+			Port:     e.str("DB_PORT", "5432"),
+			Name:     e.str("DB_NAME", "taskmanagement"),
+			User:     e.str("DB_USER", "dbadmin"),
+			Password: e.raw("DB_PASSWORD"), // not trimmed: a password may end in a space
+			SSLMode:  e.str("DB_SSLMODE", "require"),
+			// The RDS CA bundle, for DB_SSLMODE=verify-full (the ECS task
+			// definitions set both; the image ships the bundle).
+			SSLRootCert: e.str("DB_SSLROOTCERT", ""),
+		}.DSN()
 	default:
 		db.Driver = "sqlite"
 		db.DSN = filepath.Clean(e.str("SQLITE_PATH", defaultSQLitePath))

@@ -68,6 +68,13 @@ type testServer struct {
 // startServer runs Serve with env (plus test defaults) until the test ends.
 func startServer(t *testing.T, env map[string]string) *testServer {
 	t.Helper()
+	return startServerWith(t, env, nil)
+}
+
+// startServerWith is startServer with a last say over the configuration,
+// for settings no environment variable reaches.
+func startServerWith(t *testing.T, env map[string]string, mutate func(*Config)) *testServer {
+	t.Helper()
 	full := map[string]string{"PORT": "0", "BCRYPT_COST": "4", "LOG_LEVEL": "debug"}
 	for k, v := range env {
 		full[k] = v
@@ -75,6 +82,9 @@ func startServer(t *testing.T, env map[string]string) *testServer {
 	cfg, err := LoadConfig(func(k string) string { return full[k] })
 	if err != nil {
 		t.Fatalf("config: %v", err)
+	}
+	if mutate != nil {
+		mutate(&cfg)
 	}
 	logs := &syncBuffer{}
 	ctx, cancel := context.WithCancel(context.Background())

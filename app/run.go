@@ -12,9 +12,14 @@ import (
 )
 
 // Run is the whole program with its inputs made explicit, so tests can
-// start real servers in-process. args[0] is the command: serve (default)
-// or migrate.
+// start real servers in-process. args[0] is the command: serve (default),
+// migrate, or healthcheck (which reads only PORT).
 func Run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	if len(args) > 0 && args[0] == "healthcheck" {
+		// Before LoadConfig: the container health check reads only PORT
+		// and must not need the database or JWT settings.
+		return Healthcheck(ctx, getenv)
+	}
 	cfg, err := LoadConfig(getenv)
 	if err != nil {
 		return fmt.Errorf("configuration: %w", err)
@@ -34,7 +39,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	case "migrate":
 		return Migrate(ctx, cfg, logger)
 	}
-	return fmt.Errorf("unknown command %q (want serve or migrate)", command)
+	return fmt.Errorf("unknown command %q (want serve, migrate or healthcheck)", command)
 }
 
 // NewLogger returns the process's structured logger.

@@ -14,7 +14,6 @@ import (
 	"taskapi/adapters/httpapi"
 	"taskapi/handlers"
 	"taskapi/metrics"
-	"taskapi/password"
 	"taskapi/store"
 	"taskapi/tokens"
 )
@@ -41,13 +40,16 @@ func Serve(ctx context.Context, cfg Config, out io.Writer, ready chan<- string) 
 	}
 	srv := &http.Server{
 		Handler:           handler,
-		ReadHeaderTimeout: 5 * time.Second,
+		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
 		ReadTimeout:       15 * time.Second,
 		WriteTimeout:      cfg.RequestTimeout + 5*time.Second,
 		// Longer than the ALB's 60 s idle timeout, so the ALB, not us,
 		// closes idle keep-alive connections and never sends on a closed one.
-		IdleTimeout:    75 * time.Second,
-		MaxHeaderBytes: 16 << 10,
+		IdleTimeout: 75 * time.Second,
+		// Go's default is 1 MiB; 128 KiB still bounds memory per connection
+		// while leaving room for an absurd token to reach the handler and
+		// get the API's JSON 401 rather than Go's plain-text 431.
+		MaxHeaderBytes: 128 << 10,
 		ErrorLog:       slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)))
@@ -94,7 +96,12 @@ func Serve(ctx context.Context, cfg Config, out io.Writer, ready chan<- string) 
 // Every finished request is reported to recorder, if it is non-nil.
 func BuildAPI(cfg Config, db *store.DB, logger *slog.Logger, recorder *metrics.Recorder) (http.Handler, error) {
 	now := time.Now
-	opts := httpapi.Options{Logger: logger, Service: serviceName(cfg.Service)}
+	opts := httpapi.Options{
+		Logger:             logger,
+		Service:            serviceName(cfg.Service),
+		TrustedProxyHops:   cfg.Abuse.TrustedProxyHops,
+		CORSAllowedOrigins: cfg.Abuse.CORSAllowedOrigins,
+	}
 	if recorder != nil {
 		opts.Metrics = recorder
 	}
@@ -105,8 +112,8 @@ func BuildAPI(cfg Config, db *store.DB, logger *slog.Logger, recorder *metrics.R
 		// in-process, no network hop), is checked against the revocations
 		// in the database.
 		validator := handlers.RejectingRevoked(signer, db)
-		hasher := password.Bcrypt{Cost: cfg.BcryptCost}
-		auth, err := handlers.NewAuth(db, hasher, signer, validator, now)
+		hasher := cfg.Abuse.hasher(cfg.BcryptCost)
+		auth, err := handlers.NewAuth(db, hasher, signer, validator, now, cfg.Abuse.loginThrottle())
 		if err != nil {
 			return nil, err
 		}
@@ -116,7 +123,7 @@ func BuildAPI(cfg Config, db *store.DB, logger *slog.Logger, recorder *metrics.R
 		opts.Tokens = validator
 	}
 	if cfg.Service != serviceAuth {
-		opts.Tasks = handlers.NewTasks(db, now)
+		opts.Tasks = handlers.NewTasks(db, now, handlers.WithQuota(cfg.Abuse.TaskQuota))
 		opts.TaskHealth = handlers.NewHealth("task-service", db)
 		if cfg.Service == serviceTask {
 			client, err := newAuthClient(cfg, logger)

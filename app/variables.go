@@ -5,7 +5,8 @@ package app
 // the SAM template, the README): tests check each of them against it.
 type Variable struct {
 	Name string
-	// Auth and Task say which service reads it (SERVICE=all reads both).
+	// Auth and Task say which service uses it (SERVICE=all uses both);
+	// giving a service a variable it does not use is a deployment mistake.
 	Auth, Task bool
 	// Secret values come from Secrets Manager and must never be logged.
 	Secret bool
@@ -24,6 +25,7 @@ var Variables = []Variable{
 	{Name: "DB_USER", Auth: true, Task: true},
 	{Name: "DB_PASSWORD", Auth: true, Task: true, Secret: true},
 	{Name: "DB_SSLMODE", Auth: true, Task: true},
+	{Name: "DB_SSLROOTCERT", Auth: true, Task: true},
 	{Name: "SQLITE_PATH", Auth: true, Task: true},
 	{Name: "DB_MAX_OPEN_CONNS", Auth: true, Task: true},
 	{Name: "DB_MAX_IDLE_CONNS", Auth: true, Task: true},
@@ -32,8 +34,8 @@ var Variables = []Variable{
 	{Name: "DB_CONNECT_TIMEOUT", Auth: true, Task: true},
 	{Name: "DB_MIGRATE", Auth: true, Task: true},
 	{Name: "JWT_SECRET", Auth: true, Secret: true},
-	{Name: "JWT_EXPIRATION", Auth: true, Task: true},
-	{Name: "BCRYPT_COST", Auth: true, Task: true},
+	{Name: "JWT_EXPIRATION", Auth: true},
+	{Name: "BCRYPT_COST", Auth: true},
 	{Name: "AUTH_SERVICE_URL", Task: true},
 	{Name: "AUTH_TIMEOUT", Task: true},
 	{Name: "AUTH_RETRIES", Task: true},
@@ -49,4 +51,12 @@ var Variables = []Variable{
 	{Name: "LOG_FORMAT", Auth: true, Task: true},
 	{Name: "METRICS_NAMESPACE", Auth: true, Task: true},
 	{Name: "METRICS_INTERVAL", Auth: true, Task: true},
+	{Name: "LOGIN_MAX_FAILURES", Auth: true},
+	{Name: "LOGIN_IP_MAX_FAILURES", Auth: true},
+	{Name: "LOGIN_FAILURE_WINDOW", Auth: true},
+	{Name: "BCRYPT_CONCURRENCY", Auth: true},
+	{Name: "BCRYPT_QUEUE_TIMEOUT", Auth: true},
+	{Name: "TRUSTED_PROXY_HOPS", Auth: true},
+	{Name: "CORS_ALLOWED_ORIGINS", Auth: true, Task: true},
+	{Name: "TASK_QUOTA", Task: true},
 }

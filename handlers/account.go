@@ -79,6 +79,9 @@ func (a *Account) ChangePassword(ctx context.Context, req ChangePasswordRequest)
 		return MessageResponse{}, userGone(err)
 	}
 	if err := a.hasher.Compare(u.PasswordHash, req.CurrentPassword); err != nil {
+		if taskapi.ErrorCode(err) == taskapi.EUNAVAILABLE {
+			return MessageResponse{}, err // busy: not a wrong password
+		}
 		return MessageResponse{}, taskapi.Errorf(taskapi.EUNAUTHORIZED, taskapi.MsgWrongPassword)
 	}
 	hash, err := a.hasher.Hash(req.NewPassword)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"taskapi"
 )
@@ -19,16 +20,34 @@ type Auth struct {
 	// that an unknown user costs the same bcrypt time as a wrong password
 	// and response timing does not reveal which usernames exist.
 	dummyHash string
+	// accounts and clients throttle failed logins per username and per
+	// client address; nil means no throttling.
+	accounts, clients LoginThrottle
+}
+
+// AuthOption configures optional behaviour of NewAuth.
+type AuthOption func(*Auth)
+
+// WithLoginThrottle throttles failed logins per account and per client
+// address: a caller over either limit gets 429 with Retry-After, before
+// any password is checked, while other accounts are unaffected.
+func WithLoginThrottle(accounts, clients LoginThrottle) AuthOption {
+	return func(a *Auth) { a.accounts, a.clients = accounts, clients }
 }
 
 // NewAuth returns the auth handlers. It hashes one throw-away password up
 // front for dummyHash.
-func NewAuth(users UserStore, hasher PasswordHasher, issuer TokenIssuer, validator TokenValidator, now Clock) (*Auth, error) {
+func NewAuth(users UserStore, hasher PasswordHasher, issuer TokenIssuer, validator TokenValidator, now Clock, opts ...AuthOption) (*Auth, error) {
+	a := &Auth{users: users, hasher: hasher, issuer: issuer, validator: validator, now: now}
+	for _, opt := range opts {
+		opt(a)
+	}
 	dummy, err := hasher.Hash("not-a-real-password")
 	if err != nil {
 		return nil, fmt.Errorf("hash dummy password: %w", err)
 	}
-	return &Auth{users: users, hasher: hasher, issuer: issuer, validator: validator, now: now, dummyHash: dummy}, nil
+	a.dummyHash = dummy
+	return a, nil
 }
 
 // Register creates an account. Usernames and emails are unique regardless
@@ -72,15 +91,27 @@ func (a *Auth) Login(ctx context.Context, req LoginRequest) (LoginResponse, erro
 	if err := fe.err(); err != nil {
 		return LoginResponse{}, err
 	}
-	u, err := a.users.UserByUsername(ctx, username)
-	if taskapi.ErrorCode(err) == taskapi.ENOTFOUND {
-		_ = a.hasher.Compare(a.dummyHash, req.Password)
-		return LoginResponse{}, taskapi.Errorf(taskapi.EUNAUTHORIZED, taskapi.MsgInvalidCredentials)
-	} else if err != nil {
+	accountKey := strings.ToLower(username)
+	if err := a.throttled(accountKey, req.ClientIP); err != nil {
 		return LoginResponse{}, err
 	}
-	if err := a.hasher.Compare(u.PasswordHash, req.Password); err != nil {
+	u, err := a.users.UserByUsername(ctx, username)
+	hash := a.dummyHash
+	switch {
+	case err == nil:
+		hash = u.PasswordHash
+	case taskapi.ErrorCode(err) != taskapi.ENOTFOUND:
+		return LoginResponse{}, err
+	}
+	if err := a.hasher.Compare(hash, req.Password); err != nil || u == nil {
+		if taskapi.ErrorCode(err) == taskapi.EUNAVAILABLE {
+			return LoginResponse{}, err // busy: not the caller's failure
+		}
+		a.failed(accountKey, req.ClientIP)
 		return LoginResponse{}, taskapi.Errorf(taskapi.EUNAUTHORIZED, taskapi.MsgInvalidCredentials)
+	}
+	if a.accounts != nil {
+		a.accounts.Reset(accountKey)
 	}
 	token, lifetime, err := a.issuer.Issue(*u, a.now())
 	if err != nil {
@@ -120,4 +151,29 @@ func requireCaller(p taskapi.Principal) error {
 		return taskapi.Errorf(taskapi.EUNAUTHORIZED, taskapi.MsgNoToken)
 	}
 	return nil
+}
+
+// throttled refuses a login attempt from an account or client address
+// that failed too often recently.
+func (a *Auth) throttled(account, client string) error {
+	var wait time.Duration
+	if a.accounts != nil {
+		wait = a.accounts.Wait(account)
+	}
+	if a.clients != nil && client != "" {
+		wait = max(wait, a.clients.Wait(client))
+	}
+	if wait > 0 {
+		return &taskapi.Error{Code: taskapi.ETOOMANY, Message: taskapi.MsgTooManyLogins, RetryAfter: wait}
+	}
+	return nil
+}
+
+func (a *Auth) failed(account, client string) {
+	if a.accounts != nil {
+		a.accounts.Fail(account)
+	}
+	if a.clients != nil && client != "" {
+		a.clients.Fail(client)
+	}
 }

@@ -23,10 +23,12 @@ type RegisteredUser struct {
 	CreatedAt time.Time `json:"created_at"`
 }
 
-// LoginRequest is the body of POST /auth/login.
+// LoginRequest is the body of POST /auth/login. ClientIP is set by the
+// transport (the address the load balancer saw), never read from a body.
 type LoginRequest struct {
 	Username string `json:"username"`
 	Password string `json:"password"`
+	ClientIP string `json:"-"`
 }
 
 // LoginResponse carries the access token of a successful login.

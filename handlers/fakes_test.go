@@ -215,6 +215,18 @@ func (m *memStore) UpdateTask(_ context.Context, id int64, p taskapi.TaskPatch, 
 	return &t, nil
 }
 
+func (m *memStore) CountTasks(_ context.Context, userID int64) (int, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n := 0
+	for _, t := range m.tasks {
+		if t.UserID == userID {
+			n++
+		}
+	}
+	return n, nil
+}
+
 func (m *memStore) DeleteTask(_ context.Context, id int64) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -54,6 +54,8 @@ type TaskStore interface {
 	UpdateTask(ctx context.Context, id int64, p taskapi.TaskPatch, now time.Time) (*taskapi.Task, error)
 	// DeleteTask removes task id.
 	DeleteTask(ctx context.Context, id int64) error
+	// CountTasks returns how many tasks userID holds.
+	CountTasks(ctx context.Context, userID int64) (int, error)
 }
 
 // PasswordHasher turns passwords into slow, salted hashes and checks them.
@@ -80,3 +82,11 @@ type TokenValidator interface {
 
 // Clock tells the time; tests pass a fixed one.
 type Clock func() time.Time
+
+// LoginThrottle counts failed logins per key (an account or a client
+// address) and says how long a key must wait before it may try again.
+type LoginThrottle interface {
+	Wait(key string) time.Duration
+	Fail(key string)
+	Reset(key string)
+}

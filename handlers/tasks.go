@@ -13,11 +13,26 @@ import (
 type Tasks struct {
 	store TaskStore
 	now   Clock
+	quota int // tasks one user may hold; 0 means no limit
+}
+
+// TasksOption configures optional behaviour of NewTasks.
+type TasksOption func(*Tasks)
+
+// WithQuota caps how many tasks one user may hold, so that one account
+// cannot fill the shared database. The check and the insert are separate
+// statements: concurrent creates may overshoot by a few, never by much.
+func WithQuota(n int) TasksOption {
+	return func(t *Tasks) { t.quota = n }
 }
 
 // NewTasks returns the task handlers.
-func NewTasks(store TaskStore, now Clock) *Tasks {
-	return &Tasks{store: store, now: now}
+func NewTasks(store TaskStore, now Clock, opts ...TasksOption) *Tasks {
+	t := &Tasks{store: store, now: now}
+	for _, opt := range opts {
+		opt(t)
+	}
+	return t
 }
 
 // timestamp is the current time as the database stores it.
@@ -59,6 +74,15 @@ func (h *Tasks) Create(ctx context.Context, req CreateTaskRequest) (TaskMessageR
 	}
 	if err := fe.err(); err != nil {
 		return TaskMessageResponse{}, err
+	}
+	if h.quota > 0 {
+		n, err := h.store.CountTasks(ctx, t.UserID)
+		if err != nil {
+			return TaskMessageResponse{}, err
+		}
+		if n >= h.quota {
+			return TaskMessageResponse{}, taskapi.Errorf(taskapi.EFORBIDDEN, "Task limit of %d reached; delete tasks to add more", h.quota)
+		}
 	}
 	if err := h.store.CreateTask(ctx, &t); err != nil {
 		return TaskMessageResponse{}, err

@@ -11,6 +11,14 @@ import (
 // A binder fills a handler's typed request from an HTTP request: body,
 // path, query and the authenticated caller.
 
+func (s *server) bindLogin(r *http.Request, req *handlers.LoginRequest) error {
+	if err := decodeJSON(r, req); err != nil {
+		return err
+	}
+	req.ClientIP = clientIP(r, s.TrustedProxyHops)
+	return nil
+}
+
 func bindValidate(r *http.Request, req *handlers.ValidateRequest) error {
 	token, err := bearerToken(r)
 	req.Token = token

@@ -58,6 +58,12 @@ func (s *server) withSecurityHeaders(next http.Handler) http.Handler {
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
 		h.Set("Referrer-Policy", "no-referrer")
+		// HSTS only over TLS: directly, or at the ALB's HTTPS listener,
+		// which says so in X-Forwarded-Proto. Over plain HTTP the header
+		// would be ignored by browsers anyway, and misleading.
+		if r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https" {
+			h.Set("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+		}
 		next.ServeHTTP(w, r)
 	})
 }

@@ -14,7 +14,7 @@ func (s *server) routes() {
 
 	if s.Auth != nil {
 		r.Handle("/auth/register", endpoint(s, http.StatusCreated, bindJSON[handlers.RegisterRequest], s.Auth.Register)).Methods(http.MethodPost)
-		r.Handle("/auth/login", endpoint(s, http.StatusOK, bindJSON[handlers.LoginRequest], s.Auth.Login)).Methods(http.MethodPost)
+		r.Handle("/auth/login", endpoint(s, http.StatusOK, s.bindLogin, s.Auth.Login)).Methods(http.MethodPost)
 		r.Handle("/auth/validate", endpoint(s, http.StatusOK, bindValidate, s.Auth.Validate)).Methods(http.MethodPost)
 		r.Handle("/auth/health", endpoint(s, http.StatusOK, bindHealth, s.AuthHealth.Check)).Methods(http.MethodGet, http.MethodHead)
 		if s.Account != nil {

@@ -42,6 +42,16 @@ type Options struct {
 	// Service names this process in logs and metrics for requests that
 	// belong to neither service's routes (/health, unknown paths).
 	Service string
+	// TrustedProxyHops is how many proxies in front of the service append
+	// to X-Forwarded-For (1 behind the ALB). The client address is the
+	// entry that many places from the right; entries further left are
+	// whatever the client sent and are never trusted. 0 ignores the header
+	// and uses the peer address.
+	TrustedProxyHops int
+	// CORSAllowedOrigins are the exact origins (scheme://host[:port]) whose
+	// browser pages may call the API. Empty turns CORS off: no
+	// Access-Control-* header is ever sent.
+	CORSAllowedOrigins []string
 }
 
 // Observer receives one call per finished request: the service the route
@@ -70,7 +80,7 @@ func NewServer(opts Options) http.Handler {
 	}
 	s := &server{Options: opts, router: mux.NewRouter()}
 	s.routes()
-	// Outermost first: every response, even a panic's, gets an id, the
-	// security headers and an access-log line.
-	return s.withRequestID(s.withAccessLog(s.withSecurityHeaders(s.withRecovery(s.router))))
+	// Outermost first: every response, even a panic's or a preflight's,
+	// gets an id, an access-log line and the security headers.
+	return s.withRequestID(s.withAccessLog(s.withSecurityHeaders(s.withCORS(s.withRecovery(s.router)))))
 }

@@ -1,0 +1,100 @@
+package httpapi
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"taskapi"
+	"taskapi/handlers"
+)
+
+// rejectAll is a validator that would let nothing through; it must not
+// even be asked for the public routes.
+type rejectAll struct{}
+
+func (rejectAll) ValidateToken(context.Context, string) (taskapi.Principal, error) {
+	return taskapi.Principal{}, taskapi.Errorf(taskapi.EUNAUTHORIZED, taskapi.MsgInvalidToken)
+}
+
+// publicRoutes are the only routes that answer without a token.
+var publicRoutes = map[string]bool{
+	"POST /auth/register": true, "POST /auth/login": true,
+	"GET /health": true, "HEAD /health": true,
+	"GET /auth/health": true, "HEAD /auth/health": true,
+	"GET /tasks/health": true, "HEAD /tasks/health": true,
+}
+
+// TestEveryRouteButThePublicOnesNeedsAToken walks the real route table:
+// a route added later without authentication fails this test.
+func TestEveryRouteButThePublicOnesNeedsAToken(t *testing.T) {
+	s := &server{Options: Options{
+		Logger:     slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Auth:       &handlers.Auth{},
+		Account:    &handlers.Account{},
+		Tasks:      &handlers.Tasks{},
+		Tokens:     rejectAll{},
+		AuthHealth: handlers.NewHealth("auth-service", nil),
+		TaskHealth: handlers.NewHealth("task-service", nil),
+	}, router: mux.NewRouter()}
+	s.routes()
+	var seen int
+	err := s.router.Walk(func(route *mux.Route, _ *mux.Router, _ []*mux.Route) error {
+		path, _ := route.GetPathTemplate()
+		methods, _ := route.GetMethods()
+		for _, m := range methods {
+			key := m + " " + path
+			seen++
+			if publicRoutes[key] {
+				continue
+			}
+			req := httptest.NewRequest(m, strings.Replace(path, "{id}", "1", 1), strings.NewReader(`{}`))
+			rec := httptest.NewRecorder()
+			s.router.ServeHTTP(rec, req)
+			if rec.Code != http.StatusUnauthorized {
+				t.Errorf("%s answered %d without a token, want 401", key, rec.Code)
+			}
+		}
+		return nil
+	})
+	if err != nil || seen < 15 {
+		t.Fatalf("walked %d routes (%v): the table is smaller than expected", seen, err)
+	}
+}
+
+// TestPanicIs500WithSecurityHeaders: a handler that panics (here a task
+// handler without a store) answers the standard 500 body, with every
+// security header, and the server keeps serving.
+func TestPanicIs500WithSecurityHeaders(t *testing.T) {
+	ok := taskapi.Principal{UserID: 1}
+	api := NewServer(Options{
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Tasks:  handlers.NewTasks(nil, time.Now),
+		Tokens: validatorFunc(func(context.Context, string) (taskapi.Principal, error) { return ok, nil }),
+	})
+	req := httptest.NewRequest("GET", "/tasks/1", nil)
+	req.Header.Set("Authorization", "Bearer x")
+	rec := httptest.NewRecorder()
+	api.ServeHTTP(rec, req)
+	if rec.Code != 500 || !strings.Contains(rec.Body.String(), `"message":"An unexpected error occurred"`) {
+		t.Fatalf("panic answered %d %s", rec.Code, rec.Body)
+	}
+	for _, h := range []string{"Cache-Control", "X-Content-Type-Options", "Content-Security-Policy", "Referrer-Policy", RequestIDHeader} {
+		if rec.Header().Get(h) == "" {
+			t.Errorf("500 lacks %s", h)
+		}
+	}
+}
+
+type validatorFunc func(context.Context, string) (taskapi.Principal, error)
+
+func (f validatorFunc) ValidateToken(ctx context.Context, token string) (taskapi.Principal, error) {
+	return f(ctx, token)
+}

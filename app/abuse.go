@@ -1,0 +1,63 @@
+package app
+
+import (
+	"net/url"
+	"runtime"
+	"strings"
+	"time"
+
+	"taskapi/handlers"
+	"taskapi/password"
+	"taskapi/throttle"
+)
+
+// AbuseConfig holds the limits that keep one client from hurting others.
+type AbuseConfig struct {
+	LoginMaxFailures   int           // per account per window
+	LoginIPMaxFailures int           // per client address per window
+	LoginWindow        time.Duration // over which failures are counted
+	BcryptConcurrency  int           // bcrypt operations at once
+	BcryptQueueTimeout time.Duration // longest wait for a bcrypt slot
+	TrustedProxyHops   int           // proxies that append to X-Forwarded-For
+	CORSAllowedOrigins []string
+	TaskQuota          int // tasks one user may hold
+}
+
+func loadAbuseConfig(e *envReader) AbuseConfig {
+	c := AbuseConfig{
+		LoginMaxFailures:   e.int("LOGIN_MAX_FAILURES", 5, 1, 1000),
+		LoginIPMaxFailures: e.int("LOGIN_IP_MAX_FAILURES", 20, 1, 100000),
+		LoginWindow:        e.duration("LOGIN_FAILURE_WINDOW", 15*time.Minute),
+		BcryptConcurrency:  e.int("BCRYPT_CONCURRENCY", max(2, runtime.GOMAXPROCS(0)), 1, 1024),
+		BcryptQueueTimeout: e.duration("BCRYPT_QUEUE_TIMEOUT", time.Second),
+		TrustedProxyHops:   e.int("TRUSTED_PROXY_HOPS", 1, 0, 10),
+		TaskQuota:          e.int("TASK_QUOTA", 10000, 1, 10000000),
+	}
+	for _, o := range strings.Split(e.str("CORS_ALLOWED_ORIGINS", ""), ",") {
+		if o = strings.TrimSpace(o); o == "" {
+			continue
+		}
+		// Exact origins only: a wildcard or a path would either echo any
+		// origin or never match a browser's Origin header.
+		u, err := url.Parse(o)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.Path != "" || strings.Contains(o, "*") {
+			e.fail("CORS_ALLOWED_ORIGINS: %q is not an exact origin such as https://app.example.com", o)
+			continue
+		}
+		c.CORSAllowedOrigins = append(c.CORSAllowedOrigins, o)
+	}
+	return c
+}
+
+// loginThrottle returns the failed-login limits: per account and per
+// client address, each bounded to 100,000 keys in memory.
+func (c AbuseConfig) loginThrottle() handlers.AuthOption {
+	return handlers.WithLoginThrottle(
+		throttle.New(c.LoginMaxFailures, c.LoginWindow, 100_000),
+		throttle.New(c.LoginIPMaxFailures, c.LoginWindow, 100_000))
+}
+
+// hasher returns bcrypt at cost, bounded in concurrency.
+func (c AbuseConfig) hasher(cost int) handlers.PasswordHasher {
+	return password.Limit(password.Bcrypt{Cost: cost}, c.BcryptConcurrency, c.BcryptQueueTimeout)
+}

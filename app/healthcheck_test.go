@@ -1,0 +1,133 @@
+package app
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// portOf returns the port of a server URL such as http://127.0.0.1:40123.
+func portOf(t *testing.T, rawURL string) string {
+	t.Helper()
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u.Port()
+}
+
+func runHealthcheck(ctx context.Context, env map[string]string) error {
+	return Run(ctx, []string{"healthcheck"}, func(k string) string { return env[k] }, io.Discard)
+}
+
+// TestHealthcheckAgainstRealServers runs the container health check against
+// each service's real server: it passes, and it needs nothing but PORT,
+// even where the serving configuration would be refused.
+func TestHealthcheckAgainstRealServers(t *testing.T) {
+	for _, service := range []string{"auth", "task", "all"} {
+		t.Run(service, func(t *testing.T) {
+			env := map[string]string{
+				"SERVICE":     service,
+				"SQLITE_PATH": filepath.Join(t.TempDir(), "taskapi.db"),
+			}
+			if service == "task" {
+				env["AUTH_SERVICE_URL"] = "http://127.0.0.1:1"
+			}
+			srv := startServer(t, env)
+			port := portOf(t, srv.URL)
+
+			if err := runHealthcheck(context.Background(), map[string]string{"PORT": port}); err != nil {
+				t.Errorf("healthcheck with only PORT: %v", err)
+			}
+			// The container's whole environment: a database and no JWT
+			// secret would stop `serve`, but not the health check.
+			broken := map[string]string{"PORT": port, "SERVICE": "bogus", "DB_HOST": "db.invalid", "JWT_SECRET": "short"}
+			if err := runHealthcheck(context.Background(), broken); err != nil {
+				t.Errorf("healthcheck with an invalid serving configuration: %v", err)
+			}
+			if _, err := LoadConfig(func(k string) string { return broken[k] }); err == nil {
+				t.Error("the broken environment should not load as a configuration")
+			}
+		})
+	}
+}
+
+func TestHealthcheckFailures(t *testing.T) {
+	// Nothing listening: a port that was free a moment ago.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closedPort := portOf(t, "http://"+ln.Addr().String())
+	ln.Close()
+
+	unhealthy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/health" {
+			t.Errorf("health check asked for %s", r.URL.Path)
+		}
+		http.Error(w, `{"error":"Service Unavailable"}`, http.StatusServiceUnavailable)
+	}))
+	defer unhealthy.Close()
+	redirect := httptest.NewServer(http.RedirectHandler("/elsewhere", http.StatusFound))
+	defer redirect.Close()
+	release := make(chan struct{})
+	hanging := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer hanging.Close()
+	defer close(release)
+
+	cases := map[string]struct {
+		port string
+		want string
+	}{
+		"nothing listening": {closedPort, "connection refused"},
+		"503":               {portOf(t, unhealthy.URL), "503"},
+		"redirect":          {portOf(t, redirect.URL), "302"},
+		"not a port":        {"http", "PORT"},
+		"port 0":            {"0", "PORT"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			err := runHealthcheck(context.Background(), map[string]string{"PORT": tc.port})
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("err = %v, want one mentioning %q", err, tc.want)
+			}
+		})
+	}
+
+	t.Run("hanging server", func(t *testing.T) {
+		// The caller's deadline (and at most healthcheckTimeout) bounds it.
+		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+		defer cancel()
+		start := time.Now()
+		err := runHealthcheck(ctx, map[string]string{"PORT": portOf(t, hanging.URL)})
+		if err == nil {
+			t.Fatal("a server that never answers passed the health check")
+		}
+		if took := time.Since(start); took > healthcheckTimeout {
+			t.Errorf("took %v, longer than the %v bound", took, healthcheckTimeout)
+		}
+	})
+}
+
+// TestHealthcheckDefaultPort checks that an unset PORT means 3000, the
+// server's own default, without needing anything on that port.
+func TestHealthcheckDefaultPort(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // no request leaves: only the URL is checked
+	err := runHealthcheck(ctx, map[string]string{})
+	if err == nil || !strings.Contains(err.Error(), "127.0.0.1:3000/health") {
+		t.Errorf("err = %v, want the request to go to 127.0.0.1:3000/health", err)
+	}
+}

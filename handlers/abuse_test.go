@@ -1,0 +1,128 @@
+package handlers_test
+
+import (
+	"errors"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"taskapi"
+	"taskapi/handlers"
+	"taskapi/password"
+	"taskapi/throttle"
+)
+
+// countingHasher counts the password comparisons a login costs.
+type countingHasher struct {
+	password.Bcrypt
+	compares atomic.Int64
+}
+
+func (c *countingHasher) Compare(hash, pw string) error {
+	c.compares.Add(1)
+	return c.Bcrypt.Compare(hash, pw)
+}
+
+func TestUnknownUserCostsOneBcryptCompare(t *testing.T) {
+	f := newFixture()
+	f.user("alice")
+	h := &countingHasher{Bcrypt: password.Bcrypt{Cost: 4}}
+	auth, _ := handlers.NewAuth(f.store, h, f.signer, f.signer, f.clock.Now)
+	auth.Login(ctx, handlers.LoginRequest{Username: "nobody", Password: "whatever-123"})
+	auth.Login(ctx, handlers.LoginRequest{Username: "alice", Password: "whatever-123"})
+	if n := h.compares.Load(); n != 2 {
+		t.Fatalf("%d bcrypt comparisons for an unknown and a known user, want one each: "+
+			"an unknown user must cost the same time as a wrong password", n)
+	}
+}
+
+func newThrottledAuth(f *fixture) *handlers.Auth {
+	auth, err := handlers.NewAuth(f.store, password.Bcrypt{Cost: 4}, f.signer, f.signer, f.clock.Now,
+		handlers.WithLoginThrottle(throttle.New(3, 15*time.Minute, 100), throttle.New(5, 15*time.Minute, 100)))
+	if err != nil {
+		panic(err)
+	}
+	return auth
+}
+
+func TestFailedLoginsAreThrottledPerAccount(t *testing.T) {
+	f := newFixture()
+	f.user("alice")
+	f.user("bob")
+	auth := newThrottledAuth(f)
+	for i := 0; i < 3; i++ {
+		_, err := auth.Login(ctx, handlers.LoginRequest{Username: "alice", Password: "wrong-guess", ClientIP: "198.51.100.1"})
+		wantError(t, err, taskapi.EUNAUTHORIZED, taskapi.MsgInvalidCredentials)
+	}
+	// Even the right password waits: the limit is checked before it.
+	_, err := auth.Login(ctx, handlers.LoginRequest{Username: "ALICE", Password: "correct horse", ClientIP: "203.0.113.9"})
+	wantError(t, err, taskapi.ETOOMANY, taskapi.MsgTooManyLogins)
+	var e *taskapi.Error
+	if errors.As(err, &e); e.RetryAfter <= 0 || e.RetryAfter > 5*time.Minute {
+		t.Errorf("RetryAfter = %s, want the refill time (5m)", e.RetryAfter)
+	}
+	if _, err := auth.Login(ctx, handlers.LoginRequest{Username: "bob", Password: "correct horse", ClientIP: "198.51.100.1"}); err != nil {
+		t.Fatalf("another account was locked out: %v", err)
+	}
+}
+
+func TestFailedLoginsAreThrottledPerClient(t *testing.T) {
+	f := newFixture()
+	f.user("target")
+	auth := newThrottledAuth(f)
+	// One address spraying a few guesses at many accounts.
+	for i := 0; i < 5; i++ {
+		_, err := auth.Login(ctx, handlers.LoginRequest{Username: "user" + itoa(int64(i)), Password: "guess-1234", ClientIP: "198.51.100.7"})
+		wantError(t, err, taskapi.EUNAUTHORIZED, taskapi.MsgInvalidCredentials)
+	}
+	_, err := auth.Login(ctx, handlers.LoginRequest{Username: "target", Password: "correct horse", ClientIP: "198.51.100.7"})
+	wantError(t, err, taskapi.ETOOMANY, taskapi.MsgTooManyLogins)
+	if _, err := auth.Login(ctx, handlers.LoginRequest{Username: "target", Password: "correct horse", ClientIP: "198.51.100.8"}); err != nil {
+		t.Fatalf("another client was locked out: %v", err)
+	}
+}
+
+func TestSuccessfulLoginResetsAccountFailures(t *testing.T) {
+	f := newFixture()
+	f.user("alice")
+	auth := newThrottledAuth(f)
+	for round := 0; round < 3; round++ {
+		for i := 0; i < 2; i++ {
+			auth.Login(ctx, handlers.LoginRequest{Username: "alice", Password: "typo-typo", ClientIP: "10.9.9." + itoa(int64(round))})
+		}
+		if _, err := auth.Login(ctx, handlers.LoginRequest{Username: "alice", Password: "correct horse", ClientIP: "10.9.9." + itoa(int64(round))}); err != nil {
+			t.Fatalf("round %d: %v", round, err)
+		}
+	}
+}
+
+// busyHasher stands in for a bcrypt pool with no free slot.
+type busyHasher struct{ password.Bcrypt }
+
+func (busyHasher) Compare(string, string) error {
+	return &taskapi.Error{Code: taskapi.EUNAVAILABLE, Message: taskapi.MsgBusy, RetryAfter: time.Second}
+}
+
+func TestBusyHasherIs503NotWrongPassword(t *testing.T) {
+	f := newFixture()
+	f.user("alice")
+	auth, _ := handlers.NewAuth(f.store, busyHasher{password.Bcrypt{Cost: 4}}, f.signer, f.signer, f.clock.Now)
+	_, err := auth.Login(ctx, handlers.LoginRequest{Username: "alice", Password: "correct horse"})
+	wantError(t, err, taskapi.EUNAVAILABLE, taskapi.MsgBusy)
+}
+
+func TestTaskQuota(t *testing.T) {
+	f := newFixture()
+	alice, bob := f.user("alice"), f.user("bob")
+	tasks := handlers.NewTasks(f.store, f.clock.Now, handlers.WithQuota(2))
+	for i := 0; i < 2; i++ {
+		if _, err := tasks.Create(ctx, handlers.CreateTaskRequest{Caller: alice, Title: "t"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err := tasks.Create(ctx, handlers.CreateTaskRequest{Caller: alice, Title: "one too many"})
+	wantError(t, err, taskapi.EFORBIDDEN, "Task limit of 2 reached; delete tasks to add more")
+	if _, err := tasks.Create(ctx, handlers.CreateTaskRequest{Caller: bob, Title: "t"}); err != nil {
+		t.Fatalf("the quota is per user: %v", err)
+	}
+}
