@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"taskapi/internal/syncbuf"
 	"taskapi/internal/testdb"
 )
 
@@ -40,28 +41,10 @@ func forEachEngine(t *testing.T, test func(t *testing.T, dbEnv map[string]string
 	}
 }
 
-// syncBuffer is a log sink the server goroutines and the test share.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // testServer is a real server on a loopback port.
 type testServer struct {
 	URL  string
-	Logs *syncBuffer
+	Logs *syncbuf.Buffer
 	stop func() error
 }
 
@@ -86,7 +69,7 @@ func startServerWith(t *testing.T, env map[string]string, mutate func(*Config)) 
 	if mutate != nil {
 		mutate(&cfg)
 	}
-	logs := &syncBuffer{}
+	logs := &syncbuf.Buffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
 	done := make(chan error, 1)

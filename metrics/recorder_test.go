@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"taskapi/internal/emfcheck"
+	"taskapi/internal/syncbuf"
 	"taskapi/metrics"
 )
 
@@ -117,7 +118,7 @@ func TestPoolFiguresAreGaugesAndDeltas(t *testing.T) {
 }
 
 func TestRunFlushesOnIntervalAndAtShutdown(t *testing.T) {
-	var out syncBuffer
+	var out syncbuf.Buffer
 	r := metrics.New(&out, "NS", "s")
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
