@@ -39,3 +39,125 @@ tidy:
 
 clean:
 	rm -rf bin data
+
+# --- Lambda / SAM (issue 4) ---
+# One binary serves Lambda events when AWS_LAMBDA_RUNTIME_API is set. `sam build`
+# (BuildMethod: makefile in template.yaml) runs build-<LogicalId> with ARTIFACTS_DIR
+# set, and expects the function's `bootstrap` there. GOARCH must match the
+# template's Architectures ([x86_64] is amd64, [arm64] is arm64).
+LAMBDA_GOARCH ?= amd64
+# The Lambda Runtime Interface Emulator, for the end-to-end test (app/lambda_rie_test.go
+# pins the same version and installs it by itself when it is missing).
+RIE_MODULE    ?= github.com/aws/aws-lambda-runtime-interface-emulator
+RIE_VERSION   ?= v0.0.0-20261030222936-bef5c4ba774d
+# make sam-local: a PostgreSQL container on a docker network that sam local's
+# function containers join, so both functions share one database.
+SAM_NETWORK   ?= taskapi-sam
+SAM_DB        ?= taskapi-sam-db
+SAM_PORT      ?= 3000
+
+.PHONY: build-AuthFunction build-TaskFunction lambda rie sam-local sam-local-db
+
+build-AuthFunction build-TaskFunction:
+	CGO_ENABLED=0 GOOS=linux GOARCH=$(LAMBDA_GOARCH) $(GO) build -tags lambda.norpc -trimpath -ldflags="-s -w" -o "$(ARTIFACTS_DIR)/bootstrap" ./cmd/taskapi
+
+## lambda: the function's bootstrap in bin/lambda/, as sam build makes it
+lambda:
+	$(MAKE) build-AuthFunction ARTIFACTS_DIR=$(CURDIR)/bin/lambda
+
+## rie: install aws-lambda-rie into bin/ (runs bin/lambda/bootstrap without docker)
+rie:
+	GOBIN=$(CURDIR)/bin $(GO) install $(RIE_MODULE)/cmd/aws-lambda-rie@$(RIE_VERSION)
+
+## sam-local: sam build, then the API on :3000 through sam local start-api (needs sam and docker)
+sam-local: sam-local-db
+	sam build
+	secret="$${JWT_SECRET:-$$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')}"; \
+	sam local start-api --port $(SAM_PORT) --docker-network $(SAM_NETWORK) --warm-containers EAGER \
+		--parameter-overrides "DbHost=$(SAM_DB) DbPassword=sam-local DbSslMode=disable JwtSecret=$$secret"
+
+sam-local-db:
+	docker network inspect $(SAM_NETWORK) >/dev/null 2>&1 || docker network create $(SAM_NETWORK) >/dev/null
+	docker inspect $(SAM_DB) >/dev/null 2>&1 || docker run -d --name $(SAM_DB) --network $(SAM_NETWORK) \
+		-e POSTGRES_USER=dbadmin -e POSTGRES_PASSWORD=sam-local -e POSTGRES_DB=taskmanagement postgres:15-alpine >/dev/null
+	docker start $(SAM_DB) >/dev/null
+	for i in $$(seq 1 30); do docker exec $(SAM_DB) pg_isready -q -U dbadmin && exit 0; sleep 1; done; \
+		echo "PostgreSQL in $(SAM_DB) did not become ready" >&2; exit 1
+
+# --- ECS deployment (issue 5) ---
+# The AWS CLI (and docker, for ecs-push) against your account. Settings come
+# from the environment or the command line, e.g. make ecs-deploy TAG=v1.0.0
+# VPC_ID=vpc-... (README, "Deploying"); the scripts are in ecs/scripts/.
+ECS_SCRIPTS ?= ecs/scripts
+
+.PHONY: ecs-push ecs-deploy ecs-migrate ecs-url ecs-destroy ecs-test lint-ecs
+
+## ecs-push: build the image once, push it as TAG to the auth-service and task-service ECR repositories
+ecs-push:
+	$(ECS_SCRIPTS)/push.sh
+
+## ecs-deploy: create or update every stack for image TAG; migrates the database before the services change
+ecs-deploy:
+	$(ECS_SCRIPTS)/deploy.sh
+
+## ecs-migrate: run `taskapi migrate` as a one-off Fargate task and wait for it to succeed
+ecs-migrate:
+	$(ECS_SCRIPTS)/migrate.sh
+
+## ecs-url: print the API's URL
+ecs-url:
+	@$(ECS_SCRIPTS)/url.sh
+
+## ecs-destroy: delete every stack, newest first (asks; CONFIRM=yes does not)
+ecs-destroy:
+	$(ECS_SCRIPTS)/destroy.sh
+
+## ecs-test: the template, image and script tests (no AWS account or docker engine needed)
+ecs-test:
+	$(GO) test $(RACE) -count=1 ./ecs/...
+
+## lint-ecs: bash -n and shellcheck (apt-get install shellcheck) on the deployment scripts
+lint-ecs:
+	@for f in $(ECS_SCRIPTS)/*.sh; do bash -n "$$f" || exit 1; done
+	shellcheck -x $(ECS_SCRIPTS)/*.sh
+
+# --- fuzzing (issue 7) ---
+# The seed corpus of every Fuzz target already runs in `make test`; `make
+# fuzz` explores from it, each target for FUZZTIME, one after the other.
+# A failing input is saved under its package's testdata/fuzz/ and replays
+# in every `make test` from then on: commit it with the fix.
+FUZZTIME ?= 30s
+
+# govulncheck offline: the vulnerability database is built from the
+# golang.org/x/vulndb module, which the Go module proxy serves (the
+# database's own host is out of reach here), and cached per version.
+GOVULNCHECK    ?= golang.org/x/vuln/cmd/govulncheck@v1.9.0
+VULNDB_VERSION ?= latest
+VULNDB_CACHE   ?= $(HOME)/.cache/taskapi-vulndb
+
+.PHONY: fuzz vulncheck
+
+## fuzz: run every fuzz target for FUZZTIME (default 30s) each
+fuzz:
+	@list=$$($(GO) test -list '^Fuzz' ./...) || { echo "$$list"; exit 1; }; \
+	targets=$$(echo "$$list" | awk '/^Fuzz/ { names[++n] = $$1 } /^ok / { for (i = 1; i <= n; i++) print $$2 ":" names[i]; n = 0 }'); \
+	[ -n "$$targets" ] || { echo "fuzz: no fuzz targets found" >&2; exit 1; }; \
+	for t in $$targets; do \
+		echo "fuzz: $${t##*:} in $${t%%:*} for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$${t##*:}$$" -fuzztime $(FUZZTIME) "$${t%%:*}" || exit 1; \
+	done
+
+## vulncheck: known vulnerabilities in the code the binary calls (Go, stdlib and modules)
+vulncheck:
+	@info=$$($(GO) mod download -json golang.org/x/vulndb@$(VULNDB_VERSION)) || { echo "$$info"; exit 1; }; \
+	version=$$(echo "$$info" | sed -n 's/^[[:space:]]*"Version": "\(.*\)",*$$/\1/p'); \
+	src=$$(echo "$$info" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",*$$/\1/p'); \
+	db="$(VULNDB_CACHE)/$$version"; \
+	if [ ! -f "$$db/index/db.json" ]; then \
+		echo "vulncheck: building the vulnerability database $$version"; \
+		mkdir -p "$(VULNDB_CACHE)" && rm -rf "$$db.tmp" && \
+		$(GO) run golang.org/x/vulndb/cmd/indexdb@$$version -vulns "$$src/data/osv" -out "$$db.tmp" && \
+		mv "$$db.tmp" "$$db" || exit 1; \
+	fi; \
+	echo "vulncheck: database $$version"; \
+	$(GO) run $(GOVULNCHECK) -db "file://$$db" ./...

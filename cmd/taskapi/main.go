@@ -4,6 +4,9 @@
 //	taskapi [serve]   start the HTTP server (SERVICE=all|auth|task)
 //	taskapi migrate   apply database migrations and exit
 //
+// Inside AWS Lambda (AWS_LAMBDA_RUNTIME_API set) it serves Lambda
+// invocations instead: API Gateway REST and HTTP API events and ALB events.
+//
 // Configuration comes from the environment; see the README.
 package main
 
@@ -18,12 +21,22 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
-	if err := app.Run(ctx, os.Args[1:], os.Getenv, os.Stdout); err != nil {
+	if err := run(); err != nil {
 		// One clear JSON line, then a non-zero exit, so ECS shows the
 		// reason next to the stopped task and CloudWatch can search it.
 		slog.New(slog.NewJSONHandler(os.Stderr, nil)).Error("taskapi stopped", "error", err.Error(), "version", app.Version)
 		os.Exit(1)
 	}
+}
+
+func run() error {
+	if app.OnLambda(os.Getenv) {
+		// Inside AWS Lambda (or its runtime interface emulator): the
+		// runtime loop instead of a listener. It owns SIGTERM, which
+		// Lambda sends before it ends the environment.
+		return app.RunLambda(context.Background(), os.Getenv, os.Stdout)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	return app.Run(ctx, os.Args[1:], os.Getenv, os.Stdout)
 }
