@@ -1,0 +1,9 @@
+// Package ecs holds the deployment of taskapi on Amazon ECS: the
+// CloudFormation templates (templates/), the deploy, migrate and teardown
+// scripts (scripts/), and the tests that check them without an AWS account
+// or a container engine: every template is parsed with goformation (which
+// rejects unknown properties and wrong types), the design's values are
+// asserted resource by resource, and the templates are cross-checked
+// against the binary itself (its environment variables, health-check
+// command, routes and metric names). See the README's "Deploying".
+package ecs

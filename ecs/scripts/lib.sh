@@ -1,0 +1,88 @@
+# shellcheck shell=bash
+# Shared by the ecs/scripts commands: settings, checks and AWS CLI helpers.
+# Everything comes from the environment (see the README's "Deploying").
+set -euo pipefail
+
+# Used by the scripts that source this file.
+# shellcheck disable=SC2034
+{
+	SCRIPTS="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+	ECS_DIR="$(dirname "$SCRIPTS")"
+	ROOT="$(dirname "$ECS_DIR")"
+	TEMPLATES="$ECS_DIR/templates"
+}
+
+# Stack names are $STACK_PREFIX-<template>: taskapi-registry, taskapi-network...
+STACK_PREFIX="${STACK_PREFIX:-taskapi}"
+AWS_REGION="${AWS_REGION:-${AWS_DEFAULT_REGION:-us-east-1}}"
+export AWS_REGION
+
+die() {
+	echo "ecs: $*" >&2
+	exit 1
+}
+
+say() {
+	echo "ecs: $*" >&2
+}
+
+stack() {
+	echo "$STACK_PREFIX-$1"
+}
+
+# need VAR...: every named variable must be set.
+need() {
+	local missing=() v
+	for v in "$@"; do
+		[ -n "${!v:-}" ] || missing+=("$v")
+	done
+	[ ${#missing[@]} -eq 0 ] || die "set ${missing[*]} (see the README's \"Deploying\")"
+}
+
+# need_cmd CMD...: every named command must be installed.
+need_cmd() {
+	local c
+	for c in "$@"; do
+		command -v "$c" >/dev/null 2>&1 || die "$c is not installed"
+	done
+}
+
+# require_tag: TAG names the image to deploy; never "latest".
+require_tag() {
+	need TAG
+	[ "$TAG" != latest ] || die "TAG=latest: deploy an explicit, immutable-by-convention tag such as v1.0.0"
+	[[ "$TAG" =~ ^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$ ]] || die "TAG=$TAG is not an image tag (letters, digits, . _ -)"
+}
+
+# stack_output STACK KEY: one output of a deployed stack.
+stack_output() {
+	local value
+	value="$(aws cloudformation describe-stacks --stack-name "$(stack "$1")" \
+		--query "Stacks[0].Outputs[?OutputKey=='$2'].OutputValue" --output text)"
+	if [ -z "$value" ] || [ "$value" = None ]; then
+		die "stack $(stack "$1") has no output $2: is it deployed?"
+	fi
+	echo "$value"
+}
+
+# deploy_stack NAME [Key=Value...]: create or update stack NAME from
+# templates/NAME.yaml (a no-op when nothing changed).
+deploy_stack() {
+	local name="$1"
+	shift
+	say "deploying $(stack "$name") (templates/$name.yaml)"
+	local args=(cloudformation deploy --stack-name "$(stack "$name")"
+		--template-file "$TEMPLATES/$name.yaml"
+		--capabilities CAPABILITY_IAM --no-fail-on-empty-changeset)
+	if [ $# -gt 0 ]; then
+		args+=(--parameter-overrides "$@")
+	fi
+	aws "${args[@]}"
+}
+
+# stack_names: the parameters through which templates find each other.
+stack_names() {
+	echo "RegistryStackName=$(stack registry)" "NetworkStackName=$(stack network)" \
+		"DataStackName=$(stack data)" "ClusterStackName=$(stack cluster)" \
+		"ServicesStackName=$(stack services)"
+}

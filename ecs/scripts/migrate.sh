@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Apply the database migrations: run the cluster stack's migration task
+# definition (`taskapi migrate`, the image the cluster stack was last
+# deployed with) once on Fargate, wait for it to stop, and fail unless it
+# exited 0.
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "$0")/lib.sh"
+
+need_cmd aws
+cluster="$(stack_output cluster ClusterName)"
+task_definition="$(stack_output cluster MigrateTaskDefinitionArn)"
+subnets="$(stack_output network PrivateSubnet1),$(stack_output network PrivateSubnet2)"
+# The auth service's group reaches PostgreSQL and the AWS APIs, as a migration must.
+security_group="$(stack_output network AuthServiceSecurityGroupId)"
+
+say "running the migration ($task_definition)"
+task="$(aws ecs run-task --cluster "$cluster" --task-definition "$task_definition" \
+	--launch-type FARGATE --count 1 --started-by taskapi-migrate \
+	--network-configuration "awsvpcConfiguration={subnets=[$subnets],securityGroups=[$security_group],assignPublicIp=DISABLED}" \
+	--query 'tasks[0].taskArn || failures[0].reason' --output text)"
+case "$task" in
+arn:*) ;;
+*) die "the migration task did not start: $task" ;;
+esac
+
+say "waiting for $task to stop"
+aws ecs wait tasks-stopped --cluster "$cluster" --tasks "$task"
+code="$(aws ecs describe-tasks --cluster "$cluster" --tasks "$task" \
+	--query 'tasks[0].containers[0].exitCode' --output text)"
+if [ "$code" != 0 ]; then
+	reason="$(aws ecs describe-tasks --cluster "$cluster" --tasks "$task" \
+		--query 'tasks[0].stoppedReason' --output text)"
+	die "the migration failed (exit code $code: $reason). Its log: aws logs tail /ecs/auth-service --log-stream-names migrate/migrate/${task##*/}"
+fi
+say "migrations applied"

@@ -1,0 +1,278 @@
+package ecs_test
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+)
+
+func scripts(t *testing.T) []string {
+	t.Helper()
+	files, err := filepath.Glob("scripts/*.sh")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no scripts: %v", err)
+	}
+	return files
+}
+
+// TestScriptsLint: every script parses (bash -n), the commands are
+// executable, and shellcheck is silent where it is installed (make lint-ecs
+// runs it too).
+func TestScriptsLint(t *testing.T) {
+	for _, f := range scripts(t) {
+		if out, err := exec.Command("bash", "-n", f).CombinedOutput(); err != nil {
+			t.Errorf("bash -n %s: %v\n%s", f, err, out)
+		}
+		info, err := os.Stat(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if executable := info.Mode()&0o111 != 0; executable == (filepath.Base(f) == "lib.sh") {
+			t.Errorf("%s: executable is %v (every command is, the sourced lib.sh is not)", f, executable)
+		}
+	}
+	if _, err := exec.LookPath("shellcheck"); err != nil {
+		t.Log("shellcheck is not installed: skipped (apt-get install shellcheck)")
+		return
+	}
+	args := append([]string{"-x"}, scripts(t)...)
+	if out, err := exec.Command("shellcheck", args...).CombinedOutput(); err != nil {
+		t.Errorf("shellcheck: %v\n%s", err, out)
+	}
+}
+
+// fakeAWS puts stand-ins for the aws and docker commands first on PATH:
+// they record every call (one line, arguments separated by \x1f) and answer
+// what the scripts ask with plausible values.
+func fakeAWS(t *testing.T) (env []string, calls func() [][]string) {
+	t.Helper()
+	dir := t.TempDir()
+	log := filepath.Join(dir, "calls.log")
+	const record = `printf '%s\x1f' "$(basename "$0")" "$@" >>"$FAKE_LOG"; printf '\n' >>"$FAKE_LOG"` + "\n"
+	aws := "#!/usr/bin/env bash\n" + record + `
+args="$*"
+case "$args" in
+*"describe-stacks"*RepositoryUri*)
+	repo=auth-service; case "$args" in *TaskServiceRepositoryUri*) repo=task-service ;; esac
+	echo "123456789012.dkr.ecr.us-east-1.amazonaws.com/$repo" ;;
+*"describe-stacks"*ServiceUrl*) echo "http://task-management-alb-1.us-east-1.elb.amazonaws.com" ;;
+*"describe-stacks"*MigrateTaskDefinitionArn*) echo "arn:aws:ecs:us-east-1:123456789012:task-definition/taskapi-migrate:7" ;;
+*"describe-stacks"*DatabaseInstanceId*) echo "taskapi-data-database-abc" ;;
+*"describe-stacks"*OutputKey==*)
+	key="${args#*OutputKey==\'}"; echo "fake-${key%%\'*}" ;;
+"ecr get-login-password"*) echo password ;;
+"ecs run-task"*) echo "arn:aws:ecs:us-east-1:123456789012:task/task-management-cluster/0123456789abcdef" ;;
+"ecs describe-tasks"*exitCode*) echo "${FAKE_EXIT_CODE:-0}" ;;
+"ecs describe-tasks"*stoppedReason*) echo "Essential container in task exited" ;;
+"secretsmanager describe-secret"*) echo "2026-11-28T10:00:00Z" ;;
+"rds describe-db-snapshots"*) echo "taskapi-data-database-abc-final" ;;
+esac
+exit 0
+`
+	docker := "#!/usr/bin/env bash\n" + record + "cat >/dev/null 2>&1 || true\nexit 0\n"
+	for name, body := range map[string]string{"aws": aws, "docker": docker} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	env = []string{"PATH=" + dir + string(os.PathListSeparator) + os.Getenv("PATH"), "FAKE_LOG=" + log, "HOME=" + dir}
+	calls = func() [][]string {
+		data, _ := os.ReadFile(log)
+		var out [][]string
+		for _, line := range strings.Split(strings.TrimRight(string(data), "\n"), "\n") {
+			if line != "" {
+				out = append(out, strings.Split(strings.TrimSuffix(line, "\x1f"), "\x1f"))
+			}
+		}
+		return out
+	}
+	return env, calls
+}
+
+func runScript(t *testing.T, script string, env []string) (string, error) {
+	t.Helper()
+	cmd := exec.Command("bash", filepath.Join("scripts", script))
+	cmd.Env = env
+	cmd.Stdin = strings.NewReader("")
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+var deployEnv = []string{
+	"TAG=v1.0.0", "AWS_REGION=us-east-1", "VPC_ID=vpc-0a", "PUBLIC_SUBNET_1=subnet-pub1", "PUBLIC_SUBNET_2=subnet-pub2",
+	"PRIVATE_SUBNET_1=subnet-priv1", "PRIVATE_SUBNET_2=subnet-priv2",
+}
+
+// flagValue returns the argument after flag in a call.
+func flagValue(call []string, flag string) string {
+	if i := slices.Index(call, flag); i >= 0 && i+1 < len(call) {
+		return call[i+1]
+	}
+	return ""
+}
+
+// TestDeployScript runs deploy.sh against the stand-in aws command: the
+// stacks are deployed in order, each from its template, with exactly the
+// template's parameters (all those without a default among them), and the
+// migration runs, and must succeed, before the services are updated.
+func TestDeployScript(t *testing.T) {
+	all := stacks(t)
+	base, calls := fakeAWS(t)
+	out, err := runScript(t, "deploy.sh", append(base, deployEnv...))
+	if err != nil {
+		t.Fatalf("deploy.sh: %v\n%s", err, out)
+	}
+	var order []string
+	for _, call := range calls() {
+		if len(call) < 3 || call[0] != "aws" {
+			continue
+		}
+		switch call[1] + " " + call[2] {
+		case "cloudformation deploy":
+			name := strings.TrimPrefix(flagValue(call, "--stack-name"), "taskapi-")
+			order = append(order, name)
+			st := all[name]
+			if st == nil {
+				t.Errorf("deploys unknown stack %s", flagValue(call, "--stack-name"))
+				continue
+			}
+			if tf := flagValue(call, "--template-file"); !strings.HasSuffix(tf, "/ecs/templates/"+name+".yaml") {
+				t.Errorf("%s deployed from %s", name, tf)
+			}
+			if !slices.Contains(call, "CAPABILITY_IAM") || !slices.Contains(call, "--no-fail-on-empty-changeset") {
+				t.Errorf("%s: deploy needs CAPABILITY_IAM and --no-fail-on-empty-changeset: %v", name, call)
+			}
+			given := map[string]string{}
+			if i := slices.Index(call, "--parameter-overrides"); i >= 0 {
+				for _, kv := range call[i+1:] {
+					k, v, _ := strings.Cut(kv, "=")
+					given[k] = v
+				}
+			}
+			for k, v := range given {
+				if _, ok := st.T.Parameters[k]; !ok {
+					t.Errorf("%s: passes %s, which the template does not declare (CloudFormation refuses that)", name, k)
+				}
+				if target, isStack := stackParams[k]; isStack && v != "taskapi-"+target {
+					t.Errorf("%s: %s=%s, want taskapi-%s", name, k, v, target)
+				}
+			}
+			for k, p := range st.T.Parameters {
+				if _, ok := given[k]; !ok && p.Default == nil {
+					t.Errorf("%s: required parameter %s is not passed", name, k)
+				}
+			}
+			if _, ok := st.T.Parameters["ImageTag"]; ok {
+				eq(t, name+" ImageTag", given["ImageTag"], "v1.0.0")
+			}
+		case "ecs run-task":
+			order = append(order, "run-task")
+			eq(t, "migration task definition", flagValue(call, "--task-definition"), "arn:aws:ecs:us-east-1:123456789012:task-definition/taskapi-migrate:7")
+			eq(t, "migration launch type", flagValue(call, "--launch-type"), "FARGATE")
+			eq(t, "migration network", flagValue(call, "--network-configuration"),
+				"awsvpcConfiguration={subnets=[fake-PrivateSubnet1,fake-PrivateSubnet2],securityGroups=[fake-AuthServiceSecurityGroupId],assignPublicIp=DISABLED}")
+		case "ecs wait":
+			order = append(order, "wait")
+		}
+	}
+	// Each stack after those it imports from; the migration between the
+	// cluster (its task definition) and the services (the new code).
+	eq(t, "order", strings.Join(order, " "), "registry network data cluster run-task wait services monitoring")
+	if !strings.Contains(out, "http://task-management-alb-1") {
+		t.Errorf("deploy.sh does not end with the URL:\n%s", out)
+	}
+}
+
+// TestScriptsRefuseBadInput: no AWS call is made for a missing or "latest"
+// tag or missing network settings, and a failed migration stops the deploy.
+func TestScriptsRefuseBadInput(t *testing.T) {
+	for _, tc := range []struct {
+		script string
+		env    []string
+		want   string
+	}{
+		{"push.sh", []string{"TAG=latest"}, "latest"},
+		{"push.sh", nil, "set TAG"},
+		{"deploy.sh", []string{"TAG=v1 0"}, "not an image tag"},
+		{"deploy.sh", []string{"TAG=v1.0.0", "VPC_ID=vpc-0a"}, "set PUBLIC_SUBNET_1 PUBLIC_SUBNET_2 PRIVATE_SUBNET_1 PRIVATE_SUBNET_2"},
+		{"deploy.sh", append(slices.Clone(deployEnv), "CREATE_VPC_ENDPOINTS=true"), "set PRIVATE_ROUTE_TABLE_IDS"},
+		{"destroy.sh", nil, "nothing deleted"},
+	} {
+		base, calls := fakeAWS(t)
+		out, err := runScript(t, tc.script, append(base, tc.env...))
+		if err == nil || !strings.Contains(out, tc.want) {
+			t.Errorf("%s %v: err %v, output %q; want a failure saying %q", tc.script, tc.env, err, out, tc.want)
+		}
+		if n := len(calls()); n != 0 {
+			t.Errorf("%s %v: %d AWS/docker calls before refusing: %v", tc.script, tc.env, n, calls())
+		}
+	}
+
+	base, calls := fakeAWS(t)
+	out, err := runScript(t, "deploy.sh", append(append(base, deployEnv...), "FAKE_EXIT_CODE=1"))
+	if err == nil || !strings.Contains(out, "migration failed (exit code 1") {
+		t.Errorf("a failed migration: err %v, output:\n%s", err, out)
+	}
+	for _, call := range calls() {
+		if slices.Contains(call, "taskapi-services") {
+			t.Errorf("the services were deployed after a failed migration: %v", call)
+		}
+	}
+}
+
+// TestPushAndDestroyScripts checks the image goes to both repositories for
+// the task definitions' platform, and teardown goes newest stack first.
+func TestPushAndDestroyScripts(t *testing.T) {
+	base, calls := fakeAWS(t)
+	if out, err := runScript(t, "push.sh", append(base, "TAG=v1.2.3")); err != nil {
+		t.Fatalf("push.sh: %v\n%s", err, out)
+	}
+	var docker []string
+	for _, call := range calls() {
+		if call[0] == "docker" {
+			docker = append(docker, strings.Join(call[1:], " "))
+		}
+	}
+	root, _ := filepath.Abs("..")
+	want := []string{
+		"login --username AWS --password-stdin 123456789012.dkr.ecr.us-east-1.amazonaws.com",
+		"build --platform linux/amd64 --build-arg VERSION=v1.2.3 -t taskapi:v1.2.3 " + root,
+		"tag taskapi:v1.2.3 123456789012.dkr.ecr.us-east-1.amazonaws.com/auth-service:v1.2.3",
+		"push 123456789012.dkr.ecr.us-east-1.amazonaws.com/auth-service:v1.2.3",
+		"tag taskapi:v1.2.3 123456789012.dkr.ecr.us-east-1.amazonaws.com/task-service:v1.2.3",
+		"push 123456789012.dkr.ecr.us-east-1.amazonaws.com/task-service:v1.2.3",
+	}
+	eq(t, "docker calls", strings.Join(docker, "\n"), strings.Join(want, "\n"))
+	// One image: the platform is the task definitions'.
+	for _, c := range containers(t) {
+		eq(t, c.Logical+" platform", val(val(c.TaskDef.RuntimePlatform).CpuArchitecture), "X86_64")
+	}
+
+	base, calls = fakeAWS(t)
+	out, err := runScript(t, "destroy.sh", append(base, "CONFIRM=yes"))
+	if err != nil {
+		t.Fatalf("destroy.sh: %v\n%s", err, out)
+	}
+	var deleted, forced []string
+	for _, call := range calls() {
+		if len(call) > 2 && call[1] == "cloudformation" && call[2] == "delete-stack" {
+			deleted = append(deleted, strings.TrimPrefix(flagValue(call, "--stack-name"), "taskapi-"))
+		}
+		if len(call) > 2 && call[2] == "delete-secret" {
+			forced = append(forced, flagValue(call, "--secret-id"))
+		}
+	}
+	reversed := slices.Clone(stackOrder)
+	slices.Reverse(reversed)
+	eq(t, "teardown order", fmt.Sprint(deleted), fmt.Sprint(reversed))
+	sort.Strings(forced)
+	eq(t, "secret names freed", fmt.Sprint(forced), "[jwt-secret rds-credentials]")
+	if !strings.Contains(out, "taskapi-data-database-abc-final") {
+		t.Errorf("destroy.sh does not name the kept snapshot:\n%s", out)
+	}
+}
