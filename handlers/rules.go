@@ -165,7 +165,7 @@ func checkDueDate(fe *fieldErrors, s string) *time.Time {
 // fits the database's SERIAL column.
 func parseID(fe *fieldErrors, s string) int64 {
 	id, err := strconv.ParseInt(s, 10, 32)
-	if err != nil || id <= 0 || strings.HasPrefix(s, "+") {
+	if err != nil || id <= 0 || !digitsOnly(s) {
 		fe.add("id", "Task id must be a positive integer")
 		return 0
 	}
@@ -178,9 +178,20 @@ func parseInt(fe *fieldErrors, field, s string, def, min, max int) int {
 		return def
 	}
 	n, err := strconv.Atoi(s)
-	if err != nil || n < min || n > max || strings.HasPrefix(s, "+") {
+	if err != nil || n < min || n > max || !digitsOnly(s) {
 		fe.add(field, field+" must be an integer between "+strconv.Itoa(min)+" and "+strconv.Itoa(max))
 		return def
 	}
 	return n
+}
+
+// digitsOnly reports whether s is plain decimal digits: no sign, so that
+// "+1" and "-0" are refused like any other odd spelling.
+func digitsOnly(s string) bool {
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return s != ""
 }

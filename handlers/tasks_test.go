@@ -194,6 +194,8 @@ func TestListTasksQueryValidation(t *testing.T) {
 	wantError(t, err, taskapi.EINVALID, "Validation failed", "status", "priority", "sort", "order", "limit", "offset")
 	_, err = f.tasks.List(ctx, handlers.ListTasksRequest{Caller: alice, Limit: "0"})
 	wantError(t, err, taskapi.EINVALID, "Validation failed", "limit")
+	_, err = f.tasks.List(ctx, handlers.ListTasksRequest{Caller: alice, Limit: "+5", Offset: "-0"})
+	wantError(t, err, taskapi.EINVALID, "Validation failed", "limit", "offset")
 }
 
 func TestListTasksPageAndDefaults(t *testing.T) {

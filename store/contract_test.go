@@ -39,6 +39,9 @@ func runContract(t *testing.T, open opener) {
 		{"ListOtherUsers", testListOtherUsers},
 		{"UpdateFields", testUpdateFields},
 		{"UpdateEmptyPatch", testUpdateEmptyPatch},
+		{"UpdatedAtNeverGoesBack", testUpdatedAtNeverGoesBack},
+		{"ConcurrentFieldUpdates", testConcurrentFieldUpdates},
+		{"RevokeIsAllOrNothing", testRevokeIsAllOrNothing},
 		{"MissingTask", testMissingTask},
 		{"DeleteTask", testDeleteTask},
 		{"CascadeDelete", testCascadeDelete},
@@ -732,5 +735,158 @@ func testClosedDB(t *testing.T, db *store.DB) {
 		t.Run(name, func(t *testing.T) {
 			wantErr(t, err, taskapi.EUNAVAILABLE, taskapi.MsgDatabaseDown)
 		})
+	}
+}
+
+// testUpdatedAtNeverGoesBack applies an update whose clock reads earlier
+// than the stored updated_at, as a slower of two concurrent requests does:
+// the fields change, updated_at stays.
+func testUpdatedAtNeverGoesBack(t *testing.T, db *store.DB) {
+	u := newUser(t, db, "nora")
+	later := base.Add(2 * time.Hour)
+	task := newTask(t, db, u.ID, func(task *taskapi.Task) { task.UpdatedAt = later })
+
+	got, err := db.UpdateTask(t.Context(), task.ID, taskapi.TaskPatch{Title: ptr("late writer")}, base.Add(time.Hour))
+	if err != nil {
+		t.Fatalf("UpdateTask: %v", err)
+	}
+	if got.Title != "late writer" || !got.UpdatedAt.Equal(norm(later)) {
+		t.Errorf("UpdateTask with an older clock = %q, updated_at %v; want the new title and updated_at %v", got.Title, got.UpdatedAt, norm(later))
+	}
+	if stored := getTask(t, db, task.ID); !stored.UpdatedAt.Equal(norm(later)) {
+		t.Errorf("stored updated_at = %v, want %v (it went back)", stored.UpdatedAt, norm(later))
+	}
+	// A later clock still moves it, to the microsecond.
+	newer := later.Add(time.Minute + 1500)
+	got, err = db.UpdateTask(t.Context(), task.ID, taskapi.TaskPatch{}, newer)
+	if err != nil {
+		t.Fatalf("UpdateTask: %v", err)
+	}
+	if !got.UpdatedAt.Equal(norm(newer)) {
+		t.Errorf("updated_at = %v, want %v", got.UpdatedAt, norm(newer))
+	}
+}
+
+// testConcurrentFieldUpdates updates different fields of one task from
+// many goroutines at once, with clocks in shuffled order: every field ends
+// with a value written to it, and updated_at with the latest clock reading
+// whichever update committed last.
+func testConcurrentFieldUpdates(t *testing.T, db *store.DB) {
+	u := newUser(t, db, "olaf")
+	task := newTask(t, db, u.ID, nil)
+	const perField = 6
+	type write struct {
+		field string
+		patch taskapi.TaskPatch
+		now   time.Time
+	}
+	var writes []write
+	for i := range perField {
+		due := base.Add(time.Duration(i+1) * 24 * time.Hour)
+		writes = append(writes,
+			write{"title", taskapi.TaskPatch{Title: ptr(fmt.Sprintf("title %d", i))}, time.Time{}},
+			write{"description", taskapi.TaskPatch{Description: taskapi.Field[string]{Set: true, Value: ptr(fmt.Sprintf("description %d", i))}}, time.Time{}},
+			write{"status", taskapi.TaskPatch{Status: ptr([]taskapi.Status{taskapi.StatusInProgress, taskapi.StatusCompleted}[i%2])}, time.Time{}},
+			write{"priority", taskapi.TaskPatch{Priority: ptr([]taskapi.Priority{taskapi.PriorityLow, taskapi.PriorityHigh}[i%2])}, time.Time{}},
+			write{"due_date", taskapi.TaskPatch{DueDate: taskapi.Field[time.Time]{Set: true, Value: &due}}, time.Time{}},
+		)
+	}
+	// Clocks from base+1s to base+Ns, handed out in a scrambled order, so
+	// the latest reading is unlikely to commit last.
+	var latest time.Time
+	for i := range writes {
+		writes[i].now = base.Add(time.Duration((i*7)%len(writes)+1) * time.Second)
+		if writes[i].now.After(latest) {
+			latest = writes[i].now
+		}
+	}
+	start := make(chan struct{})
+	errs := make(chan error, len(writes))
+	var wg sync.WaitGroup
+	for _, w := range writes {
+		wg.Go(func() {
+			<-start
+			if _, err := db.UpdateTask(t.Context(), task.ID, w.patch, w.now); err != nil {
+				errs <- fmt.Errorf("%s: %w", w.field, err)
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Errorf("concurrent UpdateTask: %v", err)
+	}
+
+	got := getTask(t, db, task.ID)
+	written := map[string][]string{}
+	for _, w := range writes {
+		p := w.patch
+		switch w.field {
+		case "title":
+			written["title"] = append(written["title"], *p.Title)
+		case "description":
+			written["description"] = append(written["description"], *p.Description.Value)
+		case "status":
+			written["status"] = append(written["status"], string(*p.Status))
+		case "priority":
+			written["priority"] = append(written["priority"], string(*p.Priority))
+		case "due_date":
+			written["due_date"] = append(written["due_date"], norm(*p.DueDate.Value).String())
+		}
+	}
+	final := map[string]string{"title": got.Title, "status": string(got.Status), "priority": string(got.Priority)}
+	if got.Description != nil {
+		final["description"] = *got.Description
+	}
+	if got.DueDate != nil {
+		final["due_date"] = got.DueDate.String()
+	}
+	for field, values := range written {
+		if !slices.Contains(values, final[field]) {
+			t.Errorf("%s = %q after the updates, want one of the values written to it %q (an update was lost)", field, final[field], values)
+		}
+	}
+	if !got.UpdatedAt.Equal(norm(latest)) {
+		t.Errorf("updated_at = %v, want the latest clock reading %v", got.UpdatedAt, norm(latest))
+	}
+}
+
+// testRevokeIsAllOrNothing makes the clean-up half of RevokeToken fail (a
+// trigger refuses every DELETE): the call reports it and records nothing,
+// rather than reporting a failure for a revocation it kept.
+func testRevokeIsAllOrNothing(t *testing.T, db *store.DB) {
+	u := newUser(t, db, "pia")
+	if err := db.RevokeToken(t.Context(), "old", u.ID, base.Add(time.Hour), base); err != nil {
+		t.Fatal(err)
+	}
+	refuseDeletes(t, db, "revoked_tokens")
+	later := base.Add(2 * time.Hour) // "old" has expired: the clean-up must delete it
+	if err := db.RevokeToken(t.Context(), "new", u.ID, later.Add(time.Hour), later); err == nil {
+		t.Fatal("RevokeToken succeeded although its clean-up was refused")
+	}
+	if isRevoked(t, db, "new") {
+		t.Error("a failed RevokeToken left its revocation behind (half-written)")
+	}
+	if !isRevoked(t, db, "old") {
+		t.Error("the refused clean-up deleted a row")
+	}
+}
+
+// refuseDeletes installs a trigger that makes every DELETE on table fail,
+// in the dialect of whichever engine db is.
+func refuseDeletes(t *testing.T, db *store.DB, table string) {
+	t.Helper()
+	sqlite := "CREATE TRIGGER refuse_delete BEFORE DELETE ON " + table + " BEGIN SELECT RAISE(ABORT, 'delete refused'); END"
+	if store.ExecRaw(t.Context(), db, sqlite) == nil {
+		return
+	}
+	for _, stmt := range []string{
+		`CREATE FUNCTION refuse_delete() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'delete refused'; END $$`,
+		"CREATE TRIGGER refuse_delete BEFORE DELETE ON " + table + " FOR EACH ROW EXECUTE FUNCTION refuse_delete()",
+	} {
+		if err := store.ExecRaw(t.Context(), db, stmt); err != nil {
+			t.Fatalf("install trigger: %v", err)
+		}
 	}
 }

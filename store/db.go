@@ -68,11 +68,10 @@ func openPostgres(cfg Config) (*DB, error) {
 	// NewConnector parses the DSN without connecting, so a typo fails at
 	// start-up rather than on the first request. Its error is not wrapped
 	// with the DSN, which may hold a password.
-	connector, err := pq.NewConnector(cfg.DSN)
-	if err != nil {
+	if _, err := pq.NewConnector(cfg.DSN); err != nil {
 		return nil, fmt.Errorf("store: invalid postgres DSN: %w", err)
 	}
-	sqlDB := sql.OpenDB(connector)
+	sqlDB := sql.OpenDB(guardedConnector{dsn: cfg.DSN})
 	if cfg.MaxOpenConns > 0 {
 		sqlDB.SetMaxOpenConns(cfg.MaxOpenConns)
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"time"
 
+	"github.com/jmoiron/sqlx"
+
 	"taskapi"
 )
 
@@ -14,22 +16,24 @@ import (
 // whose tokens expired before now, so the table holds only live
 // revocations. A userID with no user (deleted meanwhile) is ENOTFOUND.
 //
-// The two statements are not one transaction: if the clean-up fails the
-// call reports the failure although the revocation was recorded, and the
-// caller may simply retry.
+// Both statements are one transaction, so an error always means that
+// nothing changed: a logout that failed did not revoke its token, and the
+// client's retry is the whole story.
 func (db *DB) RevokeToken(ctx context.Context, jti string, userID int64, expiresAt, now time.Time) error {
-	_, err := db.x.ExecContext(ctx, db.rebind(
-		`INSERT INTO revoked_tokens (jti, user_id, expires_at, revoked_at)
-		VALUES (?, ?, ?, ?) ON CONFLICT (jti) DO NOTHING`),
-		jti, userID, timeArg(expiresAt), timeArg(now))
-	if err != nil {
-		if foreignKeyViolation(err) {
-			return taskapi.Wrap(err, taskapi.ENOTFOUND, "User not found")
+	return db.inTx(ctx, func(tx *sqlx.Tx) error {
+		_, err := tx.ExecContext(ctx, db.rebind(
+			`INSERT INTO revoked_tokens (jti, user_id, expires_at, revoked_at)
+			VALUES (?, ?, ?, ?) ON CONFLICT (jti) DO NOTHING`),
+			jti, userID, timeArg(expiresAt), timeArg(now))
+		if err != nil {
+			if foreignKeyViolation(err) {
+				return taskapi.Wrap(err, taskapi.ENOTFOUND, "User not found")
+			}
+			return err
 		}
-		return classify(err)
-	}
-	_, err = db.x.ExecContext(ctx, db.rebind("DELETE FROM revoked_tokens WHERE expires_at < ?"), timeArg(now))
-	return classify(err)
+		_, err = tx.ExecContext(ctx, db.rebind("DELETE FROM revoked_tokens WHERE expires_at < ?"), timeArg(now))
+		return err
+	})
 }
 
 // IsTokenRevoked reports whether the token with id jti has been revoked.

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jmoiron/sqlx"
+
 	"taskapi"
 )
 
@@ -61,12 +63,14 @@ func (db *DB) CreateTask(ctx context.Context, t *taskapi.Task) error {
 		d := normTime(*t.DueDate)
 		stored.DueDate = &d
 	}
-	err := db.x.QueryRowxContext(ctx, db.rebind(
-		`INSERT INTO tasks (user_id, title, description, status, priority, due_date, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
-		stored.UserID, stored.Title, stored.Description, stored.Status, stored.Priority,
-		nullTimeArg(stored.DueDate), timeArg(stored.CreatedAt), timeArg(stored.UpdatedAt),
-	).Scan(&stored.ID)
+	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
+		return tx.QueryRowxContext(ctx, db.rebind(
+			`INSERT INTO tasks (user_id, title, description, status, priority, due_date, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
+			stored.UserID, stored.Title, stored.Description, stored.Status, stored.Priority,
+			nullTimeArg(stored.DueDate), timeArg(stored.CreatedAt), timeArg(stored.UpdatedAt),
+		).Scan(&stored.ID)
+	})
 	if err != nil {
 		return classify(err)
 	}
@@ -160,9 +164,14 @@ func (db *DB) ListTasks(ctx context.Context, f taskapi.TaskFilter) (taskapi.Task
 	return page, nil
 }
 
-// UpdateTask applies p to task id and sets updated_at to now, in one
+// UpdateTask applies p to task id and moves updated_at to now, in one
 // statement, and returns the task as stored. An empty patch only moves
 // updated_at.
+//
+// updated_at never goes back: of two concurrent updates, the one that read
+// the clock first may commit last, so the column keeps the later of its
+// value and now. Each update changes only the columns in its patch, so
+// concurrent updates of different fields all survive.
 func (db *DB) UpdateTask(ctx context.Context, id int64, p taskapi.TaskPatch, now time.Time) (*taskapi.Task, error) {
 	// The column names are literals here; only values are parameters.
 	var set []string
@@ -187,16 +196,21 @@ func (db *DB) UpdateTask(ctx context.Context, id int64, p taskapi.TaskPatch, now
 		set = append(set, "due_date = ?")
 		args = append(args, nullTimeArg(p.DueDate.Value))
 	}
-	set = append(set, "updated_at = ?")
-	args = append(args, timeArg(now), id)
+	// Both engines compare the stored TIMESTAMP with the argument as times
+	// (SQLite as text, which timeLayout makes the same order).
+	set = append(set, "updated_at = CASE WHEN updated_at > ? THEN updated_at ELSE ? END")
+	args = append(args, timeArg(now), timeArg(now), id)
 
 	var r taskRow
 	query := "UPDATE tasks SET " + strings.Join(set, ", ") + " WHERE id = ? RETURNING " + taskColumns
-	if err := db.x.GetContext(ctx, &r, db.rebind(query), args...); err != nil {
+	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
+		return tx.GetContext(ctx, &r, db.rebind(query), args...)
+	})
+	if err != nil {
 		if notFound(err) {
 			return nil, taskapi.TaskNotFound(id)
 		}
-		return nil, classify(err)
+		return nil, err
 	}
 	t := r.task()
 	return &t, nil
@@ -204,13 +218,17 @@ func (db *DB) UpdateTask(ctx context.Context, id int64, p taskapi.TaskPatch, now
 
 // DeleteTask removes task id; its absence is ENOTFOUND.
 func (db *DB) DeleteTask(ctx context.Context, id int64) error {
-	res, err := db.x.ExecContext(ctx, db.rebind("DELETE FROM tasks WHERE id = ?"), id)
+	var n int64
+	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
+		res, err := tx.ExecContext(ctx, db.rebind("DELETE FROM tasks WHERE id = ?"), id)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
 	if err != nil {
-		return classify(err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return classify(err)
+		return err
 	}
 	if n == 0 {
 		return taskapi.TaskNotFound(id)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"time"
 
+	"github.com/jmoiron/sqlx"
+
 	"taskapi"
 )
 
@@ -34,20 +36,28 @@ func (r userRow) user() *taskapi.User {
 // CreateUser inserts u and sets its ID. The times are stored as given, and
 // u's are replaced by the stored values (UTC, whole microseconds). A
 // username or email that is taken, in any letter case, is ECONFLICT.
+//
+// The insert runs in a transaction (see inTx): otherwise a connection cut
+// while the server commits lets database/sql send it again, and the user
+// who was just created would be told 409.
 func (db *DB) CreateUser(ctx context.Context, u *taskapi.User) error {
 	created, updated := normTime(u.CreatedAt), normTime(u.UpdatedAt)
-	err := db.x.QueryRowxContext(ctx, db.rebind(
-		`INSERT INTO users (username, email, password_hash, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?) RETURNING id`),
-		u.Username, u.Email, u.PasswordHash, timeArg(created), timeArg(updated),
-	).Scan(&u.ID)
-	if err != nil {
+	var id int64
+	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
+		err := tx.QueryRowxContext(ctx, db.rebind(
+			`INSERT INTO users (username, email, password_hash, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?) RETURNING id`),
+			u.Username, u.Email, u.PasswordHash, timeArg(created), timeArg(updated),
+		).Scan(&id)
 		if uniqueViolation(err) {
 			return taskapi.Wrap(err, taskapi.ECONFLICT, taskapi.MsgConflict)
 		}
-		return classify(err)
+		return err
+	})
+	if err != nil {
+		return err
 	}
-	u.CreatedAt, u.UpdatedAt = created, updated
+	u.ID, u.CreatedAt, u.UpdatedAt = id, created, updated
 	return nil
 }
 

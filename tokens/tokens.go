@@ -62,6 +62,9 @@ func NewHS256(secret []byte, lifetime time.Duration, now func() time.Time) *HS25
 		jwt.WithIssuer(Issuer),
 		jwt.WithAudience(Audience),
 		jwt.WithTimeFunc(func() time.Time { return s.now() }),
+		// Canonical base64 only: otherwise a signature whose unused low
+		// bits differ would also verify, one token with several spellings.
+		jwt.WithStrictDecoding(),
 	)
 	return s
 }

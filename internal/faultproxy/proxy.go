@@ -1,11 +1,16 @@
 // Package faultproxy is a TCP proxy for tests that need a dependency to
-// fail on cue: it forwards loopback connections to a target until told to
-// go down, then cuts every open connection and refuses new ones until it
-// is brought back up.
+// fail on cue. It forwards loopback connections to a target and can
+//
+//   - go Down (cut every open connection and refuse new ones: the server
+//     crashed) and come back Up;
+//   - Cut every open connection while still accepting new ones (the network
+//     dropped them, or the server closed them, but it is still there);
+//   - Stall (keep every connection open, accept new ones, but forward no
+//     byte in either direction: a hung server or a black-holed network) and
+//     Resume, which delivers what was held back.
 package faultproxy
 
 import (
-	"io"
 	"net"
 	"sync"
 	"testing"
@@ -19,8 +24,26 @@ type Proxy struct {
 
 	mu    sync.Mutex
 	ln    net.Listener
-	conns map[net.Conn]struct{}
-	wg    sync.WaitGroup
+	links map[*link]struct{}
+	// flowing is closed while bytes are forwarded, and open while the
+	// proxy is stalled: every pipe waits on it before it writes.
+	flowing chan struct{}
+	wg      sync.WaitGroup
+}
+
+// link is one client connection and the proxy's connection to the target.
+type link struct {
+	client, server net.Conn
+	once           sync.Once
+	closed         chan struct{}
+}
+
+func (l *link) close() {
+	l.once.Do(func() {
+		close(l.closed)
+		l.client.Close()
+		l.server.Close()
+	})
 }
 
 // New starts a proxy to target that runs until the test ends.
@@ -30,23 +53,25 @@ func New(t testing.TB, target string) *Proxy {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &Proxy{Addr: ln.Addr().String(), target: target, conns: map[net.Conn]struct{}{}}
+	flowing := make(chan struct{})
+	close(flowing)
+	p := &Proxy{Addr: ln.Addr().String(), target: target, links: map[*link]struct{}{}, flowing: flowing}
 	p.serve(ln)
 	t.Cleanup(p.Down)
 	return p
 }
 
 // Down cuts every open connection and stops accepting new ones: to a
-// client it looks like the server crashed.
+// client it looks like the server crashed. A stall is lifted, so that Up
+// brings back a working server.
 func (p *Proxy) Down() {
 	p.mu.Lock()
 	if p.ln != nil {
 		p.ln.Close()
 		p.ln = nil
 	}
-	for c := range p.conns {
-		c.Close()
-	}
+	p.cutLocked()
+	p.resumeLocked()
 	p.mu.Unlock()
 	p.wg.Wait()
 }
@@ -59,6 +84,57 @@ func (p *Proxy) Up(t testing.TB) {
 		t.Fatalf("faultproxy: listen again on %s: %v", p.Addr, err)
 	}
 	p.serve(ln)
+}
+
+// Cut closes every open connection, in the middle of whatever it carries,
+// but keeps accepting new ones: the server is still there for a client
+// that reconnects.
+func (p *Proxy) Cut() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.cutLocked()
+}
+
+func (p *Proxy) cutLocked() {
+	for l := range p.links {
+		l.close()
+		delete(p.links, l)
+	}
+}
+
+// Stall stops forwarding bytes in both directions, on open connections and
+// on the ones accepted meanwhile, which stay open: to a client the server
+// takes every message and never answers.
+func (p *Proxy) Stall() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	select {
+	case <-p.flowing:
+		p.flowing = make(chan struct{})
+	default: // already stalled
+	}
+}
+
+// Resume forwards bytes again, first those held back during the stall.
+func (p *Proxy) Resume() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.resumeLocked()
+}
+
+func (p *Proxy) resumeLocked() {
+	select {
+	case <-p.flowing:
+	default:
+		close(p.flowing)
+	}
+}
+
+// Conns returns how many client connections are open.
+func (p *Proxy) Conns() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.links)
 }
 
 func (p *Proxy) serve(ln net.Listener) {
@@ -78,40 +154,57 @@ func (p *Proxy) serve(ln net.Listener) {
 				client.Close()
 				continue
 			}
-			if !p.track(client, server) {
+			l := &link{client: client, server: server, closed: make(chan struct{})}
+			if !p.track(l) {
 				return
 			}
 			p.wg.Add(2)
-			go p.pipe(client, server)
-			go p.pipe(server, client)
+			go p.pipe(l, client, server)
+			go p.pipe(l, server, client)
 		}
 	}()
 }
 
-// track registers a connection pair, or closes it if the proxy went down
-// meanwhile.
-func (p *Proxy) track(conns ...net.Conn) bool {
+// track registers a link, or closes it if the proxy went down meanwhile.
+func (p *Proxy) track(l *link) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.ln == nil {
-		for _, c := range conns {
-			c.Close()
-		}
+		l.close()
 		return false
 	}
-	for _, c := range conns {
-		p.conns[c] = struct{}{}
-	}
+	p.links[l] = struct{}{}
 	return true
 }
 
-func (p *Proxy) pipe(dst, src net.Conn) {
+// pipe copies src to dst, waiting out stalls, until either side closes or
+// the link is cut; then it closes both sides.
+func (p *Proxy) pipe(l *link, dst, src net.Conn) {
 	defer p.wg.Done()
-	_, _ = io.Copy(dst, src)
-	dst.Close()
-	src.Close()
-	p.mu.Lock()
-	delete(p.conns, dst)
-	delete(p.conns, src)
-	p.mu.Unlock()
+	defer func() {
+		l.close()
+		p.mu.Lock()
+		delete(p.links, l)
+		p.mu.Unlock()
+	}()
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		if n > 0 {
+			p.mu.Lock()
+			flowing := p.flowing
+			p.mu.Unlock()
+			select {
+			case <-flowing:
+			case <-l.closed:
+				return
+			}
+			if _, werr := dst.Write(buf[:n]); werr != nil {
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
 }

@@ -1,0 +1,170 @@
+package store
+
+import (
+	"context"
+	"database/sql/driver"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/lib/pq"
+)
+
+// guardedConnector opens lib/pq connections whose socket reads and writes
+// are cut short when the calling context ends.
+//
+// lib/pq answers a cancelled context only by sending PostgreSQL a cancel
+// request and waiting for the reply to the query: a server that is hung,
+// or a network that drops every packet, never sends one, so the call (and
+// the HTTP request above it) would hang far past its deadline. Here a
+// context that ends sets a past deadline on the connection's socket, so a
+// blocked read fails at once and the pool discards the connection.
+type guardedConnector struct {
+	dsn string
+}
+
+func (c guardedConnector) Driver() driver.Driver { return &pq.Driver{} }
+
+func (c guardedConnector) Connect(ctx context.Context) (driver.Conn, error) {
+	pc, err := pq.NewConnector(c.dsn)
+	if err != nil {
+		return nil, err
+	}
+	d := &captureDialer{}
+	pc.Dialer(d)
+	conn, err := pc.Connect(ctx)
+	nc := d.seal()
+	if err != nil {
+		return nil, err
+	}
+	if nc == nil { // cannot happen with a TCP or Unix socket; keep lib/pq as is
+		return conn, nil
+	}
+	return &guardedConn{Conn: conn, nc: nc}, nil
+}
+
+// captureDialer remembers the socket of the connection being opened.
+// Sockets it dials after seal are lib/pq's cancel requests: those get a
+// deadline, so a cancel that a hung server never acknowledges does not
+// hold a goroutine forever.
+type captureDialer struct {
+	mu     sync.Mutex
+	last   net.Conn
+	sealed bool
+}
+
+func (d *captureDialer) Dial(network, address string) (net.Conn, error) {
+	return d.DialContext(context.Background(), network, address)
+}
+
+func (d *captureDialer) DialTimeout(network, address string, timeout time.Duration) (net.Conn, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	return d.DialContext(ctx, network, address)
+}
+
+func (d *captureDialer) DialContext(ctx context.Context, network, address string) (net.Conn, error) {
+	nc, err := (&net.Dialer{KeepAlive: 30 * time.Second}).DialContext(ctx, network, address)
+	if err != nil {
+		return nil, err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.sealed {
+		_ = nc.SetDeadline(time.Now().Add(10 * time.Second))
+	} else {
+		d.last = nc
+	}
+	return nc, nil
+}
+
+func (d *captureDialer) seal() net.Conn {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.sealed = true
+	return d.last
+}
+
+type guardedConn struct {
+	driver.Conn
+	nc net.Conn
+}
+
+// watch cuts the socket short when ctx ends, until the returned stop.
+func (c *guardedConn) watch(ctx context.Context) (stop func() bool) {
+	if ctx.Done() == nil {
+		return func() bool { return true }
+	}
+	return context.AfterFunc(ctx, func() { _ = c.nc.SetDeadline(time.Unix(1, 0)) })
+}
+
+func (c *guardedConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
+	stop := c.watch(ctx)
+	rows, err := c.Conn.(driver.QueryerContext).QueryContext(ctx, query, args)
+	if err != nil {
+		stop()
+		return nil, err
+	}
+	return &guardedRows{Rows: rows, stop: stop}, nil
+}
+
+func (c *guardedConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+	defer c.watch(ctx)()
+	return c.Conn.(driver.ExecerContext).ExecContext(ctx, query, args)
+}
+
+func (c *guardedConn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
+	defer c.watch(ctx)()
+	return c.Conn.(driver.ConnPrepareContext).PrepareContext(ctx, query)
+}
+
+func (c *guardedConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
+	stop := c.watch(ctx)
+	tx, err := c.Conn.(driver.ConnBeginTx).BeginTx(ctx, opts)
+	if err != nil {
+		stop()
+		return nil, err
+	}
+	return &guardedTx{Tx: tx, stop: stop}, nil
+}
+
+func (c *guardedConn) Ping(ctx context.Context) error {
+	defer c.watch(ctx)()
+	return c.Conn.(driver.Pinger).Ping(ctx)
+}
+
+func (c *guardedConn) ResetSession(ctx context.Context) error {
+	return c.Conn.(driver.SessionResetter).ResetSession(ctx)
+}
+
+func (c *guardedConn) IsValid() bool { return c.Conn.(driver.Validator).IsValid() }
+
+func (c *guardedConn) CheckNamedValue(nv *driver.NamedValue) error {
+	return c.Conn.(driver.NamedValueChecker).CheckNamedValue(nv)
+}
+
+type guardedRows struct {
+	driver.Rows
+	stop func() bool
+}
+
+func (r *guardedRows) Close() error {
+	err := r.Rows.Close()
+	r.stop()
+	return err
+}
+
+type guardedTx struct {
+	driver.Tx
+	stop func() bool
+}
+
+func (t *guardedTx) Commit() error {
+	defer t.stop()
+	return t.Tx.Commit()
+}
+
+func (t *guardedTx) Rollback() error {
+	defer t.stop()
+	return t.Tx.Rollback()
+}

@@ -1,0 +1,32 @@
+package store
+
+import (
+	"context"
+
+	"github.com/jmoiron/sqlx"
+)
+
+// inTx runs fn in a transaction and commits it; fn's error rolls it back
+// and is returned classified. The writes of users, tasks and revocations
+// go through here, for two reasons:
+//
+//   - Statements that belong together commit together or not at all.
+//   - Outside a transaction, database/sql sends a statement again on a new
+//     connection when the driver reports the connection broken, and lib/pq
+//     reports a connection closed while it waited for the answer that way
+//     (driver.ErrBadConn), although the server may have received the
+//     statement and will still commit it: a POST /tasks whose connection
+//     was cut mid-query stored the task twice. In a transaction only BEGIN
+//     is ever sent again, which changes nothing; a statement whose
+//     connection breaks fails (503) and the server rolls it back.
+func (db *DB) inTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
+	tx, err := db.x.BeginTxx(ctx, nil)
+	if err != nil {
+		return classify(err)
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return classify(err)
+	}
+	return classify(tx.Commit())
+}
