@@ -8,7 +8,7 @@
 #   docker run --rm -p 3000:3000 -e SQLITE_PATH=/tmp/taskapi.db taskapi:v1.0.0
 
 # The Go release go.mod asks for (a test keeps the two equal).
-ARG GO_VERSION=1.26.8
+ARG GO_VERSION=1.27.3
 
 # Build on the builder's own platform and cross-compile: fast on any host.
 FROM --platform=$BUILDPLATFORM golang:${GO_VERSION} AS build

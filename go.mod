@@ -2,6 +2,8 @@ module taskapi
 
 go 1.26.8
 
+toolchain go1.27.3
+
 require (
 	github.com/aws/aws-lambda-go v1.55.1
 	github.com/awslabs/aws-lambda-go-api-proxy v0.16.2

@@ -157,6 +157,7 @@ func TestErrorPaths(t *testing.T) {
 			{"trailing data", "POST", "/tasks", token, `{"title":"x"} {"title":"y"}`, 400, "Validation failed", []string{"body"}},
 			{"wrong type", "POST", "/tasks", token, `{"title": 5}`, 400, "Validation failed", []string{"title"}},
 			{"wrong type on update", "PUT", path, token, `{"due_date": true}`, 400, "Validation failed", []string{"due_date"}},
+			{"every wrong type named", "PUT", path, token, `{"title": 5, "status": ["done"], "priority": "high"}`, 400, "Validation failed", []string{"title", "status"}},
 			{"missing title", "POST", "/tasks", token, map[string]any{"description": "x"}, 400, "Validation failed", []string{"title"}},
 			{"long title", "POST", "/tasks", token, map[string]any{"title": strings.Repeat("x", 201)}, 400, "Validation failed", []string{"title"}},
 			{"NUL in title", "POST", "/tasks", token, `{"title":"a\u0000b"}`, 400, "Validation failed", []string{"title"}},

@@ -98,16 +98,20 @@ func TestDockerfile(t *testing.T) {
 	}
 	eq(t, "runtime stage", froms[1], "gcr.io/distroless/static-debian12:nonroot")
 
-	// The Go release is go.mod's.
+	// The Go release is the one go.mod says builds the project: its
+	// toolchain line (which carries the security fixes), else its go line.
 	mod, err := os.ReadFile("../go.mod")
 	if err != nil {
 		t.Fatal(err)
 	}
-	goLine := regexp.MustCompile(`(?m)^go (\S+)$`).FindSubmatch(mod)
+	goLine := regexp.MustCompile(`(?m)^toolchain go(\S+)$`).FindSubmatch(mod)
+	if goLine == nil {
+		goLine = regexp.MustCompile(`(?m)^go (\S+)$`).FindSubmatch(mod)
+	}
 	if goLine == nil {
 		t.Fatal("go.mod has no go line")
 	}
-	eq(t, "ARG GO_VERSION (= go.mod)", args["GO_VERSION"], string(goLine[1]))
+	eq(t, "ARG GO_VERSION (= go.mod's toolchain)", args["GO_VERSION"], string(goLine[1]))
 
 	// The static, stripped, reproducible build.
 	var build string

@@ -9,6 +9,8 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"reflect"
+	"strings"
 
 	"taskapi"
 )
@@ -81,25 +83,61 @@ func decodeJSON(r *http.Request, v any) error {
 		return nil
 	case errors.As(err, &syntaxErr):
 		return invalidBody(fmt.Sprintf("Malformed JSON at byte %d", syntaxErr.Offset))
-	case errors.As(err, &typeErr) && typeErr.Field != "":
-		return taskapi.Invalid(taskapi.FieldError{Field: typeErr.Field, Message: "must be a JSON " + jsonKind(typeErr.Type.String())})
-	default:
-		return invalidBody("Request body does not match the expected JSON shape")
+	case errors.As(err, &typeErr):
+		if fields := mistypedFields(body, v); len(fields) > 0 {
+			return taskapi.Invalid(fields...)
+		}
 	}
+	return invalidBody("Request body does not match the expected JSON shape")
 }
 
 func invalidBody(message string) error {
 	return taskapi.Invalid(taskapi.FieldError{Field: "body", Message: message})
 }
 
+// mistypedFields names every top-level field of body whose value does not
+// fit its Go type in v, each with the JSON type it should have been.
+// encoding/json reports only the first such error, and since Go 1.27 not
+// even its field when the value has its own UnmarshalJSON (Optional), so
+// the fields are tried one by one instead.
+func mistypedFields(body []byte, v any) []taskapi.FieldError {
+	var raw map[string]json.RawMessage
+	if json.Unmarshal(body, &raw) != nil {
+		return nil
+	}
+	t := reflect.TypeOf(v).Elem()
+	var out []taskapi.FieldError
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "" || name == "-" {
+			continue
+		}
+		for key, value := range raw {
+			// encoding/json matches keys without regard to case; so must this.
+			if strings.EqualFold(key, name) && json.Unmarshal(value, reflect.New(f.Type).Interface()) != nil {
+				out = append(out, taskapi.FieldError{Field: name, Message: "must be a JSON " + jsonKind(f.Type)})
+				break
+			}
+		}
+	}
+	return out
+}
+
 // jsonKind names, in JSON's terms, the kind of value a Go type expects.
-func jsonKind(goType string) string {
-	switch goType {
-	case "string", "taskapi.Status", "taskapi.Priority":
+func jsonKind(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t.Kind() == reflect.Struct && t.NumField() > 0 && t.Field(t.NumField()-1).Name == "Value" {
+		return jsonKind(t.Field(t.NumField() - 1).Type) // handlers.Optional[T]: T's kind
+	}
+	switch t.Kind() {
+	case reflect.String:
 		return "string"
-	case "int", "int64", "int32", "float64":
+	case reflect.Int, reflect.Int32, reflect.Int64, reflect.Float64:
 		return "number"
-	case "bool":
+	case reflect.Bool:
 		return "boolean"
 	}
 	return "value of another type"
