@@ -221,9 +221,11 @@ type validateAnswer struct {
 	Message   string    `json:"message"`
 }
 
-// attempt makes one call to the auth task at target (host:port).
-func (c *Client) attempt(ctx context.Context, target, token string) (taskapi.Principal, error) {
-	ctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
+// attempt makes one call to the auth task at target (host:port), bounded
+// by the attempt timeout. Every failure is a *taskapi.Error or a
+// *transientError.
+func (c *Client) attempt(parent context.Context, target, token string) (taskapi.Principal, error) {
+	ctx, cancel := context.WithTimeout(parent, c.opts.Timeout)
 	defer cancel()
 	u := *c.base
 	u.Host = target
@@ -239,7 +241,9 @@ func (c *Client) attempt(ctx context.Context, target, token string) (taskapi.Pri
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return taskapi.Principal{}, classifyTransport(ctx, err)
+		// The parent's context, not the attempt's: an attempt that timed
+		// out is worth another try, a caller that gave up is not.
+		return taskapi.Principal{}, classifyTransport(parent, err)
 	}
 	defer resp.Body.Close()
 	if transientStatus(resp.StatusCode) {

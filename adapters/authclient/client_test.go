@@ -280,3 +280,24 @@ func TestPlainURLsStillWork(t *testing.T) {
 		}
 	}
 }
+
+// TestSlowAuthServiceIsBoundedAndFailsClosed: an auth service that
+// answers too late costs at most (1+Retries) attempt timeouts plus
+// backoff, and the answer is 503, never a pass.
+func TestSlowAuthServiceIsBoundedAndFailsClosed(t *testing.T) {
+	f := newFakeAuth(t, "127.0.0.2")
+	f.setResponder(func(string, int) (int, string) {
+		time.Sleep(300 * time.Millisecond)
+		return 200, validBody(time.Now().Add(time.Hour))
+	})
+	c := newClient(t, f, testdns.New(t, serviceName, "127.0.0.2"), authclient.Options{CacheTTL: -1, Timeout: 50 * time.Millisecond, Retries: 2})
+	start := time.Now()
+	_, err := c.ValidateToken(ctx, "t")
+	wantCode(t, err, taskapi.EUNAVAILABLE, taskapi.MsgAuthDown)
+	if d := time.Since(start); d > 2*time.Second {
+		t.Fatalf("took %s, want about 3 × 50ms", d)
+	}
+	if n := f.total(); n != 3 {
+		t.Errorf("%d attempts, want 1 + 2 retries of a timed-out call", n)
+	}
+}

@@ -32,7 +32,7 @@ func (e *transientError) Unwrap() error { return e.err }
 func classifyTransport(ctx context.Context, err error) error {
 	var certErr *tls.CertificateVerificationError
 	if ctx.Err() != nil || errors.As(err, &certErr) {
-		return err
+		return unavailable(err)
 	}
 	var opErr *net.OpError
 	connect := errors.As(err, &opErr) && opErr.Op == "dial"
