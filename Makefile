@@ -17,7 +17,7 @@ RACE ?= $(shell command -v gcc >/dev/null 2>&1 && echo -race)
 # Human-readable logs for local runs; ECS keeps the JSON default.
 export LOG_FORMAT ?= text
 
-.PHONY: run test build lint fmt tidy clean
+.PHONY: run test bench build lint fmt tidy clean
 
 ## run: start the whole API (auth + tasks) on :3000 with the embedded SQLite default
 run:
@@ -26,6 +26,11 @@ run:
 ## test: run every test (PostgreSQL suites too when TEST_DATABASE_URL is set)
 test:
 	$(GO) test $(RACE) -count=1 ./...
+
+## bench: every benchmark, BENCHTIME each (PostgreSQL ones need TEST_DATABASE_URL)
+BENCHTIME ?= 1s
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./...
 
 ## build: a static, stripped binary in bin/
 build:

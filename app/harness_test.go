@@ -49,14 +49,14 @@ type testServer struct {
 }
 
 // startServer runs Serve with env (plus test defaults) until the test ends.
-func startServer(t *testing.T, env map[string]string) *testServer {
+func startServer(t testing.TB, env map[string]string) *testServer {
 	t.Helper()
 	return startServerWith(t, env, nil)
 }
 
 // startServerWith is startServer with a last say over the configuration,
 // for settings no environment variable reaches.
-func startServerWith(t *testing.T, env map[string]string, mutate func(*Config)) *testServer {
+func startServerWith(t testing.TB, env map[string]string, mutate func(*Config)) *testServer {
 	t.Helper()
 	full := map[string]string{"PORT": "0", "BCRYPT_COST": "4", "LOG_LEVEL": "debug"}
 	for k, v := range env {
@@ -109,7 +109,7 @@ type response struct {
 
 // call sends a request. body is sent as is when it is a string, and as
 // JSON otherwise; token, when set, goes in the Authorization header.
-func (s *testServer) call(t *testing.T, method, path, token string, body any, headers ...string) response {
+func (s *testServer) call(t testing.TB, method, path, token string, body any, headers ...string) response {
 	t.Helper()
 	var rd io.Reader
 	switch b := body.(type) {
@@ -153,7 +153,7 @@ func (s *testServer) call(t *testing.T, method, path, token string, body any, he
 
 // expect fails the test unless r has the status and, for an error, the
 // design's error shape with the given message.
-func (r response) expect(t *testing.T, status int, message string) response {
+func (r response) expect(t testing.TB, status int, message string) response {
 	t.Helper()
 	if r.Status != status {
 		t.Fatalf("status = %d, want %d; body %s", r.Status, status, r.Raw)
@@ -177,7 +177,7 @@ func (r response) fields() []string {
 }
 
 // register creates an account and logs it in, returning the token and id.
-func (s *testServer) register(t *testing.T, username string) (token string, id float64) {
+func (s *testServer) register(t testing.TB, username string) (token string, id float64) {
 	t.Helper()
 	s.call(t, "POST", "/auth/register", "", map[string]string{
 		"username": username, "email": username + "@example.com", "password": "correct horse battery",

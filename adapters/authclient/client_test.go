@@ -16,7 +16,7 @@ const serviceName = "auth-service.task-management.local"
 var ctx = context.Background()
 
 // newClient returns a client for the fake service, found through dns.
-func newClient(t *testing.T, f *fakeAuth, d *testdns.Server, opts authclient.Options) *authclient.Client {
+func newClient(t testing.TB, f *fakeAuth, d *testdns.Server, opts authclient.Options) *authclient.Client {
 	t.Helper()
 	opts.BaseURL = "http://" + serviceName + ":" + f.Port
 	opts.Resolver = d.Resolver()

@@ -27,7 +27,7 @@ func validBody(expires time.Time) string {
 	return fmt.Sprintf(`{"valid":true,"user":{"user_id":7,"username":"alice","email":"a@example.com"},"expires_at":%q}`, expires.UTC().Format(time.RFC3339))
 }
 
-func newFakeAuth(t *testing.T, ips ...string) *fakeAuth {
+func newFakeAuth(t testing.TB, ips ...string) *fakeAuth {
 	t.Helper()
 	f := &fakeAuth{hits: map[string]int{}, servers: map[string]*http.Server{}}
 	f.respond = func(string, int) (int, string) { return 200, validBody(time.Now().Add(time.Hour)) }
