@@ -49,12 +49,12 @@ func loadAbuseConfig(e *envReader) AbuseConfig {
 	return c
 }
 
-// loginThrottle returns the failed-login limits: per account and per
-// client address, each bounded to 100,000 keys in memory.
-func (c AbuseConfig) loginThrottle() handlers.AuthOption {
-	return handlers.WithLoginThrottle(
-		throttle.New(c.LoginMaxFailures, c.LoginWindow, 100_000),
-		throttle.New(c.LoginIPMaxFailures, c.LoginWindow, 100_000))
+// passwordThrottles returns the limits on wrong passwords: per account
+// (shared by login and password change, which guess the same secret) and
+// per client address, each bounded to 100,000 keys in memory.
+func (c AbuseConfig) passwordThrottles() (accounts, clients *throttle.Limiter) {
+	return throttle.New(c.LoginMaxFailures, c.LoginWindow, 100_000),
+		throttle.New(c.LoginIPMaxFailures, c.LoginWindow, 100_000)
 }
 
 // hasher returns bcrypt at cost, bounded in concurrency.

@@ -58,14 +58,21 @@ type Config struct {
 // operator needs to see, and never a secret (no JWT secret, no password,
 // no DSN, which may hold one).
 func (c Config) LogValues() []any {
-	return []any{
-		"service", c.Service, "port", c.Port, "database", c.DB.Driver,
-		"db_max_open_conns", c.DB.MaxOpenConns, "db_migrate", c.Migrate,
-		"jwt_expiration_s", int(c.JWTExpiration.Seconds()), "bcrypt_cost", c.BcryptCost,
-		"auth_service_url", c.AuthServiceURL, "request_timeout", c.RequestTimeout.String(),
+	v := []any{
+		"service", c.Service, "port", c.Port, "database", c.DB.Driver, "db_migrate", c.Migrate,
+		"request_timeout", c.RequestTimeout.String(), "log_level", c.LogLevel,
 		"metrics_namespace", c.MetricsNamespace, "metrics_interval", c.MetricsInterval.String(),
-		"log_level", c.LogLevel,
 	}
+	if c.DB.Driver == store.DriverPostgres { // SQLite always uses one connection
+		v = append(v, "db_max_open_conns", c.DB.MaxOpenConns)
+	}
+	if c.Service != serviceTask {
+		v = append(v, "jwt_expiration_s", int(c.JWTExpiration.Seconds()), "bcrypt_cost", c.BcryptCost)
+	}
+	if c.Service == serviceTask {
+		v = append(v, "auth_service_url", c.AuthServiceURL)
+	}
+	return v
 }
 
 // envReader reads variables and collects every problem, so a bad
@@ -184,7 +191,7 @@ func loadConfig(e *envReader) (Config, error) {
 		e.fail("SERVICE=%q: want all, auth or task", c.Service)
 	}
 	c.DB = loadDBConfig(e)
-	c.Embedded = c.DB.Driver == "sqlite"
+	c.Embedded = c.DB.Driver == store.DriverSQLite
 
 	// A JWT secret is needed wherever tokens are issued or checked
 	// in-process. Only the embedded local default may run without one, and
@@ -220,15 +227,15 @@ func loadDBConfig(e *envReader) store.Config {
 	maxConns := e.int("DB_MAX_OPEN_CONNS", defaultDBMaxConns, 1, 1000)
 	db := store.Config{
 		MaxOpenConns:    maxConns,
-		MaxIdleConns:    e.int("DB_MAX_IDLE_CONNS", maxConns, 0, 1000),
+		MaxIdleConns:    e.int("DB_MAX_IDLE_CONNS", maxConns, 1, 1000),
 		ConnMaxLifetime: e.duration("DB_CONN_MAX_LIFETIME", 30*time.Minute),
 		ConnMaxIdleTime: e.duration("DB_CONN_MAX_IDLE_TIME", 5*time.Minute),
 	}
 	switch dsn, host := e.str("DATABASE_URL", ""), e.str("DB_HOST", ""); {
 	case dsn != "":
-		db.Driver, db.DSN = "postgres", dsn
+		db.Driver, db.DSN = store.DriverPostgres, dsn
 	case host != "":
-		db.Driver = "postgres"
+		db.Driver = store.DriverPostgres
 		db.DSN = store.PostgresParams{
 			Host:     host,
 			Port:     e.str("DB_PORT", "5432"),
@@ -241,7 +248,7 @@ func loadDBConfig(e *envReader) store.Config {
 			SSLRootCert: e.str("DB_SSLROOTCERT", ""),
 		}.DSN()
 	default:
-		db.Driver = "sqlite"
+		db.Driver = store.DriverSQLite
 		db.DSN = filepath.Clean(e.str("SQLITE_PATH", defaultSQLitePath))
 	}
 	return db

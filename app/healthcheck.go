@@ -17,8 +17,9 @@ const healthcheckTimeout = 3 * time.Second
 
 // Healthcheck is the `taskapi healthcheck` command, the container health
 // check of an image that has no shell or curl: it asks this container's
-// own server for GET /health on 127.0.0.1:$PORT and returns nil only for a
-// 200. It reads nothing but PORT, so it runs before (and without) the
+// own server for GET /health on $HOST:$PORT (127.0.0.1 when the server
+// listens on every interface) and returns nil only for a 200. It reads
+// nothing but HOST and PORT, so it runs before (and without) the
 // configuration the server needs: no database, no JWT secret.
 func Healthcheck(ctx context.Context, getenv func(string) string) error {
 	port := strings.TrimSpace(getenv("PORT"))
@@ -31,7 +32,11 @@ func Healthcheck(ctx context.Context, getenv func(string) string) error {
 	ctx, cancel := context.WithTimeout(ctx, healthcheckTimeout)
 	defer cancel()
 
-	url := "http://" + net.JoinHostPort("127.0.0.1", port) + "/health"
+	host := strings.TrimSpace(getenv("HOST"))
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "127.0.0.1"
+	}
+	url := "http://" + net.JoinHostPort(host, port) + "/health"
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return fmt.Errorf("healthcheck: %w", err)

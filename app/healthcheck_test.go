@@ -131,3 +131,16 @@ func TestHealthcheckDefaultPort(t *testing.T) {
 		t.Errorf("err = %v, want the request to go to 127.0.0.1:3000/health", err)
 	}
 }
+
+// TestHealthcheckFollowsHOST: a server bound to one address (HOST) is
+// checked on that address, not on 127.0.0.1 where nothing listens.
+func TestHealthcheckFollowsHOST(t *testing.T) {
+	s := startServer(t, map[string]string{"HOST": "127.0.0.2", "SQLITE_PATH": filepath.Join(t.TempDir(), "db")})
+	port := portOf(t, s.URL)
+	if err := runHealthcheck(context.Background(), map[string]string{"HOST": "127.0.0.2", "PORT": port}); err != nil {
+		t.Fatalf("healthcheck with HOST: %v", err)
+	}
+	if err := runHealthcheck(context.Background(), map[string]string{"PORT": port}); err == nil {
+		t.Fatal("healthcheck without HOST reached a server bound to 127.0.0.2 only")
+	}
+}

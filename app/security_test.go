@@ -247,6 +247,11 @@ func TestUserIDCannotBeSmuggled(t *testing.T) {
 	if upd["user_id"] != aliceID || upd["title"] != "z" {
 		t.Fatalf("update = %v", upd)
 	}
+	// A repeated key: the last one wins, even over an earlier null.
+	upd = s.call(t, "PUT", path, alice, `{"description":null,"description":"kept","status":null,"status":"completed"}`).expect(t, 200, "").Body["task"].(map[string]any)
+	if upd["description"] != "kept" || upd["status"] != "completed" {
+		t.Fatalf("repeated keys: %v", upd)
+	}
 }
 
 func TestSecurityHeadersAndCORS(t *testing.T) {
@@ -269,8 +274,8 @@ func TestSecurityHeadersAndCORS(t *testing.T) {
 	if r := s.call(t, "GET", "/health", "", nil, "X-Forwarded-Proto", "https"); !strings.Contains(r.Header.Get("Strict-Transport-Security"), "max-age=") {
 		t.Error("no HSTS behind an HTTPS listener")
 	}
-	if r := s.call(t, "DELETE", "/health", "", nil); r.Status != 405 || r.Header.Get("X-Content-Type-Options") != "nosniff" {
-		t.Errorf("405 without security headers: %d %v", r.Status, r.Header)
+	if r := s.call(t, "DELETE", "/health", "", nil); r.Status != 405 || r.Header.Get("X-Content-Type-Options") != "nosniff" || r.Header.Get("Allow") != "GET, HEAD" {
+		t.Errorf("405 without security headers or Allow: %d %v", r.Status, r.Header)
 	}
 
 	preflight := func(from string) *http.Response {
@@ -354,4 +359,25 @@ func TestSlowlorisIsDropped(t *testing.T) {
 func isTimeout(err error) bool {
 	ne, ok := err.(net.Error)
 	return ok && ne.Timeout()
+}
+
+// TestHTTPEdges covers what clients and proxies send besides the happy
+// path: HEAD, 405 with Allow, unclean paths, charsets.
+func TestHTTPEdges(t *testing.T) {
+	s := startServer(t, map[string]string{"SQLITE_PATH": t.TempDir() + "/db"})
+	token, _ := s.register(t, "alice")
+	if r := s.call(t, "PATCH", "/tasks", token, nil); r.Status != 405 || r.Header.Get("Allow") != "GET, HEAD, POST" {
+		t.Errorf("PATCH /tasks: %d Allow %q", r.Status, r.Header.Get("Allow"))
+	}
+	if r := s.call(t, "HEAD", "/tasks", token, nil); r.Status != 200 || r.Raw != "" {
+		t.Errorf("HEAD /tasks: %d %q", r.Status, r.Raw)
+	}
+	// A doubled slash is not cleaned into a redirect (a client would
+	// follow it as a GET): it is simply not a route.
+	s.call(t, "POST", "//tasks", token, map[string]any{"title": "x"}).expect(t, 404, "")
+	s.call(t, "POST", "/tasks", token, `{"title":"x"}`, "Content-Type", "application/json; charset=latin1").expect(t, 415, "")
+	s.call(t, "POST", "/tasks", token, `{"title":"x"}`, "Content-Type", "application/json; charset=UTF-8").expect(t, 201, "")
+	if r := s.call(t, "GET", "/health", "", nil); r.Body["service"] != "taskapi" {
+		t.Errorf("/health of an all-in-one process = %v, want service taskapi", r.Body)
+	}
 }

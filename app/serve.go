@@ -105,6 +105,7 @@ func BuildAPI(cfg Config, db *store.DB, logger *slog.Logger, recorder *metrics.R
 	if recorder != nil {
 		opts.Metrics = recorder
 	}
+	opts.Health = handlers.NewHealth(serviceName(cfg.Service), db)
 	if cfg.Service != serviceTask {
 		signer := tokens.NewHS256(cfg.JWTSecret, cfg.JWTExpiration, now)
 		// Every token this process accepts, on /auth/validate, on the
@@ -113,12 +114,13 @@ func BuildAPI(cfg Config, db *store.DB, logger *slog.Logger, recorder *metrics.R
 		// in the database.
 		validator := handlers.RejectingRevoked(signer, db)
 		hasher := cfg.Abuse.hasher(cfg.BcryptCost)
-		auth, err := handlers.NewAuth(db, hasher, signer, validator, now, cfg.Abuse.loginThrottle())
+		accounts, clients := cfg.Abuse.passwordThrottles()
+		auth, err := handlers.NewAuth(db, hasher, signer, validator, now, handlers.WithLoginThrottle(accounts, clients))
 		if err != nil {
 			return nil, err
 		}
 		opts.Auth = auth
-		opts.Account = handlers.NewAccount(db, hasher, db, now)
+		opts.Account = handlers.NewAccount(db, hasher, db, now, handlers.WithPasswordThrottle(accounts))
 		opts.AuthHealth = handlers.NewHealth("auth-service", db)
 		opts.Tokens = validator
 	}

@@ -126,3 +126,22 @@ func TestTaskQuota(t *testing.T) {
 		t.Fatalf("the quota is per user: %v", err)
 	}
 }
+
+func TestWrongCurrentPasswordsAreThrottled(t *testing.T) {
+	f := newFixture()
+	alice := f.user("alice")
+	alice.TokenID, alice.ExpiresAt = "t1", f.clock.Now().Add(time.Hour)
+	accounts := throttle.New(3, 15*time.Minute, 100)
+	account := handlers.NewAccount(f.store, password.Bcrypt{Cost: 4}, nil, f.clock.Now, handlers.WithPasswordThrottle(accounts))
+	for i := 0; i < 3; i++ {
+		_, err := account.ChangePassword(ctx, handlers.ChangePasswordRequest{Caller: alice, CurrentPassword: "guess-" + itoa(int64(i)), NewPassword: "new-password-1"})
+		wantError(t, err, taskapi.EUNAUTHORIZED, taskapi.MsgWrongPassword)
+	}
+	// A stolen token cannot go on guessing, not even with the right one.
+	_, err := account.ChangePassword(ctx, handlers.ChangePasswordRequest{Caller: alice, CurrentPassword: "correct horse", NewPassword: "new-password-1"})
+	wantError(t, err, taskapi.ETOOMANY, taskapi.MsgTooManyLogins)
+	// The allowance is the login's too: one secret, one budget.
+	if w := accounts.Wait("alice"); w == 0 {
+		t.Error("the login throttle did not see the wrong current passwords")
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"taskapi"
 )
@@ -16,11 +17,29 @@ type Account struct {
 	hasher      PasswordHasher
 	revocations RevocationStore
 	now         Clock
+	// guesses throttles wrong current passwords per account, so that a
+	// stolen token cannot be used to guess the password without limit;
+	// nil means no throttling.
+	guesses LoginThrottle
+}
+
+// AccountOption configures optional behaviour of NewAccount.
+type AccountOption func(*Account)
+
+// WithPasswordThrottle throttles wrong current passwords per account. Pass
+// the login's per-account throttle: both guess the same secret, so they
+// share one allowance.
+func WithPasswordThrottle(accounts LoginThrottle) AccountOption {
+	return func(a *Account) { a.guesses = accounts }
 }
 
 // NewAccount returns the account handlers.
-func NewAccount(users AccountStore, hasher PasswordHasher, revocations RevocationStore, now Clock) *Account {
-	return &Account{users: users, hasher: hasher, revocations: revocations, now: now}
+func NewAccount(users AccountStore, hasher PasswordHasher, revocations RevocationStore, now Clock, opts ...AccountOption) *Account {
+	a := &Account{users: users, hasher: hasher, revocations: revocations, now: now}
+	for _, opt := range opts {
+		opt(a)
+	}
+	return a
 }
 
 // Logout revokes the token the caller presented, until the time it would
@@ -78,9 +97,18 @@ func (a *Account) ChangePassword(ctx context.Context, req ChangePasswordRequest)
 	if err != nil {
 		return MessageResponse{}, userGone(err)
 	}
+	key := strings.ToLower(u.Username)
+	if a.guesses != nil {
+		if wait := a.guesses.Wait(key); wait > 0 {
+			return MessageResponse{}, &taskapi.Error{Code: taskapi.ETOOMANY, Message: taskapi.MsgTooManyLogins, RetryAfter: wait}
+		}
+	}
 	if err := a.hasher.Compare(u.PasswordHash, req.CurrentPassword); err != nil {
 		if taskapi.ErrorCode(err) == taskapi.EUNAVAILABLE {
 			return MessageResponse{}, err // busy: not a wrong password
+		}
+		if a.guesses != nil {
+			a.guesses.Fail(key)
 		}
 		return MessageResponse{}, taskapi.Errorf(taskapi.EUNAUTHORIZED, taskapi.MsgWrongPassword)
 	}

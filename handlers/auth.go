@@ -144,15 +144,6 @@ func (a *Auth) Validate(ctx context.Context, req ValidateRequest) (ValidateRespo
 	}, nil
 }
 
-// requireCaller guards every task handler: the transport authenticates,
-// but a handler mounted without authentication must still refuse to act.
-func requireCaller(p taskapi.Principal) error {
-	if p.UserID <= 0 {
-		return taskapi.Errorf(taskapi.EUNAUTHORIZED, taskapi.MsgNoToken)
-	}
-	return nil
-}
-
 // throttled refuses a login attempt from an account or client address
 // that failed too often recently.
 func (a *Auth) throttled(account, client string) error {

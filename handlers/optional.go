@@ -14,7 +14,9 @@ type Optional[T any] struct {
 // UnmarshalJSON records that the field was present. encoding/json calls it
 // for a null too, which is what lets a client clear a value.
 func (o *Optional[T]) UnmarshalJSON(b []byte) error {
-	o.Set = true
+	// Start afresh: with a repeated key the last one wins, as for any other
+	// field, even after an earlier null.
+	*o = Optional[T]{Set: true}
 	if string(b) == "null" {
 		o.Null = true
 		return nil

@@ -138,7 +138,7 @@ func (h *Tasks) List(ctx context.Context, req ListTasksRequest) (ListTasksRespon
 
 // Get returns one of the caller's tasks.
 func (h *Tasks) Get(ctx context.Context, req TaskRequest) (GetTaskResponse, error) {
-	t, err := h.owned(ctx, req.Caller, req.ID)
+	t, err := h.ownedByRawID(ctx, req.Caller, req.ID)
 	if err != nil {
 		return GetTaskResponse{}, err
 	}
@@ -156,7 +156,7 @@ func (h *Tasks) Update(ctx context.Context, req UpdateTaskRequest) (TaskMessageR
 	if err := fe.err(); err != nil {
 		return TaskMessageResponse{}, err
 	}
-	if _, err := h.owned(ctx, req.Caller, req.ID); err != nil {
+	if _, err := h.owned(ctx, req.Caller, id); err != nil {
 		return TaskMessageResponse{}, err
 	}
 	// Ownership never changes, so checking it before the update leaves no
@@ -218,7 +218,7 @@ func buildPatch(fe *fieldErrors, req UpdateTaskRequest) taskapi.TaskPatch {
 
 // Delete removes one of the caller's tasks.
 func (h *Tasks) Delete(ctx context.Context, req TaskRequest) (MessageResponse, error) {
-	t, err := h.owned(ctx, req.Caller, req.ID)
+	t, err := h.ownedByRawID(ctx, req.Caller, req.ID)
 	if err != nil {
 		return MessageResponse{}, err
 	}
@@ -228,9 +228,8 @@ func (h *Tasks) Delete(ctx context.Context, req TaskRequest) (MessageResponse, e
 	return MessageResponse{Message: "Task deleted successfully"}, nil
 }
 
-// owned loads task rawID and checks that caller owns it: 400 for a bad id,
-// 404 for a missing task, 403 for someone else's.
-func (h *Tasks) owned(ctx context.Context, caller taskapi.Principal, rawID string) (*taskapi.Task, error) {
+// ownedByRawID is owned for an id as the path gave it: 400 for a bad one.
+func (h *Tasks) ownedByRawID(ctx context.Context, caller taskapi.Principal, rawID string) (*taskapi.Task, error) {
 	if err := requireCaller(caller); err != nil {
 		return nil, err
 	}
@@ -239,6 +238,12 @@ func (h *Tasks) owned(ctx context.Context, caller taskapi.Principal, rawID strin
 	if err := fe.err(); err != nil {
 		return nil, err
 	}
+	return h.owned(ctx, caller, id)
+}
+
+// owned loads task id and checks that caller owns it: 404 for a missing
+// task, 403 for someone else's.
+func (h *Tasks) owned(ctx context.Context, caller taskapi.Principal, id int64) (*taskapi.Task, error) {
 	t, err := h.store.TaskByID(ctx, id)
 	if err != nil {
 		return nil, err

@@ -5,6 +5,7 @@ import (
 	"database/sql/driver"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/lib/pq"
@@ -88,14 +89,35 @@ func (d *captureDialer) seal() net.Conn {
 type guardedConn struct {
 	driver.Conn
 	nc net.Conn
+	// cut is set once a context's end has put a past deadline on the
+	// socket. The deadline may land just after the statement finished, so
+	// the connection would go back to the pool with a socket that fails
+	// the next, unrelated query: a cut connection is never reused.
+	cut atomic.Bool
 }
 
 // watch cuts the socket short when ctx ends, until the returned stop.
+// If the cut has begun by the time stop is called, stop waits for it to
+// finish, so that cut is set before database/sql decides whether to pool
+// the connection (IsValid) and the past deadline can never surprise a
+// later statement.
 func (c *guardedConn) watch(ctx context.Context) (stop func() bool) {
 	if ctx.Done() == nil {
 		return func() bool { return true }
 	}
-	return context.AfterFunc(ctx, func() { _ = c.nc.SetDeadline(time.Unix(1, 0)) })
+	done := make(chan struct{})
+	cancel := context.AfterFunc(ctx, func() {
+		defer close(done)
+		c.cut.Store(true)
+		_ = c.nc.SetDeadline(time.Unix(1, 0))
+	})
+	return func() bool {
+		if cancel() {
+			return true
+		}
+		<-done
+		return false
+	}
 }
 
 func (c *guardedConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
@@ -133,11 +155,19 @@ func (c *guardedConn) Ping(ctx context.Context) error {
 	return c.Conn.(driver.Pinger).Ping(ctx)
 }
 
+// ResetSession runs before a pooled connection is reused: a cut one is
+// reported bad, so database/sql closes it and opens a fresh one.
 func (c *guardedConn) ResetSession(ctx context.Context) error {
+	if c.cut.Load() {
+		return driver.ErrBadConn
+	}
 	return c.Conn.(driver.SessionResetter).ResetSession(ctx)
 }
 
-func (c *guardedConn) IsValid() bool { return c.Conn.(driver.Validator).IsValid() }
+// IsValid runs before a connection goes back to the pool.
+func (c *guardedConn) IsValid() bool {
+	return !c.cut.Load() && c.Conn.(driver.Validator).IsValid()
+}
 
 func (c *guardedConn) CheckNamedValue(nv *driver.NamedValue) error {
 	return c.Conn.(driver.NamedValueChecker).CheckNamedValue(nv)

@@ -54,9 +54,12 @@ func (s *server) encode(w http.ResponseWriter, r *http.Request, status int, v an
 // malformed JSON, trailing data after the object, and values of the wrong
 // JSON type, naming the field.
 func decodeJSON(r *http.Request, v any) error {
+	// A missing Content-Type is read as JSON (the body must still parse);
+	// any other type, or a charset other than UTF-8 (JSON's only encoding,
+	// RFC 8259), is refused.
 	if ct := r.Header.Get("Content-Type"); ct != "" {
-		mt, _, err := mime.ParseMediaType(ct)
-		if err != nil || mt != "application/json" {
+		mt, params, err := mime.ParseMediaType(ct)
+		if cs := params["charset"]; err != nil || mt != "application/json" || (cs != "" && !strings.EqualFold(cs, "utf-8")) {
 			return taskapi.Errorf(taskapi.EUNSUPPORTED, "Content-Type must be application/json")
 		}
 	}

@@ -1,11 +1,15 @@
 package httpapi
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"math"
 	"net/http"
 	"strconv"
+	"strings"
+
+	"github.com/gorilla/mux"
 
 	"taskapi"
 )
@@ -25,6 +29,10 @@ var statuses = map[string]int{
 	taskapi.EINTERNAL:     http.StatusInternalServerError,
 	taskapi.EUNAVAILABLE:  http.StatusServiceUnavailable,
 }
+
+// StatusClientClosedRequest is recorded for a request whose client went
+// away before the answer; nothing is sent.
+const StatusClientClosedRequest = 499
 
 // ErrorBody is the JSON shape of every error answer.
 type ErrorBody struct {
@@ -57,6 +65,16 @@ func errorBody(err error) (int, ErrorBody) {
 // writeError answers with err's status and JSON body, and logs server-side
 // failures with their cause and the request id.
 func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(r.Context().Err(), context.Canceled) {
+		// The client hung up: nobody reads an answer, and the failure it
+		// caused downstream (a cancelled query) is not the service's. 499,
+		// nginx's "client closed request", keeps it out of ErrorCount and
+		// the error-rate alarm, and out of the error log.
+		s.Logger.LogAttrs(r.Context(), slog.LevelInfo, "client closed request",
+			slog.String("request_id", RequestID(r.Context())))
+		w.WriteHeader(StatusClientClosedRequest)
+		return
+	}
 	status, body := errorBody(err)
 	if status >= 500 {
 		s.Logger.LogAttrs(r.Context(), slog.LevelError, "request failed",
@@ -79,5 +97,16 @@ func (s *server) notFound(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) methodNotAllowed(w http.ResponseWriter, r *http.Request) {
+	// RFC 9110: a 405 lists the methods the resource does support.
+	var allowed []string
+	for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodDelete} {
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		var match mux.RouteMatch
+		if s.router.Match(probe, &match) && match.MatchErr == nil {
+			allowed = append(allowed, m)
+		}
+	}
+	w.Header().Set("Allow", strings.Join(allowed, ", "))
 	s.writeError(w, r, taskapi.Errorf(taskapi.EMETHOD, "Method %s is not allowed on %s", r.Method, r.URL.Path))
 }

@@ -43,6 +43,7 @@ func TestEveryRouteButThePublicOnesNeedsAToken(t *testing.T) {
 		Tokens:     rejectAll{},
 		AuthHealth: handlers.NewHealth("auth-service", nil),
 		TaskHealth: handlers.NewHealth("task-service", nil),
+		Health:     handlers.NewHealth("taskapi", nil),
 	}, router: mux.NewRouter()}
 	s.routes()
 	var seen int
@@ -97,4 +98,36 @@ type validatorFunc func(context.Context, string) (taskapi.Principal, error)
 
 func (f validatorFunc) ValidateToken(ctx context.Context, token string) (taskapi.Principal, error) {
 	return f(ctx, token)
+}
+
+// TestClientHangUpIsNotAServerError: when the client has gone, the
+// failure it leaves behind is recorded as 499, not a 5xx that would count
+// against the service's error rate.
+func TestClientHangUpIsNotAServerError(t *testing.T) {
+	var observed []int
+	rec := observerFunc(func(_, _ string, status int, _ time.Duration) { observed = append(observed, status) })
+	api := NewServer(Options{
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Tasks:  handlers.NewTasks(nil, time.Now),
+		Tokens: validatorFunc(func(ctx context.Context, _ string) (taskapi.Principal, error) {
+			<-ctx.Done() // the client leaves while the token is checked
+			return taskapi.Principal{}, taskapi.Wrap(ctx.Err(), taskapi.EUNAVAILABLE, taskapi.MsgAuthDown)
+		}),
+		Metrics: rec,
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	req := httptest.NewRequest("GET", "/tasks", nil).WithContext(ctx)
+	req.Header.Set("Authorization", "Bearer x")
+	w := httptest.NewRecorder()
+	api.ServeHTTP(w, req)
+	if w.Code != StatusClientClosedRequest || len(observed) != 1 || observed[0] != StatusClientClosedRequest {
+		t.Fatalf("status %d, observed %v; want 499", w.Code, observed)
+	}
+}
+
+type observerFunc func(service, route string, status int, d time.Duration)
+
+func (f observerFunc) Observe(service, route string, status int, d time.Duration) {
+	f(service, route, status, d)
 }

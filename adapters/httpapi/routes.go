@@ -9,6 +9,10 @@ import (
 // routes is the one route table of the API, shared by every transport.
 func (s *server) routes() {
 	r := s.router
+	// No path cleaning: gorilla would answer //tasks with a 301 to /tasks,
+	// which clients follow as a GET, quietly turning a create into a list.
+	// An unclean path is simply not found.
+	r.SkipClean(true)
 	r.NotFoundHandler = http.HandlerFunc(s.notFound)
 	r.MethodNotAllowedHandler = http.HandlerFunc(s.methodNotAllowed)
 
@@ -26,17 +30,13 @@ func (s *server) routes() {
 	if s.Tasks != nil {
 		r.Handle("/tasks/health", endpoint(s, http.StatusOK, bindHealth, s.TaskHealth.Check)).Methods(http.MethodGet, http.MethodHead)
 		r.Handle("/tasks", s.authenticated(endpoint(s, http.StatusCreated, bindCreateTask, s.Tasks.Create))).Methods(http.MethodPost)
-		r.Handle("/tasks", s.authenticated(endpoint(s, http.StatusOK, bindListTasks, s.Tasks.List))).Methods(http.MethodGet)
-		r.Handle("/tasks/{id}", s.authenticated(endpoint(s, http.StatusOK, bindTask, s.Tasks.Get))).Methods(http.MethodGet)
+		r.Handle("/tasks", s.authenticated(endpoint(s, http.StatusOK, bindListTasks, s.Tasks.List))).Methods(http.MethodGet, http.MethodHead)
+		r.Handle("/tasks/{id}", s.authenticated(endpoint(s, http.StatusOK, bindTask, s.Tasks.Get))).Methods(http.MethodGet, http.MethodHead)
 		r.Handle("/tasks/{id}", s.authenticated(endpoint(s, http.StatusOK, bindUpdateTask, s.Tasks.Update))).Methods(http.MethodPut)
 		r.Handle("/tasks/{id}", s.authenticated(endpoint(s, http.StatusOK, bindTask, s.Tasks.Delete))).Methods(http.MethodDelete)
 	}
 	// /health answers for whichever services this process runs.
-	health := s.AuthHealth
-	if health == nil {
-		health = s.TaskHealth
-	}
-	if health != nil {
-		r.Handle("/health", endpoint(s, http.StatusOK, bindHealth, health.Check)).Methods(http.MethodGet, http.MethodHead)
+	if s.Health != nil {
+		r.Handle("/health", endpoint(s, http.StatusOK, bindHealth, s.Health.Check)).Methods(http.MethodGet, http.MethodHead)
 	}
 }

@@ -34,9 +34,11 @@ type Options struct {
 	// in-process validation (rejecting revoked tokens) wherever the auth
 	// service runs, a call to the auth service in the task service.
 	Tokens handlers.TokenValidator
-	// AuthHealth and TaskHealth answer each service's health routes.
+	// AuthHealth and TaskHealth answer each service's health routes, and
+	// Health answers /health for the whole process.
 	AuthHealth *handlers.Health
 	TaskHealth *handlers.Health
+	Health     *handlers.Health
 	// Metrics, when set, is told about every finished request.
 	Metrics Observer
 	// Service names this process in logs and metrics for requests that
