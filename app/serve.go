@@ -10,12 +10,6 @@ import (
 	"net/http"
 	"strconv"
 	"time"
-
-	"taskapi/adapters/httpapi"
-	"taskapi/handlers"
-	"taskapi/metrics"
-	"taskapi/store"
-	"taskapi/tokens"
 )
 
 // Serve runs the HTTP server until ctx is cancelled (SIGTERM), then drains
@@ -90,104 +84,4 @@ func Serve(ctx context.Context, cfg Config, out io.Writer, ready chan<- string) 
 	}
 	logger.Info("server stopped", "version", Version)
 	return nil
-}
-
-// BuildAPI wires the handlers this process serves into the HTTP adapter.
-// Every finished request is reported to recorder, if it is non-nil.
-func BuildAPI(cfg Config, db *store.DB, logger *slog.Logger, recorder *metrics.Recorder) (http.Handler, error) {
-	now := time.Now
-	opts := httpapi.Options{
-		Logger:             logger,
-		Service:            serviceName(cfg.Service),
-		TrustedProxyHops:   cfg.Abuse.TrustedProxyHops,
-		CORSAllowedOrigins: cfg.Abuse.CORSAllowedOrigins,
-	}
-	if recorder != nil {
-		opts.Metrics = recorder
-	}
-	opts.Health = handlers.NewHealth(serviceName(cfg.Service), db)
-	if cfg.Service != serviceTask {
-		signer := tokens.NewHS256(cfg.JWTSecret, cfg.JWTExpiration, now)
-		// Every token this process accepts, on /auth/validate, on the
-		// account routes and, all in one process, on /tasks (validated
-		// in-process, no network hop), is checked against the revocations
-		// in the database.
-		validator := handlers.RejectingRevoked(signer, db)
-		hasher := cfg.Abuse.hasher(cfg.BcryptCost)
-		accounts, clients := cfg.Abuse.passwordThrottles()
-		auth, err := handlers.NewAuth(db, hasher, signer, validator, now, handlers.WithLoginThrottle(accounts, clients))
-		if err != nil {
-			return nil, err
-		}
-		opts.Auth = auth
-		opts.Account = handlers.NewAccount(db, hasher, db, now, handlers.WithPasswordThrottle(accounts))
-		opts.AuthHealth = handlers.NewHealth("auth-service", db)
-		opts.Tokens = validator
-	}
-	if cfg.Service != serviceAuth {
-		opts.Tasks = handlers.NewTasks(db, now, handlers.WithQuota(cfg.Abuse.TaskQuota))
-		opts.TaskHealth = handlers.NewHealth("task-service", db)
-		if cfg.Service == serviceTask {
-			client, err := newAuthClient(cfg, logger)
-			if err != nil {
-				return nil, err
-			}
-			opts.Tokens = client
-		}
-	}
-	return withRequestTimeout(httpapi.NewServer(opts), cfg.RequestTimeout), nil
-}
-
-// withRequestTimeout bounds the work of every request: database calls and
-// the auth call inherit the deadline and fail with 503 instead of piling up.
-func withRequestTimeout(next http.Handler, d time.Duration) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), d)
-		defer cancel()
-		next.ServeHTTP(w, r.WithContext(ctx))
-	})
-}
-
-// openStore opens the database, waiting up to DB_CONNECT_TIMEOUT for it to
-// answer (RDS may still be starting), and migrates it if asked.
-func openStore(ctx context.Context, cfg Config, logger *slog.Logger) (*store.DB, error) {
-	db, err := store.Open(ctx, cfg.DB)
-	if err != nil {
-		return nil, fmt.Errorf("open database: %w", err)
-	}
-	deadline := time.Now().Add(cfg.DBWaitLimit)
-	for delay := 250 * time.Millisecond; ; delay = min(2*delay, 5*time.Second) {
-		err = db.Ping(ctx)
-		if err == nil {
-			break
-		}
-		if time.Now().Add(delay).After(deadline) || ctx.Err() != nil {
-			db.Close()
-			return nil, fmt.Errorf("database unreachable after %s: %w", cfg.DBWaitLimit, err)
-		}
-		logger.Warn("database not reachable yet, retrying", "error", err.Error(), "retry_in", delay.String())
-		select {
-		case <-time.After(delay):
-		case <-ctx.Done():
-		}
-	}
-	if cfg.Migrate {
-		if err := db.Migrate(ctx); err != nil {
-			db.Close()
-			return nil, fmt.Errorf("migrate database: %w", err)
-		}
-	}
-	return db, nil
-}
-
-// Migrate applies the migrations and exits: the one-off ECS task that runs
-// before a deployment, so services never race each other at start-up.
-func Migrate(ctx context.Context, cfg Config, logger *slog.Logger) error {
-	cfg.Migrate = true
-	db, err := openStore(ctx, cfg, logger)
-	if err != nil {
-		return err
-	}
-	logger.Info("migrations applied", "database", cfg.DB.Driver)
-	return db.Close()
 }

@@ -26,7 +26,7 @@ const (
 type Config struct {
 	// Driver is DriverPostgres or DriverSQLite.
 	Driver string
-	// DSN is a lib/pq URL or keyword string (see PostgresDSN) for
+	// DSN is a lib/pq URL or keyword string (see PostgresParams) for
 	// PostgreSQL, or a file path (optionally "file:" prefixed, with extra
 	// driver parameters after "?") for SQLite.
 	DSN string

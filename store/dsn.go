@@ -44,12 +44,6 @@ func (p PostgresParams) DSN() string {
 	return b.String()
 }
 
-// PostgresDSN builds a lib/pq keyword connection string from its parts;
-// see PostgresParams.
-func PostgresDSN(host, port, name, user, password, sslmode string) string {
-	return PostgresParams{Host: host, Port: port, Name: name, User: user, Password: password, SSLMode: sslmode}.DSN()
-}
-
 // dsnQuoter escapes a value for a single-quoted keyword DSN value, where a
 // backslash escapes the next character.
 var dsnQuoter = strings.NewReplacer(`\`, `\\`, `'`, `\'`)

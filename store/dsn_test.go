@@ -9,7 +9,7 @@ import (
 	"taskapi/store"
 )
 
-func TestPostgresDSN(t *testing.T) {
+func TestPostgresParamsDSN(t *testing.T) {
 	// Keep the environment from filling in what the DSN leaves out;
 	// t.Setenv restores each variable afterwards.
 	for _, k := range []string{"PGHOST", "PGPORT", "PGDATABASE", "PGUSER", "PGPASSWORD", "PGSSLMODE", "PGSERVICE", "PGPASSFILE"} {
@@ -24,7 +24,7 @@ func TestPostgresDSN(t *testing.T) {
 		`'`,
 		`a=b c='d'`,
 	} {
-		dsn := store.PostgresDSN("db.internal", "6543", "task db", "app user", password, "require")
+		dsn := store.PostgresParams{Host: "db.internal", Port: "6543", Name: "task db", User: "app user", Password: password, SSLMode: "require"}.DSN()
 		cfg, err := pq.NewConfig(dsn)
 		if err != nil {
 			t.Fatalf("password %q: DSN %s does not parse: %v", password, dsn, err)
@@ -34,7 +34,7 @@ func TestPostgresDSN(t *testing.T) {
 			t.Errorf("password %q: parsed %+v", password, cfg)
 		}
 	}
-	if got := store.PostgresDSN("/var/run/postgresql", "", "tasks", "", "", ""); got != "host='/var/run/postgresql' dbname='tasks'" {
+	if got := (store.PostgresParams{Host: "/var/run/postgresql", Name: "tasks"}).DSN(); got != "host='/var/run/postgresql' dbname='tasks'" {
 		t.Errorf("empty parts: %q", got)
 	}
 }

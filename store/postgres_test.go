@@ -74,7 +74,7 @@ func TestPostgresConcurrentMigrate(t *testing.T) {
 // TestPostgresUnreachable needs no server: Open must succeed while the
 // database is down, and every call must then say the database is down.
 func TestPostgresUnreachable(t *testing.T) {
-	dsn := store.PostgresDSN("127.0.0.1", "1", "none", "nobody", "", "disable")
+	dsn := store.PostgresParams{Host: "127.0.0.1", Port: "1", Name: "none", User: "nobody", SSLMode: "disable"}.DSN()
 	db := openPostgresDSN(t, dsn)
 	wantErr(t, db.Ping(t.Context()), taskapi.EUNAVAILABLE, taskapi.MsgDatabaseDown)
 	_, err := db.UserByUsername(t.Context(), "x")

@@ -87,18 +87,18 @@ func (db *DB) user(ctx context.Context, query string, arg any) (*taskapi.User, e
 // to now. An unknown user is ENOTFOUND. Tokens already issued are left
 // alone: revoking them is the caller's decision.
 func (db *DB) UpdatePassword(ctx context.Context, userID int64, hash string, now time.Time) error {
-	res, err := db.x.ExecContext(ctx, db.rebind(
-		"UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?"),
-		hash, timeArg(now), userID)
-	if err != nil {
-		return classify(err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return classify(err)
-	}
-	if n == 0 {
-		return taskapi.Errorf(taskapi.ENOTFOUND, "User not found")
-	}
-	return nil
+	return db.inTx(ctx, func(tx *sqlx.Tx) error {
+		res, err := tx.ExecContext(ctx, db.rebind(
+			"UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?"),
+			hash, timeArg(now), userID)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return taskapi.Errorf(taskapi.ENOTFOUND, "User not found")
+		}
+		return nil
+	})
 }

@@ -1,0 +1,54 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"taskapi/store"
+)
+
+// openStore opens the database, waiting up to DB_CONNECT_TIMEOUT for it to
+// answer (RDS may still be starting), and migrates it if asked.
+func openStore(ctx context.Context, cfg Config, logger *slog.Logger) (*store.DB, error) {
+	db, err := store.Open(ctx, cfg.DB)
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	deadline := time.Now().Add(cfg.DBWaitLimit)
+	for delay := 250 * time.Millisecond; ; delay = min(2*delay, 5*time.Second) {
+		err = db.Ping(ctx)
+		if err == nil {
+			break
+		}
+		if time.Now().Add(delay).After(deadline) || ctx.Err() != nil {
+			db.Close()
+			return nil, fmt.Errorf("database unreachable after %s: %w", cfg.DBWaitLimit, err)
+		}
+		logger.Warn("database not reachable yet, retrying", "error", err.Error(), "retry_in", delay.String())
+		select {
+		case <-time.After(delay):
+		case <-ctx.Done():
+		}
+	}
+	if cfg.Migrate {
+		if err := db.Migrate(ctx); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("migrate database: %w", err)
+		}
+	}
+	return db, nil
+}
+
+// Migrate applies the migrations and exits: the one-off ECS task that runs
+// before a deployment, so services never race each other at start-up.
+func Migrate(ctx context.Context, cfg Config, logger *slog.Logger) error {
+	cfg.Migrate = true
+	db, err := openStore(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	logger.Info("migrations applied", "database", cfg.DB.Driver)
+	return db.Close()
+}

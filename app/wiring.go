@@ -1,0 +1,70 @@
+package app
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"taskapi/adapters/httpapi"
+	"taskapi/handlers"
+	"taskapi/metrics"
+	"taskapi/store"
+	"taskapi/tokens"
+)
+
+// BuildAPI wires the handlers this process serves into the HTTP adapter.
+// Every finished request is reported to recorder, if it is non-nil.
+func BuildAPI(cfg Config, db *store.DB, logger *slog.Logger, recorder *metrics.Recorder) (http.Handler, error) {
+	now := time.Now
+	opts := httpapi.Options{
+		Logger:             logger,
+		Service:            serviceName(cfg.Service),
+		TrustedProxyHops:   cfg.Abuse.TrustedProxyHops,
+		CORSAllowedOrigins: cfg.Abuse.CORSAllowedOrigins,
+	}
+	if recorder != nil {
+		opts.Metrics = recorder
+	}
+	opts.Health = handlers.NewHealth(serviceName(cfg.Service), db)
+	if cfg.Service != serviceTask {
+		signer := tokens.NewHS256(cfg.JWTSecret, cfg.JWTExpiration, now)
+		// Every token this process accepts, on /auth/validate, on the
+		// account routes and, all in one process, on /tasks (validated
+		// in-process, no network hop), is checked against the revocations
+		// in the database.
+		validator := handlers.RejectingRevoked(signer, db)
+		hasher := cfg.Abuse.hasher(cfg.BcryptCost)
+		accounts, clients := cfg.Abuse.passwordThrottles()
+		auth, err := handlers.NewAuth(db, hasher, signer, validator, now, handlers.WithLoginThrottle(accounts, clients))
+		if err != nil {
+			return nil, err
+		}
+		opts.Auth = auth
+		opts.Account = handlers.NewAccount(db, hasher, db, now, handlers.WithPasswordThrottle(accounts))
+		opts.AuthHealth = handlers.NewHealth("auth-service", db)
+		opts.Tokens = validator
+	}
+	if cfg.Service != serviceAuth {
+		opts.Tasks = handlers.NewTasks(db, now, handlers.WithQuota(cfg.Abuse.TaskQuota))
+		opts.TaskHealth = handlers.NewHealth("task-service", db)
+		if cfg.Service == serviceTask {
+			client, err := newAuthClient(cfg, logger)
+			if err != nil {
+				return nil, err
+			}
+			opts.Tokens = client
+		}
+	}
+	return withRequestTimeout(httpapi.NewServer(opts), cfg.RequestTimeout), nil
+}
+
+// withRequestTimeout bounds the work of every request: database calls and
+// the auth call inherit the deadline and fail with 503 instead of piling up.
+func withRequestTimeout(next http.Handler, d time.Duration) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), d)
+		defer cancel()
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
