@@ -21,6 +21,7 @@ const (
 	EUNSUPPORTED  = "unsupported"  // a media type the API does not speak
 	EMETHOD       = "method"       // the route exists but not for this method
 	ETOOMANY      = "too_many"     // the caller is over a rate limit
+	EPRECONDITION = "precondition" // the resource changed since the caller read it
 )
 
 // Error is the error every layer returns when the client deserves to know
@@ -95,6 +96,7 @@ const (
 	MsgInternal           = "An unexpected error occurred"
 	MsgConflict           = "Username or email already exists"
 	MsgBusy               = "The server is busy, try again shortly"
+	MsgTaskChanged        = "The task has changed since it was read; fetch it again"
 	MsgTooManyLogins      = "Too many failed login attempts, try again later"
 	MsgWrongPassword      = "Current password is incorrect"
 )

@@ -52,6 +52,9 @@ type Task struct {
 	DueDate     *time.Time `db:"due_date" json:"due_date"`
 	CreatedAt   time.Time  `db:"created_at" json:"created_at"`
 	UpdatedAt   time.Time  `db:"updated_at" json:"updated_at"`
+	// Version counts the task's updates (1 when created). It travels as
+	// the ETag header, not in the body.
+	Version int64 `db:"version" json:"-"`
 }
 
 // TaskSort names the column a task list is ordered by.
@@ -96,7 +99,10 @@ type TaskPage struct {
 }
 
 // TaskPatch is a partial update of a task: nil fields are left alone.
+// A non-zero IfVersion applies it only if the task is still at that
+// version (EPRECONDITION otherwise).
 type TaskPatch struct {
+	IfVersion   int64
 	Title       *string
 	Description Field[string]
 	Status      *Status
@@ -105,7 +111,7 @@ type TaskPatch struct {
 }
 
 // Empty reports whether the patch changes nothing.
-func (p TaskPatch) Empty() bool {
+func (p TaskPatch) Empty() bool { // IfVersion is a condition, not a change
 	return p.Title == nil && !p.Description.Set && p.Status == nil &&
 		p.Priority == nil && !p.DueDate.Set
 }

@@ -150,7 +150,7 @@ func (m *memStore) CreateTask(_ context.Context, t *taskapi.Task) error {
 		return errDown
 	}
 	m.nextID++
-	t.ID = m.nextID
+	t.ID, t.Version = m.nextID, 1
 	m.tasks[t.ID] = *t
 	return nil
 }
@@ -195,6 +195,10 @@ func (m *memStore) UpdateTask(_ context.Context, id int64, p taskapi.TaskPatch, 
 	if !ok {
 		return nil, taskapi.TaskNotFound(id)
 	}
+	if p.IfVersion != 0 && p.IfVersion != t.Version {
+		return nil, taskapi.Errorf(taskapi.EPRECONDITION, taskapi.MsgTaskChanged)
+	}
+	t.Version++
 	if p.Title != nil {
 		t.Title = *p.Title
 	}
@@ -227,11 +231,15 @@ func (m *memStore) CountTasks(_ context.Context, userID int64) (int, error) {
 	return n, nil
 }
 
-func (m *memStore) DeleteTask(_ context.Context, id int64) error {
+func (m *memStore) DeleteTask(_ context.Context, id, ifVersion int64) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if _, ok := m.tasks[id]; !ok {
+	t, ok := m.tasks[id]
+	if !ok {
 		return taskapi.TaskNotFound(id)
+	}
+	if ifVersion != 0 && ifVersion != t.Version {
+		return taskapi.Errorf(taskapi.EPRECONDITION, taskapi.MsgTaskChanged)
 	}
 	delete(m.tasks, id)
 	return nil

@@ -49,11 +49,14 @@ type TaskStore interface {
 	TaskByID(ctx context.Context, id int64) (*taskapi.Task, error)
 	// ListTasks returns one page of f.UserID's tasks and the total count.
 	ListTasks(ctx context.Context, f taskapi.TaskFilter) (taskapi.TaskPage, error)
-	// UpdateTask applies p to task id, sets updated_at to now and returns the
-	// task as stored afterwards.
+	// UpdateTask applies p to task id, sets updated_at to now, increments the
+	// version and returns the task as stored afterwards. With p.IfVersion
+	// set it changes nothing unless the task is at that version
+	// (EPRECONDITION).
 	UpdateTask(ctx context.Context, id int64, p taskapi.TaskPatch, now time.Time) (*taskapi.Task, error)
-	// DeleteTask removes task id.
-	DeleteTask(ctx context.Context, id int64) error
+	// DeleteTask removes task id; a non-zero ifVersion only at that version
+	// (EPRECONDITION otherwise).
+	DeleteTask(ctx context.Context, id, ifVersion int64) error
 	// CountTasks returns how many tasks userID holds.
 	CountTasks(ctx context.Context, userID int64) (int, error)
 }

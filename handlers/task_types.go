@@ -19,6 +19,9 @@ type TaskMessageResponse struct {
 	Task    taskapi.Task `json:"task"`
 }
 
+// ETag is the task's entity tag, for the ETag header.
+func (r TaskMessageResponse) ETag() string { return TaskETag(r.Task) }
+
 // ListTasksRequest holds the query of GET /tasks as the client sent it;
 // the handler parses and validates it.
 type ListTasksRequest struct {
@@ -41,10 +44,12 @@ type ListTasksResponse struct {
 	Offset int            `json:"offset"`
 }
 
-// TaskRequest names one task: GET and DELETE /tasks/{id}.
+// TaskRequest names one task: GET and DELETE /tasks/{id}. IfMatch is the
+// If-Match header as sent (DELETE only): empty for unconditional.
 type TaskRequest struct {
-	Caller taskapi.Principal
-	ID     string
+	Caller  taskapi.Principal
+	ID      string
+	IfMatch string
 }
 
 // GetTaskResponse answers GET /tasks/{id}.
@@ -52,12 +57,16 @@ type GetTaskResponse struct {
 	Task taskapi.Task `json:"task"`
 }
 
+// ETag is the task's entity tag, for the ETag header.
+func (r GetTaskResponse) ETag() string { return TaskETag(r.Task) }
+
 // UpdateTaskRequest is the body of PUT /tasks/{id}: only the fields present
 // are changed, and an explicit null clears description or due_date. There
 // is deliberately no id, user_id or created_at field to bind.
 type UpdateTaskRequest struct {
 	Caller      taskapi.Principal          `json:"-"`
 	ID          string                     `json:"-"`
+	IfMatch     string                     `json:"-"` // the If-Match header as sent
 	Title       Optional[string]           `json:"title"`
 	Description Optional[string]           `json:"description"`
 	Status      Optional[taskapi.Status]   `json:"status"`

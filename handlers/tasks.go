@@ -156,7 +156,14 @@ func (h *Tasks) Update(ctx context.Context, req UpdateTaskRequest) (TaskMessageR
 	if err := fe.err(); err != nil {
 		return TaskMessageResponse{}, err
 	}
-	if _, err := h.owned(ctx, req.Caller, id); err != nil {
+	current, err := h.owned(ctx, req.Caller, id)
+	if err != nil {
+		return TaskMessageResponse{}, err
+	}
+	// With If-Match the store applies the update only at the version just
+	// checked, so a change between this read and the write is a 412, not
+	// a lost update.
+	if patch.IfVersion, err = checkIfMatch(req.IfMatch, current); err != nil {
 		return TaskMessageResponse{}, err
 	}
 	// Ownership never changes, so checking it before the update leaves no
@@ -222,7 +229,11 @@ func (h *Tasks) Delete(ctx context.Context, req TaskRequest) (MessageResponse, e
 	if err != nil {
 		return MessageResponse{}, err
 	}
-	if err := h.store.DeleteTask(ctx, t.ID); err != nil {
+	version, err := checkIfMatch(req.IfMatch, t)
+	if err != nil {
+		return MessageResponse{}, err
+	}
+	if err := h.store.DeleteTask(ctx, t.ID, version); err != nil {
 		return MessageResponse{}, err
 	}
 	return MessageResponse{Message: "Task deleted successfully"}, nil

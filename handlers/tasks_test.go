@@ -232,3 +232,31 @@ func TestHealth(t *testing.T) {
 	_, err := h.Check(ctx, handlers.HealthRequest{Deep: true})
 	wantError(t, err, taskapi.EUNAVAILABLE, taskapi.MsgDatabaseDown)
 }
+
+func TestIfMatchGuardsUpdatesAndDeletes(t *testing.T) {
+	f := newFixture()
+	alice := f.user("alice")
+	created, _ := f.tasks.Create(ctx, handlers.CreateTaskRequest{Caller: alice, Title: "v1"})
+	id, etag1 := itoa(created.Task.ID), created.ETag()
+	if etag1 != `"1"` {
+		t.Fatalf("a new task's ETag = %s", etag1)
+	}
+	upd, err := f.tasks.Update(ctx, handlers.UpdateTaskRequest{Caller: alice, ID: id, IfMatch: etag1, Title: handlers.Some("v2")})
+	if err != nil || upd.ETag() != `"2"` {
+		t.Fatalf("update at the current ETag: %+v, %v", upd, err)
+	}
+	// A client still holding version 1 would overwrite version 2: refused.
+	_, err = f.tasks.Update(ctx, handlers.UpdateTaskRequest{Caller: alice, ID: id, IfMatch: etag1, Title: handlers.Some("lost update")})
+	wantError(t, err, taskapi.EPRECONDITION, taskapi.MsgTaskChanged)
+	for _, weak := range []string{`W/"2"`, `"2`, "2"} {
+		_, err = f.tasks.Delete(ctx, handlers.TaskRequest{Caller: alice, ID: id, IfMatch: weak})
+		wantError(t, err, taskapi.EPRECONDITION, taskapi.MsgTaskChanged)
+	}
+	// A list matches if any tag is current; "*" matches any version.
+	if _, err := f.tasks.Update(ctx, handlers.UpdateTaskRequest{Caller: alice, ID: id, IfMatch: `"7", "2"`, Status: handlers.Some(taskapi.StatusCompleted)}); err != nil {
+		t.Fatalf("list with the current tag: %v", err)
+	}
+	if _, err := f.tasks.Delete(ctx, handlers.TaskRequest{Caller: alice, ID: id, IfMatch: "*"}); err != nil {
+		t.Fatalf("If-Match: *: %v", err)
+	}
+}

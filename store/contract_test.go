@@ -44,6 +44,7 @@ func runContract(t *testing.T, open opener) {
 		{"RevokeIsAllOrNothing", testRevokeIsAllOrNothing},
 		{"MissingTask", testMissingTask},
 		{"DeleteTask", testDeleteTask},
+		{"Versions", testVersions},
 		{"CascadeDelete", testCascadeDelete},
 		{"CascadeDeleteRevocations", testCascadeDeleteRevocations},
 		{"ConcurrentWrites", testConcurrentWrites},
@@ -337,6 +338,7 @@ func testTaskRoundTrip(t *testing.T, db *store.DB) {
 		Description: ptr("Quarterly numbers, ünïcode, 'quotes' and \"double\""),
 		Status:      taskapi.StatusInProgress, Priority: taskapi.PriorityHigh,
 		DueDate: ptr(norm(due)), CreatedAt: norm(base), UpdatedAt: norm(base.Add(time.Minute)),
+		Version: 1,
 	}
 	if !reflect.DeepEqual(*full, want) {
 		t.Errorf("after CreateTask task = %+v, want %+v", *full, want)
@@ -354,7 +356,7 @@ func testTaskRoundTrip(t *testing.T, db *store.DB) {
 	wantBare := taskapi.Task{
 		ID: bare.ID, UserID: u.ID, Title: "task",
 		Status: taskapi.StatusPending, Priority: taskapi.PriorityMedium,
-		CreatedAt: norm(base), UpdatedAt: norm(base),
+		CreatedAt: norm(base), UpdatedAt: norm(base), Version: 1,
 	}
 	if got := getTask(t, db, bare.ID); !reflect.DeepEqual(*got, wantBare) {
 		t.Errorf("TaskByID = %+v, want %+v", *got, wantBare)
@@ -587,6 +589,7 @@ func testUpdateFields(t *testing.T, db *store.DB) {
 		}
 		s.apply(&want)
 		want.UpdatedAt = norm(now)
+		want.Version++
 		if !reflect.DeepEqual(*got, want) {
 			t.Errorf("%s: UpdateTask returned %+v, want %+v", s.name, *got, want)
 		}
@@ -606,6 +609,7 @@ func testUpdateEmptyPatch(t *testing.T, db *store.DB) {
 	}
 	want := *task
 	want.UpdatedAt = norm(now)
+	want.Version++ // an empty patch is still an update
 	if !reflect.DeepEqual(*got, want) {
 		t.Errorf("UpdateTask = %+v, want %+v", *got, want)
 	}
@@ -620,18 +624,18 @@ func testMissingTask(t *testing.T, db *store.DB) {
 	wantErr(t, err, taskapi.ENOTFOUND, msg)
 	_, err = db.UpdateTask(t.Context(), id, taskapi.TaskPatch{}, base)
 	wantErr(t, err, taskapi.ENOTFOUND, msg)
-	wantErr(t, db.DeleteTask(t.Context(), id), taskapi.ENOTFOUND, msg)
+	wantErr(t, db.DeleteTask(t.Context(), id, 0), taskapi.ENOTFOUND, msg)
 }
 
 func testDeleteTask(t *testing.T, db *store.DB) {
 	u := newUser(t, db, "mona")
 	gone, kept := newTask(t, db, u.ID, nil), newTask(t, db, u.ID, nil)
-	if err := db.DeleteTask(t.Context(), gone.ID); err != nil {
+	if err := db.DeleteTask(t.Context(), gone.ID, 0); err != nil {
 		t.Fatalf("DeleteTask: %v", err)
 	}
 	_, err := db.TaskByID(t.Context(), gone.ID)
 	wantErr(t, err, taskapi.ENOTFOUND, fmt.Sprintf("Task with id %d not found", gone.ID))
-	wantErr(t, db.DeleteTask(t.Context(), gone.ID), taskapi.ENOTFOUND, fmt.Sprintf("Task with id %d not found", gone.ID))
+	wantErr(t, db.DeleteTask(t.Context(), gone.ID, 0), taskapi.ENOTFOUND, fmt.Sprintf("Task with id %d not found", gone.ID))
 	getTask(t, db, kept.ID)
 }
 
@@ -721,7 +725,7 @@ func testClosedDB(t *testing.T, db *store.DB) {
 		"Ping":           db.Ping(ctx),
 		"CreateUser":     db.CreateUser(ctx, &taskapi.User{Username: "x", Email: "x", PasswordHash: "x"}),
 		"CreateTask":     db.CreateTask(ctx, &taskapi.Task{UserID: u.ID, Title: "x"}),
-		"DeleteTask":     db.DeleteTask(ctx, 1),
+		"DeleteTask":     db.DeleteTask(ctx, 1, 0),
 		"UpdatePassword": db.UpdatePassword(ctx, u.ID, "h", base),
 		"RevokeToken":    db.RevokeToken(ctx, "jti", u.ID, base.Add(time.Hour), base),
 	}
@@ -889,4 +893,33 @@ func refuseDeletes(t *testing.T, db *store.DB, table string) {
 			t.Fatalf("install trigger: %v", err)
 		}
 	}
+}
+
+// testVersions: every update increments the version; a write held to a
+// version the task has left is EPRECONDITION and changes nothing; a
+// missing task stays ENOTFOUND whatever the version.
+func testVersions(t *testing.T, db *store.DB) {
+	ctx := t.Context()
+	u := newUser(t, db, "vera")
+	task := newTask(t, db, u.ID, nil)
+	if task.Version != 1 || getTask(t, db, task.ID).Version != 1 {
+		t.Fatalf("a new task is at version %d, want 1", task.Version)
+	}
+	title := "second"
+	updated, err := db.UpdateTask(ctx, task.ID, taskapi.TaskPatch{Title: &title, IfVersion: 1}, time.Now())
+	if err != nil || updated.Version != 2 {
+		t.Fatalf("update at the current version: %+v, %v", updated, err)
+	}
+	stale := "stale"
+	_, err = db.UpdateTask(ctx, task.ID, taskapi.TaskPatch{Title: &stale, IfVersion: 1}, time.Now())
+	wantErr(t, err, taskapi.EPRECONDITION, taskapi.MsgTaskChanged)
+	if got := getTask(t, db, task.ID); got.Title != "second" || got.Version != 2 {
+		t.Fatalf("a refused update changed the task: %+v", got)
+	}
+	wantErr(t, db.DeleteTask(ctx, task.ID, 1), taskapi.EPRECONDITION, taskapi.MsgTaskChanged)
+	if err := db.DeleteTask(ctx, task.ID, 2); err != nil {
+		t.Fatalf("delete at the current version: %v", err)
+	}
+	_, err = db.UpdateTask(ctx, task.ID, taskapi.TaskPatch{Title: &stale, IfVersion: 2}, time.Now())
+	wantErr(t, err, taskapi.ENOTFOUND, fmt.Sprintf("Task with id %d not found", task.ID))
 }

@@ -13,7 +13,7 @@ import (
 )
 
 // taskColumns is the select list taskRow scans.
-const taskColumns = "id, user_id, title, description, status, priority, due_date, created_at, updated_at"
+const taskColumns = "id, user_id, title, description, status, priority, due_date, created_at, updated_at, version"
 
 // taskRow is a tasks row as scanned; times go through dbTime.
 type taskRow struct {
@@ -26,6 +26,7 @@ type taskRow struct {
 	DueDate     dbTime         `db:"due_date"`
 	CreatedAt   dbTime         `db:"created_at"`
 	UpdatedAt   dbTime         `db:"updated_at"`
+	Version     int64          `db:"version"`
 }
 
 func (r taskRow) task() taskapi.Task {
@@ -38,6 +39,7 @@ func (r taskRow) task() taskapi.Task {
 		DueDate:   r.DueDate.ptr(),
 		CreatedAt: r.CreatedAt.Time,
 		UpdatedAt: r.UpdatedAt.Time,
+		Version:   r.Version,
 	}
 	if r.Description.Valid {
 		d := r.Description.String
@@ -74,6 +76,7 @@ func (db *DB) CreateTask(ctx context.Context, t *taskapi.Task) error {
 	if err != nil {
 		return classify(err)
 	}
+	stored.Version = 1 // the column's default
 	*t = stored
 	return nil
 }
@@ -168,9 +171,10 @@ func (db *DB) ListTasks(ctx context.Context, f taskapi.TaskFilter) (taskapi.Task
 	return page, nil
 }
 
-// UpdateTask applies p to task id and moves updated_at to now, in one
-// statement, and returns the task as stored. An empty patch only moves
-// updated_at.
+// UpdateTask applies p to task id, moves updated_at to now and increments
+// the version, in one statement, and returns the task as stored. An empty
+// patch only moves updated_at. With p.IfVersion set, a task at another
+// version is left alone and the answer is EPRECONDITION.
 //
 // updated_at never goes back: of two concurrent updates, the one that read
 // the clock first may commit last, so the column keeps the later of its
@@ -202,40 +206,62 @@ func (db *DB) UpdateTask(ctx context.Context, id int64, p taskapi.TaskPatch, now
 	}
 	// Both engines compare the stored TIMESTAMP with the argument as times
 	// (SQLite as text, which timeLayout makes the same order).
-	set = append(set, "updated_at = CASE WHEN updated_at > ? THEN updated_at ELSE ? END")
+	set = append(set, "updated_at = CASE WHEN updated_at > ? THEN updated_at ELSE ? END", "version = version + 1")
 	args = append(args, timeArg(now), timeArg(now), id)
+	where := "id = ?"
+	if p.IfVersion != 0 {
+		where += " AND version = ?"
+		args = append(args, p.IfVersion)
+	}
 
 	var r taskRow
-	query := "UPDATE tasks SET " + strings.Join(set, ", ") + " WHERE id = ? RETURNING " + taskColumns
+	query := "UPDATE tasks SET " + strings.Join(set, ", ") + " WHERE " + where + " RETURNING " + taskColumns
 	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
-		return tx.GetContext(ctx, &r, db.rebind(query), args...)
+		err := tx.GetContext(ctx, &r, db.rebind(query), args...)
+		if notFound(err) {
+			return db.missingOrChanged(ctx, tx, id, p.IfVersion)
+		}
+		return err
 	})
 	if err != nil {
-		if notFound(err) {
-			return nil, taskapi.TaskNotFound(id)
-		}
 		return nil, err
 	}
 	t := r.task()
 	return &t, nil
 }
 
-// DeleteTask removes task id; its absence is ENOTFOUND.
-func (db *DB) DeleteTask(ctx context.Context, id int64) error {
-	var n int64
-	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
-		res, err := tx.ExecContext(ctx, db.rebind("DELETE FROM tasks WHERE id = ?"), id)
+// missingOrChanged explains why a conditional write touched no row: the
+// task is gone (404), or it is at another version than the caller's (412).
+func (db *DB) missingOrChanged(ctx context.Context, tx *sqlx.Tx, id, ifVersion int64) error {
+	if ifVersion != 0 {
+		var exists int
+		err := tx.GetContext(ctx, &exists, db.rebind("SELECT 1 FROM tasks WHERE id = ?"), id)
+		if err == nil {
+			return taskapi.Errorf(taskapi.EPRECONDITION, taskapi.MsgTaskChanged)
+		} else if !notFound(err) {
+			return err
+		}
+	}
+	return taskapi.TaskNotFound(id)
+}
+
+// DeleteTask removes task id; its absence is ENOTFOUND. A non-zero
+// ifVersion deletes it only at that version (EPRECONDITION otherwise).
+func (db *DB) DeleteTask(ctx context.Context, id, ifVersion int64) error {
+	query, args := "DELETE FROM tasks WHERE id = ?", []any{id}
+	if ifVersion != 0 {
+		query, args = query+" AND version = ?", append(args, ifVersion)
+	}
+	return db.inTx(ctx, func(tx *sqlx.Tx) error {
+		res, err := tx.ExecContext(ctx, db.rebind(query), args...)
 		if err != nil {
 			return err
 		}
-		n, err = res.RowsAffected()
-		return err
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return db.missingOrChanged(ctx, tx, id, ifVersion)
+		}
+		return nil
 	})
-	if err != nil {
-		return err
-	}
-	if n == 0 {
-		return taskapi.TaskNotFound(id)
-	}
-	return nil
 }

@@ -74,6 +74,7 @@ func bindListTasks(r *http.Request, req *handlers.ListTasksRequest) error {
 func bindTask(r *http.Request, req *handlers.TaskRequest) error {
 	req.Caller = callerFrom(r.Context())
 	req.ID = mux.Vars(r)["id"]
+	req.IfMatch = r.Header.Get("If-Match")
 	return nil
 }
 
@@ -83,6 +84,7 @@ func bindUpdateTask(r *http.Request, req *handlers.UpdateTaskRequest) error {
 	}
 	req.Caller = callerFrom(r.Context())
 	req.ID = mux.Vars(r)["id"]
+	req.IfMatch = r.Header.Get("If-Match")
 	return nil
 }
 

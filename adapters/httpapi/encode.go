@@ -34,12 +34,21 @@ func endpoint[Req, Resp any](s *server, status int, bind func(*http.Request, *Re
 	})
 }
 
-// encode writes v as the JSON body with the given status.
+// ETagger is a response that names the version of what it carries.
+type ETagger interface {
+	ETag() string
+}
+
+// encode writes v as the JSON body with the given status, and its ETag
+// header if it has one.
 func (s *server) encode(w http.ResponseWriter, r *http.Request, status int, v any) {
 	body, err := json.Marshal(v)
 	if err != nil {
 		s.writeError(w, r, fmt.Errorf("encode response: %w", err))
 		return
+	}
+	if e, ok := v.(ETagger); ok {
+		w.Header().Set("ETag", e.ETag())
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)

@@ -26,6 +26,7 @@ var statuses = map[string]int{
 	taskapi.ETOOLARGE:     http.StatusRequestEntityTooLarge,
 	taskapi.EUNSUPPORTED:  http.StatusUnsupportedMediaType,
 	taskapi.ETOOMANY:      http.StatusTooManyRequests,
+	taskapi.EPRECONDITION: http.StatusPreconditionFailed,
 	taskapi.EINTERNAL:     http.StatusInternalServerError,
 	taskapi.EUNAVAILABLE:  http.StatusServiceUnavailable,
 }
