@@ -3,10 +3,12 @@ package app
 import (
 	"net"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"taskapi/internal/faultproxy"
 	"taskapi/internal/testdns"
 )
 
@@ -22,11 +24,27 @@ type splitCluster struct {
 	auth    map[string]*testServer // by IP
 	dns     *testdns.Server
 	tasks   *testServer
+	// proxies, when set, stand at each auth task's address in front of
+	// the server (see startServerBehindProxy), so that killAuth can cut it.
+	proxies map[string]*faultproxy.Proxy
 }
 
 func newSplitCluster(t *testing.T, taskEnv map[string]string) *splitCluster {
+	return buildSplitCluster(t, taskEnv, false)
+}
+
+// newKillableSplitCluster is newSplitCluster with every auth task behind a
+// proxy of its own, for killAuth.
+func newKillableSplitCluster(t *testing.T, taskEnv map[string]string) *splitCluster {
+	return buildSplitCluster(t, taskEnv, true)
+}
+
+func buildSplitCluster(t *testing.T, taskEnv map[string]string, killable bool) *splitCluster {
 	dbEnv := engines[0].env(t) // SQLite, shared by every process like RDS
 	c := &splitCluster{t: t, port: freePortOn(t, "127.0.0.2", "127.0.0.3"), auth: map[string]*testServer{}}
+	if killable {
+		c.proxies = map[string]*faultproxy.Proxy{}
+	}
 	c.authEnv = map[string]string{"SERVICE": "auth", "JWT_SECRET": testSecret, "PORT": c.port}
 	for k, v := range dbEnv {
 		c.authEnv[k] = v
@@ -55,7 +73,18 @@ func (c *splitCluster) startAuth(ip string) {
 	for k, v := range c.authEnv {
 		env[k] = v
 	}
+	if c.proxies != nil {
+		c.auth[ip], c.proxies[ip] = startServerBehindProxy(c.t, env, net.JoinHostPort(ip, c.port))
+		return
+	}
 	c.auth[ip] = startServer(c.t, env)
+}
+
+// killAuth cuts the auth task at ip at once, as a crash or SIGKILL would:
+// its listener and every connection to it close, requests in flight
+// included, with no draining.
+func (c *splitCluster) killAuth(ip string) {
+	c.proxies[ip].Down()
 }
 
 func (c *splitCluster) stopAuth(ip string) {
@@ -91,33 +120,100 @@ func freePortOn(t *testing.T, ips ...string) string {
 	return ""
 }
 
-// TestAuthTaskLossLosesNoRequest kills one of two auth tasks while
-// clients keep calling the task service: every request still succeeds,
-// because calls to the dead task move on to the live one.
-func TestAuthTaskLossLosesNoRequest(t *testing.T) {
-	c := newSplitCluster(t, nil)
-	token, _ := c.auth["127.0.0.2"].register(t, "alice")
-
-	const workers, perWorker = 4, 40
+// loadTasks has workers call GET /tasks on the task service until stop is
+// closed (at most 5 s), and returns a channel that yields every failure
+// once they are done.
+func (c *splitCluster) loadTasks(token string, stop <-chan struct{}) <-chan string {
+	const workers = 4
+	failures := make(chan string, 1000)
 	var wg sync.WaitGroup
-	failures := make(chan string, workers*perWorker)
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := 0; i < perWorker; i++ {
-				r := c.tasks.call(t, "GET", "/tasks", token, nil)
+	deadline := time.Now().Add(5 * time.Second)
+	for range workers {
+		wg.Go(func() {
+			for i := 0; i < 200 && time.Now().Before(deadline); i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				r := c.tasks.call(c.t, "GET", "/tasks", token, nil)
 				if r.Status != 200 {
-					failures <- strconv.Itoa(r.Status) + " " + r.Raw
+					select {
+					case failures <- strconv.Itoa(r.Status) + " " + r.Raw:
+					default:
+					}
 				}
 				time.Sleep(2 * time.Millisecond)
 			}
-		}()
+		})
 	}
+	done := make(chan string, cap(failures))
+	go func() {
+		wg.Wait()
+		close(failures)
+		for f := range failures {
+			done <- f
+		}
+		close(done)
+	}()
+	return done
+}
+
+// TestAuthTaskLossLosesNoRequest kills one of two auth tasks while clients
+// keep calling the task service: its connections are cut at once, with
+// calls in flight on them, and new ones are refused. Every request still
+// succeeds, because the client retries a cut or refused call on the live
+// task.
+func TestAuthTaskLossLosesNoRequest(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		hang bool
+	}{
+		// Killed in the middle of steady traffic.
+		{"killed", false},
+		// Hung first, then killed: every call that reached it meanwhile is
+		// certainly in flight when its connections are cut.
+		{"hung then killed", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newKillableSplitCluster(t, nil)
+			token, _ := c.auth["127.0.0.3"].register(t, "alice")
+			stop := make(chan struct{})
+			failures := c.loadTasks(token, stop)
+			time.Sleep(40 * time.Millisecond)
+			victim := c.proxies["127.0.0.2"]
+			if tc.hang {
+				victim.Stall()
+				time.Sleep(30 * time.Millisecond)
+			}
+			open := victim.Conns()
+			c.killAuth("127.0.0.2")
+			time.Sleep(150 * time.Millisecond) // traffic goes on without it
+			close(stop)
+			for f := range failures {
+				t.Errorf("request failed while one auth task was still up: %s", f)
+			}
+			if open == 0 {
+				t.Error("no connection to the killed task was open: the kill cut nothing")
+			}
+			// The task service still serves, through the live task only.
+			c.tasks.call(t, "GET", "/tasks", token, nil).expect(t, 200, "")
+		})
+	}
+}
+
+// TestAuthTaskGracefulStopLosesNoRequest stops one of two auth tasks the
+// way ECS does in a deployment (SIGTERM: in-flight requests finish, then
+// the listener closes) while clients keep calling: no request fails.
+func TestAuthTaskGracefulStopLosesNoRequest(t *testing.T) {
+	c := newSplitCluster(t, nil)
+	token, _ := c.auth["127.0.0.2"].register(t, "alice")
+	stop := make(chan struct{})
+	failures := c.loadTasks(token, stop)
 	time.Sleep(40 * time.Millisecond)
 	c.stopAuth("127.0.0.2")
-	wg.Wait()
-	close(failures)
+	time.Sleep(150 * time.Millisecond)
+	close(stop)
 	for f := range failures {
 		t.Errorf("request failed while one auth task was still up: %s", f)
 	}
@@ -170,5 +266,44 @@ func TestRevokedTokenRejectedAfterCacheExpiry(t *testing.T) {
 	time.Sleep(500 * time.Millisecond)
 	if r := c.tasks.call(t, "GET", "/tasks", token, nil); r.Status != 401 {
 		t.Fatalf("revoked token still accepted after the cache entry expired: %d %s", r.Status, r.Raw)
+	}
+}
+
+// TestSilentDNSKeepsTaskServiceUp: the DNS server stops answering while
+// the auth tasks are up. Parallel requests through the task service keep
+// being served, quickly, from the addresses it already knows, and the
+// breaker stays closed.
+func TestSilentDNSKeepsTaskServiceUp(t *testing.T) {
+	c := newSplitCluster(t, map[string]string{
+		"AUTH_DNS_REFRESH": "100ms", "AUTH_TIMEOUT": "300ms",
+		"REQUEST_TIMEOUT": "3s", // bounds each request if a lookup holds it
+	})
+	token, _ := c.auth["127.0.0.2"].register(t, "alice")
+	c.tasks.call(t, "GET", "/tasks", token, nil).expect(t, 200, "")
+
+	c.dns.Silence()
+	time.Sleep(120 * time.Millisecond) // the known addresses are due for a lookup
+	const workers, rounds = 6, 3
+	var wg sync.WaitGroup
+	failures := make(chan string, workers*rounds)
+	for range workers {
+		wg.Go(func() {
+			for range rounds {
+				start := time.Now()
+				r := c.tasks.call(t, "GET", "/tasks", token, nil)
+				if took := time.Since(start); r.Status != 200 || took > time.Second {
+					failures <- strconv.Itoa(r.Status) + " after " + took.String() + " " + r.Raw
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+		})
+	}
+	wg.Wait()
+	close(failures)
+	for f := range failures {
+		t.Errorf("request while DNS was silent: %s", f)
+	}
+	if logs := c.tasks.Logs.String(); strings.Contains(logs, "circuit breaker state changed") {
+		t.Error("the breaker moved while every auth task was up")
 	}
 }

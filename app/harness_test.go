@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"taskapi/internal/faultproxy"
 	"taskapi/internal/syncbuf"
 	"taskapi/internal/testdb"
 )
@@ -97,6 +98,25 @@ func startServerWith(t testing.TB, env map[string]string, mutate func(*Config)) 
 		}
 	})
 	return s
+}
+
+// startServerBehindProxy runs a server like startServer, but reachable
+// only through a faultproxy listening on addr (a loopback host:port): the
+// server itself listens on a free port of 127.0.0.1, and s.URL is the
+// proxy's. The proxy's Down cuts every connection at once, requests in
+// the middle of an answer among them, and refuses new ones: to a client,
+// the server was killed.
+func startServerBehindProxy(t testing.TB, env map[string]string, addr string) (*testServer, *faultproxy.Proxy) {
+	t.Helper()
+	direct := map[string]string{}
+	for k, v := range env {
+		direct[k] = v
+	}
+	direct["HOST"], direct["PORT"] = "127.0.0.1", "0"
+	s := startServer(t, direct)
+	proxy := faultproxy.NewOn(t, addr, strings.TrimPrefix(s.URL, "http://"))
+	s.URL = "http://" + proxy.Addr
+	return s, proxy
 }
 
 // response is what a call returned, with its JSON body decoded.

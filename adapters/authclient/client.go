@@ -22,6 +22,7 @@ import (
 	"github.com/sony/gobreaker/v2"
 
 	"taskapi"
+	"taskapi/tokens"
 )
 
 // maxResponseBytes caps what is read from the auth service: a validate
@@ -133,6 +134,7 @@ func New(opts Options) (*Client, error) {
 			port = "80"
 		}
 		c.disc = newDiscovery(base.Hostname(), port, opts.Resolver, opts.DNSRefresh)
+		c.disc.timeout = min(opts.Timeout, maxLookupTimeout)
 	}
 	c.breaker = gobreaker.NewCircuitBreaker[taskapi.Principal](gobreaker.Settings{
 		Name:        "auth-service",
@@ -160,7 +162,18 @@ func New(opts Options) (*Client, error) {
 // reached or answers nonsense the result is EUNAVAILABLE (503): the task
 // service fails closed and never serves a request it could not
 // authenticate.
+//
+// A token that no auth service would accept (empty, or longer than
+// tokens.MaxTokenLength) is refused here with the auth service's own 401,
+// without a call: an oversized header is not forwarded, and a flood of
+// them costs neither the auth service nor the breaker anything.
 func (c *Client) ValidateToken(ctx context.Context, token string) (taskapi.Principal, error) {
+	switch {
+	case token == "":
+		return taskapi.Principal{}, taskapi.Errorf(taskapi.EUNAUTHORIZED, "%s", taskapi.MsgNoToken)
+	case len(token) > tokens.MaxTokenLength:
+		return taskapi.Principal{}, taskapi.Errorf(taskapi.EUNAUTHORIZED, "%s", taskapi.MsgInvalidToken)
+	}
 	if p, ok := c.cache.get(token); ok {
 		return p, nil
 	}

@@ -9,6 +9,7 @@ import (
 	"taskapi"
 	"taskapi/adapters/authclient"
 	"taskapi/internal/testdns"
+	"taskapi/tokens"
 )
 
 const serviceName = "auth-service.task-management.local"
@@ -299,5 +300,33 @@ func TestSlowAuthServiceIsBoundedAndFailsClosed(t *testing.T) {
 	}
 	if n := f.total(); n != 3 {
 		t.Errorf("%d attempts, want 1 + 2 retries of a timed-out call", n)
+	}
+}
+
+// TestOversizedOrEmptyTokenNeverLeaves: a token no auth service would
+// accept is refused here, with the same 401 the auth service would give,
+// and without a call: an attacker's megabyte header must not travel on.
+func TestOversizedOrEmptyTokenNeverLeaves(t *testing.T) {
+	f := newFakeAuth(t, "127.0.0.2")
+	c := newClient(t, f, testdns.New(t, serviceName, "127.0.0.2"), authclient.Options{CacheTTL: -1, BreakerFailures: 1})
+	for _, tc := range []struct {
+		name, token, message string
+	}{
+		{"one byte too long", strings.Repeat("a", tokens.MaxTokenLength+1), taskapi.MsgInvalidToken},
+		{"a megabyte", strings.Repeat("a", 1<<20), taskapi.MsgInvalidToken},
+		{"empty", "", taskapi.MsgNoToken},
+	} {
+		_, err := c.ValidateToken(ctx, tc.token)
+		if taskapi.ErrorCode(err) != taskapi.EUNAUTHORIZED || err.(*taskapi.Error).Message != tc.message {
+			t.Errorf("%s: err = %v, want 401 %q", tc.name, err, tc.message)
+		}
+	}
+	if n := f.total(); n != 0 {
+		t.Fatalf("%d refused tokens were sent to the auth service", n)
+	}
+	// The longest acceptable length still goes to the auth service, and the
+	// refusals above did not count against the breaker.
+	if _, err := c.ValidateToken(ctx, strings.Repeat("a", tokens.MaxTokenLength)); err != nil || f.total() != 1 {
+		t.Fatalf("a token of exactly MaxTokenLength: err %v, %d calls; want it sent", err, f.total())
 	}
 }

@@ -61,6 +61,28 @@ func New(t testing.TB, target string) *Proxy {
 	return p
 }
 
+// NewOn starts a proxy to target listening on addr, a loopback host:port,
+// until the test ends: for a proxy that must stand at a given address,
+// such as one of several service instances that share a port on
+// different loopback addresses.
+func NewOn(t testing.TB, addr, target string) *Proxy {
+	t.Helper()
+	host, _, err := net.SplitHostPort(addr)
+	if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
+		t.Fatalf("faultproxy: %q is not a loopback host:port", addr)
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	flowing := make(chan struct{})
+	close(flowing)
+	p := &Proxy{Addr: ln.Addr().String(), target: target, links: map[*link]struct{}{}, flowing: flowing}
+	p.serve(ln)
+	t.Cleanup(p.Down)
+	return p
+}
+
 // Down cuts every open connection and stops accepting new ones: to a
 // client it looks like the server crashed. A stall is lifted, so that Up
 // brings back a working server.

@@ -121,3 +121,28 @@ func isTimeout(err error) bool {
 	ne, ok := err.(net.Error)
 	return ok && ne.Timeout()
 }
+
+func TestNewOnListensWhereTold(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.2:0") // a free port on another loopback address
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	p := faultproxy.NewOn(t, addr, echoServer(t))
+	if p.Addr != addr {
+		t.Fatalf("Addr = %s, want %s", p.Addr, addr)
+	}
+	c := dial(t, addr)
+	if got, err := c.roundTrip("hello", time.Second); err != nil || got != "hello\n" {
+		t.Fatalf("through the proxy: %q, %v", got, err)
+	}
+	p.Down()
+	if _, err := c.roundTrip("after down", time.Second); err == nil || isTimeout(err) {
+		t.Errorf("a connection survived Down or hangs: %v", err)
+	}
+	if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+		c.Close()
+		t.Fatal("a connection was accepted while down")
+	}
+}

@@ -1,6 +1,8 @@
 // Package testdns is a real DNS server for tests, on loopback, that
 // answers A queries for one name with a record set the test can change,
-// the way Cloud Map changes a service's records as tasks come and go.
+// the way Cloud Map changes a service's records as tasks come and go. It
+// can also go silent (drop every query unanswered, so lookups time out),
+// the way a DNS server that stopped answering looks to a client.
 package testdns
 
 import (
@@ -20,6 +22,7 @@ type Server struct {
 
 	mu      sync.Mutex
 	records []string
+	silent  bool
 }
 
 // New starts a server for name, answering with records, until the test
@@ -42,12 +45,16 @@ func New(t testing.TB, name string, records ...string) *Server {
 }
 
 func (d *Server) serve(w dns.ResponseWriter, req *dns.Msg) {
+	d.mu.Lock()
+	silent := d.silent
+	records := append([]string(nil), d.records...)
+	d.mu.Unlock()
+	if silent {
+		return // no answer at all: the client waits until its timeout
+	}
 	m := new(dns.Msg)
 	m.SetReply(req)
 	m.Authoritative = true
-	d.mu.Lock()
-	records := append([]string(nil), d.records...)
-	d.mu.Unlock()
 	for _, q := range req.Question {
 		if q.Name != d.name {
 			m.Rcode = dns.RcodeNameError
@@ -70,6 +77,22 @@ func (d *Server) serve(w dns.ResponseWriter, req *dns.Msg) {
 func (d *Server) Set(records ...string) {
 	d.mu.Lock()
 	d.records = records
+	d.mu.Unlock()
+}
+
+// Silence makes the server drop every query without an answer until
+// Answer is called: lookups then time out, as when the DNS server is down
+// or unreachable over UDP.
+func (d *Server) Silence() {
+	d.mu.Lock()
+	d.silent = true
+	d.mu.Unlock()
+}
+
+// Answer ends a Silence: queries are answered again.
+func (d *Server) Answer() {
+	d.mu.Lock()
+	d.silent = false
 	d.mu.Unlock()
 }
 
