@@ -3,14 +3,17 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/jmoiron/sqlx"
-	_ "modernc.org/sqlite" // registers the pure-Go "sqlite" driver
+	"modernc.org/sqlite" // also registers the pure-Go "sqlite" driver
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // sqlitePragmas are set on every SQLite connection unless the DSN already
@@ -54,7 +57,7 @@ func openSQLite(ctx context.Context, cfg Config) (*DB, error) {
 	sqlDB.SetMaxIdleConns(1)
 	sqlDB.SetConnMaxLifetime(0)
 	sqlDB.SetConnMaxIdleTime(0)
-	if err := sqlDB.PingContext(ctx); err != nil {
+	if err := pingSQLite(ctx, sqlDB); err != nil {
 		_ = sqlDB.Close()
 		return nil, fmt.Errorf("store: open sqlite: %w", err)
 	}
@@ -102,4 +105,26 @@ func hasPragma(set []string, p string) bool {
 		}
 	}
 	return false
+}
+
+// pingSQLite opens the connection, which applies the pragmas. Switching a
+// fresh file to WAL mode takes a lock that busy_timeout does not wait for,
+// so two processes opening one new file together (the README's two
+// services) can see SQLITE_BUSY once: that, and only that, is retried for
+// a few seconds.
+func pingSQLite(ctx context.Context, sqlDB *sql.DB) error {
+	deadline := time.Now().Add(5 * time.Second)
+	for delay := 10 * time.Millisecond; ; delay = min(2*delay, 250*time.Millisecond) {
+		err := sqlDB.PingContext(ctx)
+		var sqliteErr *sqlite.Error
+		busy := errors.As(err, &sqliteErr) && sqliteErr.Code()&0xff == sqlite3.SQLITE_BUSY
+		if !busy || time.Now().Add(delay).After(deadline) {
+			return err
+		}
+		select {
+		case <-time.After(delay):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 }
