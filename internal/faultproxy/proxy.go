@@ -46,19 +46,11 @@ func (l *link) close() {
 	})
 }
 
-// New starts a proxy to target that runs until the test ends.
+// New starts a proxy to target on a free loopback port; it runs until the
+// test ends.
 func New(t testing.TB, target string) *Proxy {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	flowing := make(chan struct{})
-	close(flowing)
-	p := &Proxy{Addr: ln.Addr().String(), target: target, links: map[*link]struct{}{}, flowing: flowing}
-	p.serve(ln)
-	t.Cleanup(p.Down)
-	return p
+	return NewOn(t, "127.0.0.1:0", target)
 }
 
 // NewOn starts a proxy to target listening on addr, a loopback host:port,
