@@ -127,10 +127,20 @@ ecs-destroy:
 ecs-test:
 	$(GO) test $(RACE) -count=1 ./ecs/...
 
-## lint-ecs: bash -n and shellcheck (apt-get install shellcheck) on the deployment scripts
+# cfn-lint, AWS's CloudFormation linter (a Python package): the version
+# whose resource specifications the templates are checked against.
+CFN_LINT_VERSION ?= 1.51.0
+CFN_TEMPLATES    ?= ecs/templates/*.yaml template.yaml
+
+## lint-ecs: bash -n and shellcheck on the deployment scripts, cfn-lint (no error, no warning) on every template
 lint-ecs:
 	@for f in $(ECS_SCRIPTS)/*.sh; do bash -n "$$f" || exit 1; done
 	shellcheck -x $(ECS_SCRIPTS)/*.sh
+	@command -v cfn-lint >/dev/null 2>&1 || { \
+		echo "lint-ecs: cfn-lint is not installed: pip install cfn-lint==$(CFN_LINT_VERSION)" >&2; exit 1; }
+	@v=$$(cfn-lint --version | awk '{print $$2}'); [ "$$v" = "$(CFN_LINT_VERSION)" ] || \
+		echo "lint-ecs: cfn-lint $$v, not the pinned $(CFN_LINT_VERSION): its findings may differ" >&2
+	cfn-lint -- $(CFN_TEMPLATES)
 
 # --- fuzzing (issue 7) ---
 # The seed corpus of every Fuzz target already runs in `make test`; `make

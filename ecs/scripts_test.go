@@ -65,6 +65,8 @@ case "$args" in
 *"describe-stacks"*DatabaseInstanceId*) echo "taskapi-data-database-abc" ;;
 *"describe-stacks"*OutputKey==*)
 	key="${args#*OutputKey==\'}"; echo "fake-${key%%\'*}" ;;
+"ec2 describe-subnets"*)
+	if [ -n "${FAKE_ONE_AZ:-}" ]; then printf 'us-east-1a\tus-east-1a\n'; else printf 'us-east-1a\tus-east-1b\n'; fi ;;
 "ecr get-login-password"*) echo password ;;
 "ecs run-task"*) echo "arn:aws:ecs:us-east-1:123456789012:task/task-management-cluster/0123456789abcdef" ;;
 "ecs describe-tasks"*exitCode*) echo "${FAKE_EXIT_CODE:-0}" ;;
@@ -213,8 +215,20 @@ func TestScriptsRefuseBadInput(t *testing.T) {
 		}
 	}
 
+	// Two subnets in one Availability Zone: refused before any stack changes.
 	base, calls := fakeAWS(t)
-	out, err := runScript(t, "deploy.sh", append(append(base, deployEnv...), "FAKE_EXIT_CODE=1"))
+	out, err := runScript(t, "deploy.sh", append(append(base, deployEnv...), "FAKE_ONE_AZ=1"))
+	if err == nil || !strings.Contains(out, "PUBLIC_SUBNET_1 and PUBLIC_SUBNET_2 must be in two different Availability Zones") {
+		t.Errorf("subnets in one zone: err %v, output:\n%s", err, out)
+	}
+	for _, call := range calls() {
+		if len(call) > 2 && call[1] == "cloudformation" {
+			t.Errorf("a stack changed although the subnets share a zone: %v", call)
+		}
+	}
+
+	base, calls = fakeAWS(t)
+	out, err = runScript(t, "deploy.sh", append(append(base, deployEnv...), "FAKE_EXIT_CODE=1"))
 	if err == nil || !strings.Contains(out, "migration failed (exit code 1") {
 		t.Errorf("a failed migration: err %v, output:\n%s", err, out)
 	}

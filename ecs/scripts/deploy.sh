@@ -15,6 +15,7 @@ need_cmd aws
 if [ "${CREATE_VPC_ENDPOINTS:-false}" = true ]; then
 	need PRIVATE_ROUTE_TABLE_IDS
 fi
+check_subnets
 read -r -a names <<<"$(stack_names)"
 
 deploy_stack registry

@@ -54,6 +54,24 @@ require_tag() {
 	[[ "$TAG" =~ ^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$ ]] || die "TAG=$TAG is not an image tag (letters, digits, . _ -)"
 }
 
+# check_subnets: the two public and the two private subnets are each in two
+# different Availability Zones (the design's two-AZ layout). CloudFormation's
+# rule functions cannot compare two subnets' zones, so it is checked here,
+# before any stack changes.
+check_subnets() {
+	local pair zones a b
+	for pair in "PUBLIC_SUBNET_1 PUBLIC_SUBNET_2" "PRIVATE_SUBNET_1 PRIVATE_SUBNET_2"; do
+		read -r a b <<<"$pair"
+		zones="$(aws ec2 describe-subnets --subnet-ids "${!a}" "${!b}" \
+			--query 'Subnets[].AvailabilityZone' --output text)" ||
+			die "cannot describe subnets ${!a} and ${!b}"
+		read -r -a zones <<<"$zones"
+		if [ ${#zones[@]} -ne 2 ] || [ "${zones[0]}" = "${zones[1]}" ]; then
+			die "$a and $b must be in two different Availability Zones (they are in: ${zones[*]:-none})"
+		fi
+	done
+}
+
 # stack_output STACK KEY: one output of a deployed stack.
 stack_output() {
 	local value
