@@ -1,5 +1,8 @@
 # taskapi: the two commands a newcomer needs are `make run` and `make test`.
 # Every variable below is a default: a value set in the environment wins.
+# A plain `make` prints the help (every `## target:` comment below) rather
+# than starting anything: the first build downloads and compiles for minutes.
+.DEFAULT_GOAL := help
 
 GO           ?= go
 BIN          ?= bin/taskapi
@@ -17,10 +20,24 @@ RACE ?= $(shell command -v gcc >/dev/null 2>&1 && echo -race)
 # Human-readable logs for local runs; ECS keeps the JSON default.
 export LOG_FORMAT ?= text
 
-.PHONY: run test bench build lint fmt tidy clean
+.PHONY: help run test bench build lint fmt tidy clean
 
-## run: start the whole API (auth + tasks) on :3000 with the embedded SQLite default
+## help: list the targets (a plain `make` does this too)
+help:
+	@echo "usage: make <target>   (a plain make prints this list)"
+	@echo
+	@sed -n 's/^## \([A-Za-z0-9_-]*\): \(.*\)$$/\1\t\2/p' $(MAKEFILE_LIST) | \
+		while IFS="$$(printf '\t')" read -r target text; do printf '  %-12s %s\n' "$$target" "$$text"; done
+	@echo
+	@echo "Documentation: README.md, then docs/."
+
+## run: start the whole API (auth + tasks) on 127.0.0.1:3000 with the embedded SQLite default
+# A development server listens on loopback only. The container image and
+# the ECS tasks do not run make: they keep the binary's default, every
+# interface. HOST=0.0.0.0 make run opens it to the network.
+run: export HOST ?= 127.0.0.1
 run:
+	@echo "make run: compiling taskapi (the first time, after downloading Go and the modules, this takes minutes), then serving on http://$(HOST):$${PORT:-3000}"
 	$(GO) run ./cmd/taskapi
 
 ## test: run every test (PostgreSQL suites too when TEST_DATABASE_URL is set)
@@ -42,12 +59,15 @@ lint:
 	$(GO) vet ./...
 	$(GO) run $(STATICCHECK) ./...
 
+## fmt: gofmt every Go file in place
 fmt:
 	gofmt -w .
 
+## tidy: go mod tidy
 tidy:
 	$(GO) mod tidy
 
+## clean: delete bin/ and data/ (the embedded database: make clean run starts empty)
 clean:
 	rm -rf bin data
 
@@ -57,7 +77,7 @@ clean:
 # set, and expects the function's `bootstrap` there. GOARCH must match the
 # template's Architectures ([x86_64] is amd64, [arm64] is arm64).
 LAMBDA_GOARCH ?= amd64
-# The Lambda Runtime Interface Emulator, for the end-to-end test (app/lambda_rie_test.go
+# The Lambda Runtime Interface Emulator, for the end-to-end test (adapters/lambda/rie_test.go
 # pins the same version and installs it by itself when it is missing).
 RIE_MODULE    ?= github.com/aws/aws-lambda-runtime-interface-emulator
 RIE_VERSION   ?= v0.0.0-20261030222936-bef5c4ba774d
@@ -98,7 +118,7 @@ sam-local-db:
 # --- ECS deployment (issue 5) ---
 # The AWS CLI (and docker, for ecs-push) against your account. Settings come
 # from the environment or the command line, e.g. make ecs-deploy TAG=v1.0.0
-# VPC_ID=vpc-... (README, "Deploying"); the scripts are in ecs/scripts/.
+# VPC_ID=vpc-... (docs/deploy-ecs.md); the scripts are in ecs/scripts/.
 ECS_SCRIPTS ?= ecs/scripts
 
 .PHONY: ecs-push ecs-deploy ecs-migrate ecs-url ecs-destroy ecs-test lint-ecs

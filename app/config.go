@@ -21,7 +21,7 @@ const (
 	serviceTask = "task"
 )
 
-// Config is everything the process reads from its environment. The README
+// Config is everything the process reads from its environment. docs/configuration.md
 // lists every variable with its default; keep the two in step.
 type Config struct {
 	Service string
@@ -33,7 +33,10 @@ type Config struct {
 	Migrate     bool
 	DBWaitLimit time.Duration
 
-	JWTSecret     []byte
+	JWTSecret []byte
+	// JWTEphemeral: no JWT_SECRET on the embedded default, so JWTSecret
+	// is random, made at start-up; every token dies with the process.
+	JWTEphemeral  bool
 	JWTExpiration time.Duration
 	BcryptCost    int
 
@@ -54,6 +57,10 @@ type Config struct {
 	Abuse AbuseConfig
 }
 
+// EphemeralKeyNote is what the start-up line says when no JWT_SECRET is
+// set on the embedded default.
+const EphemeralKeyNote = "random per process (no JWT_SECRET): tokens stop working when the process stops; set JWT_SECRET to keep them across restarts"
+
 // LogValues is the configuration as start-up log attributes: what an
 // operator needs to see, and never a secret (no JWT secret, no password,
 // no DSN, which may hold one).
@@ -68,6 +75,11 @@ func (c Config) LogValues() []any {
 	}
 	if c.Service != serviceTask {
 		v = append(v, "jwt_expiration_s", int(c.JWTExpiration.Seconds()), "bcrypt_cost", c.BcryptCost)
+	}
+	if c.JWTEphemeral {
+		// Said at start-up because the consequence shows only later: after
+		// a restart every token the client holds is refused.
+		v = append(v, "jwt_key", EphemeralKeyNote)
 	}
 	if c.Service == serviceTask {
 		v = append(v, "auth_service_url", c.AuthServiceURL)
@@ -203,6 +215,7 @@ func loadConfig(e *envReader) (Config, error) {
 		case secret == "" && c.Embedded:
 			c.JWTSecret = make([]byte, 32)
 			_, _ = rand.Read(c.JWTSecret)
+			c.JWTEphemeral = true
 		case secret == "":
 			e.fail("JWT_SECRET is required when a database is configured")
 		case len(secret) < minJWTSecretBytes:

@@ -2,7 +2,7 @@ package app
 
 // Variable describes one environment variable the binary reads. The list
 // is the contract with every deployment description (ECS task definitions,
-// the SAM template, the README): tests check each of them against it.
+// the SAM template, docs/configuration.md): tests check each of them against it.
 type Variable struct {
 	Name string
 	// Auth and Task say which service uses it (SERVICE=all uses both);

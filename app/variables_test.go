@@ -10,7 +10,7 @@ import (
 
 // TestVariablesInventory keeps Variables equal to what LoadConfig really
 // reads, across every branch (each service, SQLite, PostgreSQL by parts),
-// and every variable documented in the README.
+// and every variable documented in docs/configuration.md's table.
 func TestVariablesInventory(t *testing.T) {
 	envs := []map[string]string{
 		{"SERVICE": "all"},
@@ -37,13 +37,13 @@ func TestVariablesInventory(t *testing.T) {
 		t.Errorf("LoadConfig reads %v\nVariables lists %v", read, listed)
 	}
 
-	readme, err := os.ReadFile("../README.md")
+	doc, err := os.ReadFile("../docs/configuration.md")
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, name := range listed {
-		if !strings.Contains(string(readme), "| `"+name+"` |") {
-			t.Errorf("README's configuration table lacks %s", name)
+		if !strings.Contains(string(doc), "| `"+name+"` |") {
+			t.Errorf("docs/configuration.md's table lacks %s", name)
 		}
 	}
 }

@@ -5,5 +5,5 @@
 // rejects unknown properties and wrong types), the design's values are
 // asserted resource by resource, and the templates are cross-checked
 // against the binary itself (its environment variables, health-check
-// command, routes and metric names). See the README's "Deploying".
+// command, routes and metric names). See docs/deploy-ecs.md.
 package ecs

@@ -762,7 +762,7 @@ func TestMonitoringAlarms(t *testing.T) {
 }
 
 // dbT3MicroMaxConnections is max_connections of a db.t3.micro with the
-// default parameter group (see monitoring.yaml and the README).
+// default parameter group (see monitoring.yaml and docs/deploy-ecs.md).
 const dbT3MicroMaxConnections = 87
 
 func conditionOf(st *stack, resource string) string {

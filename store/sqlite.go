@@ -109,8 +109,8 @@ func hasPragma(set []string, p string) bool {
 
 // pingSQLite opens the connection, which applies the pragmas. Switching a
 // fresh file to WAL mode takes a lock that busy_timeout does not wait for,
-// so two processes opening one new file together (the README's two
-// services) can see SQLITE_BUSY once: that, and only that, is retried for
+// so two processes opening one new file together (two services
+// started separately, docs/architecture.md) can see SQLITE_BUSY once: that, and only that, is retried for
 // a few seconds.
 func pingSQLite(ctx context.Context, sqlDB *sql.DB) error {
 	deadline := time.Now().Add(5 * time.Second)

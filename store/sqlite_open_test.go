@@ -11,7 +11,7 @@ import (
 )
 
 // TestSQLiteConcurrentOpenOfANewFile: two services starting together on a
-// file that does not exist yet (the README's two-process recipe) both
+// file that does not exist yet (docs/architecture.md's two-process recipe) both
 // open it; the one that loses the race for WAL mode waits, never fails.
 func TestSQLiteConcurrentOpenOfANewFile(t *testing.T) {
 	for round := 0; round < 40; round++ {

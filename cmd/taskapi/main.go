@@ -7,7 +7,7 @@
 // Inside AWS Lambda (AWS_LAMBDA_RUNTIME_API set) it serves Lambda
 // invocations instead: API Gateway REST and HTTP API events and ALB events.
 //
-// Configuration comes from the environment; see the README.
+// Configuration comes from the environment; see docs/configuration.md.
 package main
 
 import (

@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # Shared by the ecs/scripts commands: settings, checks and AWS CLI helpers.
-# Everything comes from the environment (see the README's "Deploying").
+# Everything comes from the environment (see docs/deploy-ecs.md).
 set -euo pipefail
 
 # Used by the scripts that source this file.
@@ -36,7 +36,7 @@ need() {
 	for v in "$@"; do
 		[ -n "${!v:-}" ] || missing+=("$v")
 	done
-	[ ${#missing[@]} -eq 0 ] || die "set ${missing[*]} (see the README's \"Deploying\")"
+	[ ${#missing[@]} -eq 0 ] || die "set ${missing[*]} (see docs/deploy-ecs.md)"
 }
 
 # need_cmd CMD...: every named command must be installed.
