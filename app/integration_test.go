@@ -54,7 +54,13 @@ func TestFullFlow(t *testing.T) {
 			t.Fatalf("get = %v, want %v", got.Body["task"], task)
 		}
 
-		updated := s.call(t, "PUT", path, token, map[string]any{"status": "completed", "description": nil, "user_id": 999, "id": 5}).expect(t, 200, "")
+		// Closed schema: a field the task has but a client may not set is
+		// refused by name, and nothing changes.
+		smuggled := s.call(t, "PUT", path, token, map[string]any{"status": "completed", "user_id": 999, "id": 5}).expect(t, 400, "Validation failed")
+		if fields := smuggled.fields(); !slices.Equal(fields, []string{"id", "user_id"}) {
+			t.Fatalf("smuggled owner refused with %s, want details naming id and user_id", smuggled.Raw)
+		}
+		updated := s.call(t, "PUT", path, token, map[string]any{"status": "completed", "description": nil}).expect(t, 200, "")
 		ut := updated.Body["task"].(map[string]any)
 		if updated.Body["message"] != "Task updated successfully" || ut["status"] != "completed" || ut["description"] != nil ||
 			ut["title"] != "Write report" || ut["id"] != task["id"] || ut["user_id"] != task["user_id"] {
@@ -158,6 +164,10 @@ func TestErrorPaths(t *testing.T) {
 			{"wrong type", "POST", "/tasks", token, `{"title": 5}`, 400, "Validation failed", []string{"title"}},
 			{"wrong type on update", "PUT", path, token, `{"due_date": true}`, 400, "Validation failed", []string{"due_date"}},
 			{"every wrong type named", "PUT", path, token, `{"title": 5, "status": ["done"], "priority": "high"}`, 400, "Validation failed", []string{"title", "status"}},
+			{"misspelt field", "POST", "/tasks", token, `{"title":"x","priorty":"high"}`, 400, "Validation failed", []string{"priorty"}},
+			{"unknown and mistyped fields", "PUT", path, token, `{"title":5,"Owner":"bob","done":true}`, 400, "Validation failed", []string{"Owner", "done", "title"}},
+			{"unknown field on register", "POST", "/auth/register", "", map[string]string{"username": "bob", "email": "bob@example.com", "password": "12345678", "role": "admin"}, 400, "Validation failed", []string{"role"}},
+			{"unknown field on login", "POST", "/auth/login", "", map[string]any{"username": "alice", "password": "correct horse battery", "remember": true}, 400, "Validation failed", []string{"remember"}},
 			{"missing title", "POST", "/tasks", token, map[string]any{"description": "x"}, 400, "Validation failed", []string{"title"}},
 			{"long title", "POST", "/tasks", token, map[string]any{"title": strings.Repeat("x", 201)}, 400, "Validation failed", []string{"title"}},
 			{"NUL in title", "POST", "/tasks", token, `{"title":"a\u0000b"}`, 400, "Validation failed", []string{"title"}},
@@ -189,6 +199,11 @@ func TestErrorPaths(t *testing.T) {
 				}
 			})
 		}
+		// None of the refused writes above wrote anything.
+		if list := s.call(t, "GET", "/tasks", token, nil).expect(t, 200, ""); list.Body["total"] != 1.0 {
+			t.Errorf("after refused creates the list is %s, want only the first task", list.Raw)
+		}
+		s.call(t, "POST", "/auth/login", "", map[string]string{"username": "bob", "password": "12345678"}).expect(t, 401, "Invalid username or password")
 		r := s.call(t, "POST", "/tasks", token, `{"title":"x"}`, "Content-Type", "text/plain").expect(t, 415, "Content-Type must be application/json")
 		_ = r
 		if r := s.call(t, "GET", "/tasks", "", nil); r.Header.Get("WWW-Authenticate") == "" {

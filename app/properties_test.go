@@ -1012,10 +1012,10 @@ func TestProperty6UserTaskIsolation(t *testing.T) {
 }
 
 // genPatch draws a valid, non-empty PUT /tasks/{id} body and applies it to
-// want. Sometimes it also tries to move the task with id or user_id, which
-// the API must ignore.
-func genPatch(t *rapid.T, want *taskapi.Task, intruder int64) map[string]any {
-	body := map[string]any{}
+// want. Sometimes it also tries to move the task with id or user_id
+// (smuggled), which the API must refuse as unknown fields, changing nothing.
+func genPatch(t *rapid.T, want *taskapi.Task, intruder int64) (body map[string]any, smuggled bool) {
+	body = map[string]any{}
 	for len(body) == 0 {
 		if rapid.Bool().Draw(t, "patch title") {
 			body["title"], want.Title = genTitle(t, "new title")
@@ -1044,8 +1044,9 @@ func genPatch(t *rapid.T, want *taskapi.Task, intruder int64) map[string]any {
 	}
 	if rapid.IntRange(0, 4).Draw(t, "smuggle owner") == 0 {
 		body["user_id"], body["id"] = intruder, intruder
+		return body, true
 	}
-	return body
+	return body, false
 }
 
 // Feature: ecs-task-management-api, Property 7: Owner-Only Modifications
@@ -1097,11 +1098,17 @@ func TestProperty7OwnerOnlyModifications(t *testing.T) {
 				op := rapid.SampledFrom([]string{"PUT", "PUT", "DELETE", "GET"}).Draw(t, "op")
 				next := task
 				var body map[string]any
+				var smuggled bool
 				if op == "PUT" {
-					body = genPatch(t, &next, actor.id)
+					body, smuggled = genPatch(t, &next, actor.id)
 				}
 				r := s.propDo(t, op, path, actor.token, body)
 				switch {
+				case smuggled: // the body is read before the task is looked up
+					r.propWant(t, 400, "Validation failed")
+					if fields := r.fields(); !slices.Equal(fields, []string{"id", "user_id"}) {
+						t.Fatalf("smuggled owner refused with %s, want details naming id and user_id", r.Raw)
+					}
 				case deleted[task.ID]:
 					r.propWant(t, 404, fmt.Sprintf("Task with id %d not found", task.ID))
 				case !isOwner:
@@ -1128,7 +1135,7 @@ func TestProperty7OwnerOnlyModifications(t *testing.T) {
 					}
 					model[i] = got
 				}
-				if deleted[task.ID] || !isOwner {
+				if deleted[task.ID] || !isOwner || smuggled {
 					current(i) // the refusal changed nothing
 				}
 			}

@@ -60,8 +60,8 @@ func (s *server) encode(w http.ResponseWriter, r *http.Request, status int, v an
 // decodeJSON reads a JSON object body into v. It refuses, each with a
 // clear 4xx: a media type other than JSON (415), a body over MaxBodyBytes
 // (413), an empty body, anything but an object (null, arrays, scalars),
-// malformed JSON, trailing data after the object, and values of the wrong
-// JSON type, naming the field.
+// malformed JSON, trailing data after the object, fields the request does
+// not have and values of the wrong JSON type, naming each field.
 func decodeJSON(r *http.Request, v any) error {
 	// A missing Content-Type is read as JSON (the body must still parse);
 	// any other type, or a charset other than UTF-8 (JSON's only encoding,
@@ -90,15 +90,21 @@ func decodeJSON(r *http.Request, v any) error {
 	err = json.Unmarshal(body, v)
 	var syntaxErr *json.SyntaxError
 	var typeErr *json.UnmarshalTypeError
-	switch {
-	case err == nil:
-		return nil
-	case errors.As(err, &syntaxErr):
+	if errors.As(err, &syntaxErr) {
 		return invalidBody(fmt.Sprintf("Malformed JSON at byte %d", syntaxErr.Offset))
-	case errors.As(err, &typeErr):
-		if fields := mistypedFields(body, v); len(fields) > 0 {
-			return taskapi.Invalid(fields...)
-		}
+	}
+	// Every request schema is closed: a misspelt field ("priorty") is
+	// refused by name, rather than silently ignored while its default
+	// applies.
+	fields := unknownFields(body, v)
+	switch {
+	case err == nil && len(fields) == 0:
+		return nil
+	case err == nil || errors.As(err, &typeErr):
+		fields = append(fields, mistypedFields(body, v)...)
+	}
+	if len(fields) > 0 {
+		return taskapi.Invalid(fields...)
 	}
 	return invalidBody("Request body does not match the expected JSON shape")
 }
