@@ -203,6 +203,11 @@ func loadConfig(e *envReader) (Config, error) {
 		e.fail("SERVICE=%q: want all, auth or task", c.Service)
 	}
 	c.DB = loadDBConfig(e)
+	// A connection attempt longer than a request's whole budget serves no
+	// request: the pool's background attempts (which have no deadline of
+	// their own) stop there too, so after an outage the pool's slots are
+	// free again within REQUEST_TIMEOUT.
+	c.DB.ConnectTimeout = min(c.DBWaitLimit, c.RequestTimeout)
 	c.Embedded = c.DB.Driver == store.DriverSQLite
 
 	// A JWT secret is needed wherever tokens are issued or checked

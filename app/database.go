@@ -11,25 +11,31 @@ import (
 
 // openStore opens the database, waiting up to DB_CONNECT_TIMEOUT for it to
 // answer (RDS may still be starting), and migrates it if asked.
+//
+// The wait is one deadline for every attempt together: a database that
+// accepts TCP and never answers makes an attempt hang until that deadline
+// cuts it, so start-up still gives up (and the process exits non-zero) on
+// time, and ECS replaces the task.
 func openStore(ctx context.Context, cfg Config, logger *slog.Logger) (*store.DB, error) {
 	db, err := store.Open(ctx, cfg.DB)
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
-	deadline := time.Now().Add(cfg.DBWaitLimit)
+	waitCtx, cancel := context.WithTimeout(ctx, cfg.DBWaitLimit)
+	defer cancel()
 	for delay := 250 * time.Millisecond; ; delay = min(2*delay, 5*time.Second) {
-		err = db.Ping(ctx)
+		err = db.Ping(waitCtx)
 		if err == nil {
 			break
 		}
-		if time.Now().Add(delay).After(deadline) || ctx.Err() != nil {
+		if waitCtx.Err() != nil {
 			db.Close()
 			return nil, fmt.Errorf("database unreachable after %s: %w", cfg.DBWaitLimit, err)
 		}
 		logger.Warn("database not reachable yet, retrying", "error", err.Error(), "retry_in", delay.String())
 		select {
 		case <-time.After(delay):
-		case <-ctx.Done():
+		case <-waitCtx.Done():
 		}
 	}
 	if cfg.Migrate {

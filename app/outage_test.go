@@ -51,3 +51,53 @@ func TestDatabaseOutage(t *testing.T) {
 	}
 	s.call(t, "POST", "/tasks", token, map[string]any{"title": "after"}).expect(t, 201, "")
 }
+
+// TestDatabaseBlackHoled makes PostgreSQL accept TCP and never answer, on
+// the open connections and on new ones, as a black-holed route or an RDS
+// failover does, while clients keep sending requests: every request gets
+// 503 "Database connection failed" within its deadline (no connect hangs
+// past it), liveness stays 200, and once the database answers new
+// connections again the service is back by itself within seconds,
+// although the connections that fell into the hole never hear back.
+func TestDatabaseBlackHoled(t *testing.T) {
+	const deadline = time.Second
+	f := startBehindProxy(t, map[string]string{"REQUEST_TIMEOUT": deadline.String(), "DB_MAX_OPEN_CONNS": "2"})
+	token, _ := f.register(t, "alice")
+	f.call(t, "POST", "/tasks", token, map[string]any{"title": "before"}).expect(t, 201, "")
+	baseline := goroutines()
+
+	f.proxy.BlackHole()
+	// Three waves, each sent while the one before is still waiting, so
+	// requests queue for the pool behind connects that are stuck.
+	var pending []<-chan timedResponse
+	for range 3 {
+		for range 4 {
+			pending = append(pending, f.async("GET", "/tasks", token, nil))
+		}
+		f.call(t, "GET", "/health", "", nil).expect(t, 200, "")
+	}
+	for _, c := range pending {
+		await503(t, c, 3*deadline)
+	}
+	f.proxy.Heal()
+
+	// Polled with a generous bound: with every connect bounded, the pool
+	// is free again about one REQUEST_TIMEOUT after the database answers.
+	healed := time.Now()
+	for tries := 1; ; tries++ {
+		r := f.call(t, "GET", "/tasks", token, nil)
+		if r.Status == 200 {
+			if r.Body["total"] != 1.0 {
+				t.Errorf("after recovery: %s, want the one task", r.Raw)
+			}
+			t.Logf("200 again %s after the database answered (%d tries)", time.Since(healed).Round(time.Millisecond), tries)
+			break
+		}
+		if time.Since(healed) > 20*time.Second {
+			t.Fatalf("still %d %s 20s after the database answered again", r.Status, r.Raw)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	f.call(t, "POST", "/tasks", token, map[string]any{"title": "after"}).expect(t, 201, "")
+	expectNoLeak(t, baseline)
+}

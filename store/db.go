@@ -36,6 +36,13 @@ type Config struct {
 	MaxIdleConns    int
 	ConnMaxLifetime time.Duration
 	ConnMaxIdleTime time.Duration
+	// ConnectTimeout bounds every PostgreSQL connection attempt (TCP
+	// dial, TLS and the start-up exchange), on top of the deadline of the
+	// request that needs the connection; zero means only that deadline.
+	// Connections the pool opens in the background for queued requests
+	// have no deadline of their own: this alone keeps a database that
+	// accepts TCP and never answers from holding their slots forever.
+	ConnectTimeout time.Duration
 }
 
 // DB is a connection pool that implements the handlers' UserStore and
@@ -71,7 +78,7 @@ func openPostgres(cfg Config) (*DB, error) {
 	if _, err := pq.NewConnector(cfg.DSN); err != nil {
 		return nil, fmt.Errorf("store: invalid postgres DSN: %w", err)
 	}
-	sqlDB := sql.OpenDB(guardedConnector{dsn: cfg.DSN})
+	sqlDB := sql.OpenDB(guardedConnector{dsn: cfg.DSN, timeout: cfg.ConnectTimeout})
 	if cfg.MaxOpenConns > 0 {
 		sqlDB.SetMaxOpenConns(cfg.MaxOpenConns)
 	}

@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"database/sql/driver"
+	"errors"
+	"fmt"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -11,8 +13,10 @@ import (
 	"github.com/lib/pq"
 )
 
-// guardedConnector opens lib/pq connections whose socket reads and writes
-// are cut short when the calling context ends.
+// guardedConnector opens lib/pq connections that never hang: the opening
+// itself (TCP dial, TLS, PostgreSQL's start-up exchange) is bounded, and
+// on an open connection socket reads and writes are cut short when the
+// calling context ends.
 //
 // lib/pq answers a cancelled context only by sending PostgreSQL a cancel
 // request and waiting for the reply to the query: a server that is hung,
@@ -22,18 +26,45 @@ import (
 // blocked read fails at once and the pool discards the connection.
 type guardedConnector struct {
 	dsn string
+	// timeout bounds each connection attempt, on top of the caller's
+	// context. It matters most for the connections database/sql opens in
+	// the background for queued requests: their context never ends, so
+	// without it a server that accepts TCP and never answers would hold
+	// that pool slot forever. Zero means no bound beyond the context.
+	timeout time.Duration
 }
 
 func (c guardedConnector) Driver() driver.Driver { return &pq.Driver{} }
 
+// Connect opens one connection within ctx and c.timeout. lib/pq bounds by
+// its context only the TCP dial; the TLS and start-up exchange that follow
+// would wait for the server forever, so when the bound ends the socket
+// gets a past deadline and the blocked read fails at once.
 func (c guardedConnector) Connect(ctx context.Context) (driver.Conn, error) {
 	pc, err := pq.NewConnector(c.dsn)
 	if err != nil {
 		return nil, err
 	}
+	if c.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.timeout)
+		defer cancel()
+	}
 	d := &captureDialer{}
 	pc.Dialer(d)
+	stop := context.AfterFunc(ctx, d.cut)
 	conn, err := pc.Connect(ctx)
+	if !stop() {
+		// The bound ended: whatever lib/pq made of the cut, the attempt
+		// is over, and a connection that made it just in time is not
+		// handed out with a socket that may already have a past deadline.
+		d.seal()
+		if err == nil {
+			_ = conn.Close()
+			err = errors.New("opened just as the bound ended")
+		}
+		return nil, fmt.Errorf("pq: connect: %w: %v", context.Cause(ctx), err)
+	}
 	nc := d.seal()
 	if err != nil {
 		return nil, err
@@ -44,14 +75,15 @@ func (c guardedConnector) Connect(ctx context.Context) (driver.Conn, error) {
 	return &guardedConn{Conn: conn, nc: nc}, nil
 }
 
-// captureDialer remembers the socket of the connection being opened.
-// Sockets it dials after seal are lib/pq's cancel requests: those get a
-// deadline, so a cancel that a hung server never acknowledges does not
-// hold a goroutine forever.
+// captureDialer remembers the socket of the connection being opened, and
+// cuts it when the attempt's bound ends. Sockets it dials after seal are
+// lib/pq's cancel requests: those get a deadline, so a cancel that a hung
+// server never acknowledges does not hold a goroutine forever.
 type captureDialer struct {
 	mu     sync.Mutex
 	last   net.Conn
 	sealed bool
+	ended  bool // the attempt's bound ended before seal
 }
 
 func (d *captureDialer) Dial(network, address string) (net.Conn, error) {
@@ -71,12 +103,28 @@ func (d *captureDialer) DialContext(ctx context.Context, network, address string
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if d.sealed {
+	switch {
+	case d.sealed:
 		_ = nc.SetDeadline(time.Now().Add(10 * time.Second))
-	} else {
+	case d.ended: // the bound ended while dialing: do not start the exchange
+		_ = nc.SetDeadline(time.Unix(1, 0))
+	default:
 		d.last = nc
 	}
 	return nc, nil
+}
+
+// cut fails the attempt's blocked socket reads and writes at once.
+func (d *captureDialer) cut() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.sealed {
+		return
+	}
+	d.ended = true
+	if d.last != nil {
+		_ = d.last.SetDeadline(time.Unix(1, 0))
+	}
 }
 
 func (d *captureDialer) seal() net.Conn {

@@ -2,10 +2,16 @@ package store_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"math/rand/v2"
+	"net/url"
+	"sync"
 	"testing"
 	"time"
 
+	"taskapi"
+	"taskapi/internal/faultproxy"
 	"taskapi/internal/testdb"
 	"taskapi/store"
 )
@@ -29,6 +35,156 @@ func TestCancelledQueryNeverBreaksTheNext(t *testing.T) {
 		cancel()
 		if _, err := db.CountTasks(context.Background(), 1); err != nil {
 			t.Fatalf("after %d cancelled queries, a query with a live context failed: %v", i+1, err)
+		}
+	}
+}
+
+// silentDatabase is a PostgreSQL address that accepts TCP connections and
+// never answers on them: a database host behind a black-holed route, or
+// one that failed over.
+func silentDatabase(t *testing.T) string {
+	p := faultproxy.New(t, "127.0.0.1:1") // never dialed: the hole swallows all
+	p.BlackHole()
+	return p.Addr
+}
+
+// errHangs is pingWithin's error for a Ping that does not return.
+var errHangs = errors.New("Ping still hangs")
+
+// pingWithin runs db.Ping(ctx) and returns its error and how long it
+// took, or errHangs if Ping has not returned after limit.
+func pingWithin(ctx context.Context, db *store.DB, limit time.Duration) (error, time.Duration) {
+	start := time.Now()
+	done := make(chan error, 1)
+	go func() { done <- db.Ping(ctx) }()
+	select {
+	case err := <-done:
+		return err, time.Since(start)
+	case <-time.After(limit):
+		return fmt.Errorf("%w after %s", errHangs, limit), limit
+	}
+}
+
+// TestConnectToSilentDatabaseIsBounded: opening a connection to a server
+// that accepts TCP and never speaks (lib/pq waits for the start-up reply,
+// or for the TLS answer, without any deadline) ends with the caller's
+// deadline, or with the connect timeout when the caller has none, as an
+// EUNAVAILABLE error.
+func TestConnectToSilentDatabaseIsBounded(t *testing.T) {
+	for _, sslmode := range []string{"disable", "require"} {
+		t.Run(sslmode, func(t *testing.T) {
+			dsn := "postgres://app@" + silentDatabase(t) + "/app?sslmode=" + sslmode
+			t.Run("request deadline", func(t *testing.T) {
+				db, err := store.Open(t.Context(), store.Config{Driver: store.DriverPostgres, DSN: dsn})
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer db.Close()
+				ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
+				defer cancel()
+				err, took := pingWithin(ctx, db, 20*time.Second)
+				if taskapi.ErrorCode(err) != taskapi.EUNAVAILABLE {
+					t.Errorf("Ping: %v, want EUNAVAILABLE", err)
+				}
+				if took > 5*time.Second {
+					t.Errorf("Ping took %s with a 300ms deadline", took)
+				}
+			})
+			t.Run("connect timeout", func(t *testing.T) {
+				db, err := store.Open(t.Context(), store.Config{Driver: store.DriverPostgres, DSN: dsn, ConnectTimeout: 300 * time.Millisecond})
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer db.Close()
+				err, took := pingWithin(context.Background(), db, 20*time.Second)
+				if taskapi.ErrorCode(err) != taskapi.EUNAVAILABLE {
+					t.Errorf("Ping: %v, want EUNAVAILABLE", err)
+				}
+				if took > 5*time.Second {
+					t.Errorf("Ping took %s with a 300ms connect timeout", took)
+				}
+			})
+		})
+	}
+}
+
+// TestStuckConnectsFreeTheirSlots: while the database is a black hole,
+// requests queue for a small pool and database/sql opens connections for
+// them in the background, with no deadline of their own. Once the
+// database answers again (new connections reach it; those that fell into
+// the hole never hear back, as after a failover), the pool must work again
+// within seconds, not keep its slots in connects that never end.
+func TestStuckConnectsFreeTheirSlots(t *testing.T) {
+	direct, err := url.Parse(testdb.Postgres(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := faultproxy.New(t, direct.Host)
+	viaProxy := *direct
+	viaProxy.Host = proxy.Addr
+	const connectTimeout = 500 * time.Millisecond
+	db, err := store.Open(t.Context(), store.Config{
+		Driver: store.DriverPostgres, DSN: viaProxy.String(), MaxOpenConns: 2, ConnectTimeout: connectTimeout,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Ping(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+
+	proxy.BlackHole()
+	// Two pings with a short deadline take both slots; six with a longer
+	// one queue behind them. When the first two give up, database/sql
+	// opens connections for the queued ones in the background.
+	var wg sync.WaitGroup
+	ping := func(deadline time.Duration) {
+		wg.Go(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), deadline)
+			defer cancel()
+			switch err, _ := pingWithin(ctx, db, 20*time.Second); {
+			case err == nil:
+				t.Error("a Ping succeeded inside the black hole")
+			case errors.Is(err, errHangs):
+				t.Error(err)
+			}
+		})
+	}
+	ping(300 * time.Millisecond)
+	ping(300 * time.Millisecond)
+	waitFor(t, "both slots taken", func() bool { return db.Stats().OpenConnections == 2 })
+	for range 6 {
+		ping(3 * time.Second)
+	}
+	waitFor(t, "six pings queued", func() bool { return db.Stats().WaitCount >= 6 })
+	wg.Wait()
+	proxy.Heal()
+
+	// Polled, each try with its own short deadline, for at most 20s; with
+	// connects bounded the pool answers within about connectTimeout.
+	start := time.Now()
+	for tries := 1; ; tries++ {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		err, _ := pingWithin(ctx, db, 20*time.Second)
+		cancel()
+		if err == nil {
+			t.Logf("the pool answered %s after the database did (%d tries)", time.Since(start).Round(time.Millisecond), tries)
+			return
+		}
+		if time.Since(start) > 20*time.Second {
+			t.Fatalf("the pool still fails 20s after the database answers again: %v (stats %+v)", err, db.Stats())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// waitFor polls cond until it holds, for at most 20s.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(20 * time.Second); !cond(); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("not after 20s: %s", what)
 		}
 	}
 }

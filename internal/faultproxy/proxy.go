@@ -8,6 +8,10 @@
 //   - Stall (keep every connection open, accept new ones, but forward no
 //     byte in either direction: a hung server or a black-holed network) and
 //     Resume, which delivers what was held back.
+//   - BlackHole (like Stall, but what is sent is lost for good: the
+//     connections open then or accepted meanwhile never answer, even after
+//     Heal, as those to a failed-over database host or over a dead route
+//     do) and Heal, after which new connections reach the target again.
 package faultproxy
 
 import (
@@ -28,21 +32,30 @@ type Proxy struct {
 	// flowing is closed while bytes are forwarded, and open while the
 	// proxy is stalled: every pipe waits on it before it writes.
 	flowing chan struct{}
-	wg      sync.WaitGroup
+	// blackHole is set between BlackHole and Heal: connections accepted
+	// then are swallowed, not forwarded.
+	blackHole bool
+	wg        sync.WaitGroup
 }
 
-// link is one client connection and the proxy's connection to the target.
+// link is one client connection and the proxy's connection to the target
+// (nil for a connection swallowed by a black hole).
 type link struct {
 	client, server net.Conn
 	once           sync.Once
 	closed         chan struct{}
+	// silent is set (under Proxy.mu) once the link fell into a black hole:
+	// from then on every byte read from either side is dropped.
+	silent bool
 }
 
 func (l *link) close() {
 	l.once.Do(func() {
 		close(l.closed)
 		l.client.Close()
-		l.server.Close()
+		if l.server != nil {
+			l.server.Close()
+		}
 	})
 }
 
@@ -144,6 +157,30 @@ func (p *Proxy) resumeLocked() {
 	}
 }
 
+// BlackHole silences every open connection and every one accepted until
+// Heal, for good: whatever a client sends is read and dropped, nothing is
+// ever answered, and the connection stays open until the client gives up.
+// To a client the server accepts TCP and never speaks, as a database does
+// behind a black-holed route or during a failover. A stall is lifted, so
+// that Heal brings back a working server for new connections.
+func (p *Proxy) BlackHole() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.blackHole = true
+	for l := range p.links {
+		l.silent = true
+	}
+	p.resumeLocked()
+}
+
+// Heal ends a black hole: new connections reach the target again. Those
+// that fell into the black hole stay silent.
+func (p *Proxy) Heal() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.blackHole = false
+}
+
 // Conns returns how many client connections are open.
 func (p *Proxy) Conns() int {
 	p.mu.Lock()
@@ -162,6 +199,18 @@ func (p *Proxy) serve(ln net.Listener) {
 			client, err := ln.Accept()
 			if err != nil {
 				return
+			}
+			p.mu.Lock()
+			swallow := p.blackHole
+			p.mu.Unlock()
+			if swallow {
+				l := &link{client: client, closed: make(chan struct{}), silent: true}
+				if !p.track(l) {
+					return
+				}
+				p.wg.Add(1)
+				go p.pipe(l, nil, client)
+				continue
 			}
 			server, err := net.Dial("tcp", p.target)
 			if err != nil {
@@ -191,8 +240,9 @@ func (p *Proxy) track(l *link) bool {
 	return true
 }
 
-// pipe copies src to dst, waiting out stalls, until either side closes or
-// the link is cut; then it closes both sides.
+// pipe copies src to dst, waiting out stalls and dropping what a silent
+// link carries, until either side closes or the link is cut; then it
+// closes both sides.
 func (p *Proxy) pipe(l *link, dst, src net.Conn) {
 	defer p.wg.Done()
 	defer func() {
@@ -212,6 +262,12 @@ func (p *Proxy) pipe(l *link, dst, src net.Conn) {
 			case <-flowing:
 			case <-l.closed:
 				return
+			}
+			p.mu.Lock()
+			silent := l.silent
+			p.mu.Unlock()
+			if silent {
+				continue
 			}
 			if _, werr := dst.Write(buf[:n]); werr != nil {
 				return

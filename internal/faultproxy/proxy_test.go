@@ -146,3 +146,31 @@ func TestNewOnListensWhereTold(t *testing.T) {
 		t.Fatal("a connection was accepted while down")
 	}
 }
+
+func TestBlackHoleSwallowsForGoodUntilHeal(t *testing.T) {
+	p := faultproxy.New(t, echoServer(t))
+	old := dial(t, p.Addr)
+	if _, err := old.roundTrip("hello", time.Second); err != nil {
+		t.Fatal(err)
+	}
+	p.BlackHole()
+	if _, err := old.roundTrip("lost", 100*time.Millisecond); !isTimeout(err) {
+		t.Fatalf("an open connection got an answer in the black hole: %v", err)
+	}
+	swallowed := dial(t, p.Addr) // accepted, never answered
+	if _, err := swallowed.roundTrip("lost too", 100*time.Millisecond); !isTimeout(err) {
+		t.Fatalf("a new connection got an answer in the black hole: %v", err)
+	}
+	if n := p.Conns(); n != 2 {
+		t.Errorf("%d connections open in the black hole, want both kept", n)
+	}
+	p.Heal()
+	if got, err := dial(t, p.Addr).roundTrip("healed", time.Second); err != nil || got != "healed\n" {
+		t.Errorf("a new connection after Heal: %q, %v", got, err)
+	}
+	for _, c := range []*client{old, swallowed} {
+		if got, err := c.roundTrip("still there?", 200*time.Millisecond); !isTimeout(err) {
+			t.Errorf("a connection from the black hole answered after Heal: %q, %v", got, err)
+		}
+	}
+}
