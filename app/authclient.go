@@ -13,6 +13,7 @@ import (
 // AuthClientConfig is how the task service calls the auth service.
 type AuthClientConfig struct {
 	Timeout         time.Duration
+	Budget          time.Duration // one validation, retries and breaker trials included
 	Retries         int
 	DNSRefresh      time.Duration
 	DNSServer       string // host:port of a DNS server to ask instead of the system's
@@ -25,6 +26,7 @@ type AuthClientConfig struct {
 func loadAuthClientConfig(e *envReader) AuthClientConfig {
 	c := AuthClientConfig{
 		Timeout:         e.duration("AUTH_TIMEOUT", 2*time.Second),
+		Budget:          e.duration("AUTH_BUDGET", 2500*time.Millisecond),
 		Retries:         e.int("AUTH_RETRIES", 2, 0, 10),
 		DNSRefresh:      e.duration("AUTH_DNS_REFRESH", 10*time.Second),
 		DNSServer:       e.str("AUTH_DNS_SERVER", ""),
@@ -51,6 +53,7 @@ func newAuthClient(cfg Config, logger *slog.Logger) (*authclient.Client, error) 
 	opts := authclient.Options{
 		BaseURL:         cfg.AuthServiceURL,
 		Timeout:         ac.Timeout,
+		Budget:          ac.Budget,
 		Retries:         retries,
 		DNSRefresh:      ac.DNSRefresh,
 		BreakerFailures: uint32(ac.BreakerFailures),

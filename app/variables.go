@@ -38,6 +38,7 @@ var Variables = []Variable{
 	{Name: "BCRYPT_COST", Auth: true},
 	{Name: "AUTH_SERVICE_URL", Task: true},
 	{Name: "AUTH_TIMEOUT", Task: true},
+	{Name: "AUTH_BUDGET", Task: true},
 	{Name: "AUTH_RETRIES", Task: true},
 	{Name: "AUTH_DNS_REFRESH", Task: true},
 	{Name: "AUTH_DNS_SERVER", Task: true},

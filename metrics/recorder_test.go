@@ -123,7 +123,12 @@ func TestRunFlushesOnIntervalAndAtShutdown(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
 	go func() { done <- r.Run(ctx, 20*time.Millisecond) }()
-	time.Sleep(70 * time.Millisecond)
+	// Two interval flushes, however long a busy machine takes for them.
+	for deadline := time.Now().Add(10 * time.Second); strings.Count(out.String(), "\n") < 2; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("fewer than two interval flushes in 10s")
+		}
+	}
 	r.Observe("s", "GET /x", 200, time.Millisecond)
 	cancel()
 	if err := <-done; err != nil {

@@ -37,6 +37,12 @@ type Options struct {
 	BaseURL string
 	// Timeout bounds each attempt [2s].
 	Timeout time.Duration
+	// Budget bounds one whole validation [2.5s]: every attempt, the
+	// waits between them, the DNS lookup and a circuit breaker trial share
+	// it, so an auth service that accepts connections and never answers
+	// costs a request at most this long, not (1+Retries) × Timeout. An
+	// attempt gets what is left of it when that is less than Timeout.
+	Budget time.Duration
 	// Retries is how many times a transient failure is retried [2].
 	// Negative means none.
 	Retries int
@@ -71,6 +77,7 @@ func (o *Options) setDefaults() {
 		}
 	}
 	def(&o.Timeout, 2*time.Second)
+	def(&o.Budget, 2500*time.Millisecond)
 	def(&o.BackoffBase, 50*time.Millisecond)
 	def(&o.BackoffMax, time.Second)
 	def(&o.DNSRefresh, 10*time.Second)
@@ -177,6 +184,8 @@ func (c *Client) ValidateToken(ctx context.Context, token string) (taskapi.Princ
 	if p, ok := c.cache.get(token); ok {
 		return p, nil
 	}
+	ctx, cancel := context.WithTimeout(ctx, c.opts.Budget)
+	defer cancel()
 	p, err := c.breaker.Execute(func() (taskapi.Principal, error) { return c.validateWithRetries(ctx, token) })
 	switch {
 	case errors.Is(err, gobreaker.ErrOpenState), errors.Is(err, gobreaker.ErrTooManyRequests):

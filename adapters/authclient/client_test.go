@@ -2,12 +2,17 @@ package authclient_test
 
 import (
 	"context"
+	"errors"
+	"net"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/sony/gobreaker/v2"
+
 	"taskapi"
 	"taskapi/adapters/authclient"
+	"taskapi/internal/faultproxy"
 	"taskapi/internal/testdns"
 	"taskapi/tokens"
 )
@@ -328,5 +333,46 @@ func TestOversizedOrEmptyTokenNeverLeaves(t *testing.T) {
 	// refusals above did not count against the breaker.
 	if _, err := c.ValidateToken(ctx, strings.Repeat("a", tokens.MaxTokenLength)); err != nil || f.total() != 1 {
 		t.Fatalf("a token of exactly MaxTokenLength: err %v, %d calls; want it sent", err, f.total())
+	}
+}
+
+// TestHungAuthServiceCostsOneBudget: an auth service that accepts
+// connections and never answers (frozen, not dead) costs each validation
+// one budget, whatever the attempt timeout and retries would add up to,
+// and so does the breaker's half-open trial.
+func TestHungAuthServiceCostsOneBudget(t *testing.T) {
+	hung := faultproxy.NewOn(t, "127.0.0.2:0", "127.0.0.1:1") // never dialed: the hole swallows all
+	hung.BlackHole()
+	_, port, _ := net.SplitHostPort(hung.Addr)
+	const budget, timeout, open = 300 * time.Millisecond, 2 * time.Second, 50 * time.Millisecond
+	c, err := authclient.New(authclient.Options{
+		BaseURL: "http://" + serviceName + ":" + port, Resolver: testdns.New(t, serviceName, "127.0.0.2").Resolver(),
+		CacheTTL: -1, Timeout: timeout, Retries: 2, Budget: budget,
+		BackoffBase: time.Millisecond, BackoffMax: 5 * time.Millisecond,
+		BreakerFailures: 2, BreakerOpen: open,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Each validation must end well before even one attempt timeout
+	// would (3 attempts would take more than 3 × 2s).
+	validate := func(what string) error {
+		t.Helper()
+		start := time.Now()
+		_, err := c.ValidateToken(ctx, "t")
+		wantCode(t, err, taskapi.EUNAVAILABLE, taskapi.MsgAuthDown)
+		if took := time.Since(start); took >= timeout {
+			t.Errorf("%s took %s with a budget of %s", what, took, budget)
+		}
+		return err
+	}
+	validate("the first validation")
+	validate("the second validation") // opens the breaker
+	if err := validate("a validation while the breaker is open"); !errors.Is(err, gobreaker.ErrOpenState) {
+		t.Errorf("the breaker did not open: %v", err)
+	}
+	time.Sleep(2 * open) // past the open period: the next call is a trial
+	if err := validate("the half-open trial"); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("the trial did not reach the service and run out of budget: %v", err)
 	}
 }
