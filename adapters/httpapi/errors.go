@@ -64,7 +64,8 @@ func errorBody(err error) (int, ErrorBody) {
 }
 
 // writeError answers with err's status and JSON body, and logs server-side
-// failures with their cause and the request id.
+// failures with their cause and the request id (repeats collapsed, see
+// errorLog).
 func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if errors.Is(r.Context().Err(), context.Canceled) {
 		// The client hung up: nobody reads an answer, and the failure it
@@ -78,10 +79,7 @@ func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	status, body := errorBody(err)
 	if status >= 500 {
-		s.Logger.LogAttrs(r.Context(), slog.LevelError, "request failed",
-			slog.String("request_id", RequestID(r.Context())),
-			slog.Int("status", status),
-			slog.String("error", err.Error()))
+		s.errors.failed(r.Context(), RequestID(r.Context()), status, err.Error())
 	}
 	if status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="taskapi"`)

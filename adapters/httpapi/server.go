@@ -54,6 +54,10 @@ type Options struct {
 	// browser pages may call the API. Empty turns CORS off: no
 	// Access-Control-* header is ever sent.
 	CORSAllowedOrigins []string
+
+	// errorLogTimer replaces time.AfterFunc for the error log's
+	// intervals, in tests.
+	errorLogTimer func(time.Duration, func())
 }
 
 // Observer receives one call per finished request: the service the route
@@ -73,6 +77,7 @@ const (
 type server struct {
 	Options
 	router *mux.Router
+	errors *errorLog
 }
 
 // NewServer returns the API as one http.Handler, with its middleware.
@@ -80,7 +85,7 @@ func NewServer(opts Options) http.Handler {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	s := &server{Options: opts, router: mux.NewRouter()}
+	s := &server{Options: opts, router: mux.NewRouter(), errors: newErrorLog(opts.Logger, errorLogInterval, opts.errorLogTimer)}
 	s.routes()
 	// Outermost first: every response, even a panic's or a preflight's,
 	// gets an id, an access-log line and the security headers.
