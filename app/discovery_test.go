@@ -1,10 +1,13 @@
 package app
 
 import (
+	"fmt"
 	"net"
+	"net/http"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -120,43 +123,72 @@ func freePortOn(t *testing.T, ips ...string) string {
 	return ""
 }
 
-// loadTasks has workers call GET /tasks on the task service until stop is
-// closed (at most 5 s), and returns a channel that yields every failure
-// once they are done.
-func (c *splitCluster) loadTasks(token string, stop <-chan struct{}) <-chan string {
-	const workers = 4
-	failures := make(chan string, 1000)
-	var wg sync.WaitGroup
-	deadline := time.Now().Add(5 * time.Second)
+// taskLoad is clients calling GET /tasks on the task service until
+// finish, each call answered or failed counted, so that a test moves on
+// after a number of requests rather than after a time that a busy machine
+// may fill with none.
+type taskLoad struct {
+	t        *testing.T
+	answered atomic.Int64
+	stop     chan struct{}
+	wg       sync.WaitGroup
+	mu       sync.Mutex
+	failures []string
+}
+
+// loadTasks starts four clients; each stops at finish, or after 5,000
+// requests or 60 s, whichever comes first.
+func (c *splitCluster) loadTasks(token string) *taskLoad {
+	const workers, perWorker, limit = 4, 5000, 60 * time.Second
+	l := &taskLoad{t: c.t, stop: make(chan struct{})}
+	deadline := time.Now().Add(limit)
 	for range workers {
-		wg.Go(func() {
-			for i := 0; i < 200 && time.Now().Before(deadline); i++ {
+		l.wg.Go(func() {
+			client := &http.Client{Transport: &http.Transport{}}
+			defer client.CloseIdleConnections()
+			for i := 0; i < perWorker && time.Now().Before(deadline); i++ {
 				select {
-				case <-stop:
+				case <-l.stop:
 					return
 				default:
 				}
-				r := c.tasks.call(c.t, "GET", "/tasks", token, nil)
-				if r.Status != 200 {
-					select {
-					case failures <- strconv.Itoa(r.Status) + " " + r.Raw:
-					default:
-					}
+				r, err := c.tasks.send(client, "GET", "/tasks", token, nil)
+				if err != nil || r.Status != 200 {
+					l.mu.Lock()
+					l.failures = append(l.failures, fmt.Sprintf("%d %v %s", r.Status, err, r.Raw))
+					l.mu.Unlock()
 				}
+				l.answered.Add(1)
 				time.Sleep(2 * time.Millisecond)
 			}
 		})
 	}
-	done := make(chan string, cap(failures))
-	go func() {
-		wg.Wait()
-		close(failures)
-		for f := range failures {
-			done <- f
+	l.t.Cleanup(func() { l.finish() })
+	return l
+}
+
+// await waits until n more requests have been answered, for at most 30s.
+func (l *taskLoad) await(n int64) {
+	l.t.Helper()
+	target := l.answered.Load() + n
+	for deadline := time.Now().Add(30 * time.Second); l.answered.Load() < target; time.Sleep(2 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			l.t.Fatalf("%d of %d more requests answered in 30s", l.answered.Load()-target+n, n)
 		}
-		close(done)
-	}()
-	return done
+	}
+}
+
+// finish stops the clients and returns every failure they met.
+func (l *taskLoad) finish() []string {
+	select {
+	case <-l.stop:
+	default:
+		close(l.stop)
+	}
+	l.wg.Wait()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.failures
 }
 
 // TestAuthTaskLossLosesNoRequest kills one of two auth tasks while clients
@@ -171,26 +203,29 @@ func TestAuthTaskLossLosesNoRequest(t *testing.T) {
 	}{
 		// Killed in the middle of steady traffic.
 		{"killed", false},
-		// Hung first, then killed: every call that reached it meanwhile is
-		// certainly in flight when its connections are cut.
+		// Hung first, then killed: the calls that reached it meanwhile
+		// (at least one, the test waits for it) are in flight when its
+		// connections are cut.
 		{"hung then killed", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := newKillableSplitCluster(t, nil)
 			token, _ := c.auth["127.0.0.3"].register(t, "alice")
-			stop := make(chan struct{})
-			failures := c.loadTasks(token, stop)
-			time.Sleep(40 * time.Millisecond)
+			load := c.loadTasks(token)
+			load.await(20)
 			victim := c.proxies["127.0.0.2"]
 			if tc.hang {
 				victim.Stall()
-				time.Sleep(30 * time.Millisecond)
+				for deadline := time.Now().Add(30 * time.Second); victim.Held() == 0; time.Sleep(time.Millisecond) {
+					if time.Now().After(deadline) {
+						t.Fatal("no call reached the hung auth task in 30s")
+					}
+				}
 			}
 			open := victim.Conns()
 			c.killAuth("127.0.0.2")
-			time.Sleep(150 * time.Millisecond) // traffic goes on without it
-			close(stop)
-			for f := range failures {
+			load.await(40) // traffic goes on without it
+			for _, f := range load.finish() {
 				t.Errorf("request failed while one auth task was still up: %s", f)
 			}
 			if open == 0 {
@@ -208,13 +243,11 @@ func TestAuthTaskLossLosesNoRequest(t *testing.T) {
 func TestAuthTaskGracefulStopLosesNoRequest(t *testing.T) {
 	c := newSplitCluster(t, nil)
 	token, _ := c.auth["127.0.0.2"].register(t, "alice")
-	stop := make(chan struct{})
-	failures := c.loadTasks(token, stop)
-	time.Sleep(40 * time.Millisecond)
+	load := c.loadTasks(token)
+	load.await(20)
 	c.stopAuth("127.0.0.2")
-	time.Sleep(150 * time.Millisecond)
-	close(stop)
-	for f := range failures {
+	load.await(40)
+	for _, f := range load.finish() {
 		t.Errorf("request failed while one auth task was still up: %s", f)
 	}
 }

@@ -89,7 +89,7 @@ func (f *pgFault) hold(t *testing.T, stmt string, args ...any) (pid int, release
 // in the middle of executing.
 func (f *pgFault) waitBlocked(t *testing.T, holder, n int) []int64 {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(20 * time.Second) // a bound for a busy machine
 	for {
 		var pids []int64
 		err := f.admin.QueryRow("SELECT COALESCE(array_agg(pid), '{}') FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))", holder).
@@ -101,7 +101,7 @@ func (f *pgFault) waitBlocked(t *testing.T, holder, n int) []int64 {
 			return pids
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%d backends blocked by %d after 5s, want %d", len(pids), holder, n)
+			t.Fatalf("%d backends blocked by %d after 20s, want %d", len(pids), holder, n)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -110,7 +110,7 @@ func (f *pgFault) waitBlocked(t *testing.T, holder, n int) []int64 {
 // waitGone waits until none of pids is a live backend any more.
 func (f *pgFault) waitGone(t *testing.T, pids []int64) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(20 * time.Second) // a bound for a busy machine
 	for {
 		var n int
 		if err := f.admin.QueryRow("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY($1)", pq.Array(pids)).Scan(&n); err != nil {
@@ -120,7 +120,7 @@ func (f *pgFault) waitGone(t *testing.T, pids []int64) {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("backends %v still alive after 5s", pids)
+			t.Fatalf("backends %v still alive after 20s", pids)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}

@@ -10,50 +10,68 @@ import (
 	"taskapi/password"
 )
 
-// slowHasher takes d per call and records the most calls seen at once.
-type slowHasher struct {
-	d            time.Duration
+// gatedHasher holds every call until the gate opens, and records the
+// calls running now and the most seen at once.
+type gatedHasher struct {
+	gate         chan struct{}
 	now, maxSeen atomic.Int64
 }
 
-func (s *slowHasher) run() {
-	n := s.now.Add(1)
+func (g *gatedHasher) run() {
+	n := g.now.Add(1)
 	for {
-		m := s.maxSeen.Load()
-		if n <= m || s.maxSeen.CompareAndSwap(m, n) {
+		m := g.maxSeen.Load()
+		if n <= m || g.maxSeen.CompareAndSwap(m, n) {
 			break
 		}
 	}
-	time.Sleep(s.d)
-	s.now.Add(-1)
+	<-g.gate
+	g.now.Add(-1)
 }
 
-func (s *slowHasher) Hash(string) (string, error)  { s.run(); return "h", nil }
-func (s *slowHasher) Compare(string, string) error { s.run(); return nil }
+func (g *gatedHasher) Hash(string) (string, error)  { g.run(); return "h", nil }
+func (g *gatedHasher) Compare(string, string) error { g.run(); return nil }
 
+// TestLimitBoundsConcurrencyAndRefusesWhenFull holds both slots (driven by
+// counts, not by how long a hash takes): every caller meanwhile waits its
+// 20ms and is turned away with 503 and Retry-After, never a third at once;
+// once the slots are free a call goes through.
 func TestLimitBoundsConcurrencyAndRefusesWhenFull(t *testing.T) {
-	inner := &slowHasher{d: 50 * time.Millisecond}
+	inner := &gatedHasher{gate: make(chan struct{})}
 	l := password.Limit(inner, 2, 20*time.Millisecond)
+	var holders sync.WaitGroup
+	for range 2 {
+		holders.Go(func() {
+			if err := l.Compare("h", "p"); err != nil {
+				t.Errorf("a caller with a free slot: %v", err)
+			}
+		})
+	}
+	for deadline := time.Now().Add(10 * time.Second); inner.now.Load() < 2; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the two slots were not taken within 10s")
+		}
+	}
 	var wg sync.WaitGroup
 	var busy atomic.Int64
-	for i := 0; i < 8; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := l.Compare("h", "p"); err != nil {
-				if taskapi.ErrorCode(err) != taskapi.EUNAVAILABLE || err.(*taskapi.Error).RetryAfter == 0 {
-					t.Errorf("err = %v, want 503 with Retry-After", err)
-				}
-				busy.Add(1)
+	for range 6 {
+		wg.Go(func() {
+			err := l.Compare("h", "p")
+			if taskapi.ErrorCode(err) != taskapi.EUNAVAILABLE || err.(*taskapi.Error).RetryAfter == 0 {
+				t.Errorf("err = %v, want 503 with Retry-After", err)
+				return
 			}
-		}()
+			busy.Add(1)
+		})
 	}
 	wg.Wait()
+	close(inner.gate)
+	holders.Wait()
 	if m := inner.maxSeen.Load(); m > 2 {
 		t.Errorf("%d bcrypt operations ran at once, want at most 2", m)
 	}
-	if busy.Load() == 0 {
-		t.Error("8 callers against 2 slots and a 20ms wait: some must be turned away")
+	if busy.Load() != 6 {
+		t.Errorf("%d of 6 callers against 2 held slots were turned away, want all", busy.Load())
 	}
 	// Slots are released: a later call goes through.
 	if _, err := l.Hash("p"); err != nil {

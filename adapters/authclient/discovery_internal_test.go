@@ -118,7 +118,9 @@ func mustLookup(t *testing.T, d *discovery, want ...string) {
 func TestDiscoveryFailedLookupBacksOff(t *testing.T) {
 	r := &scriptedResolver{addrs: []string{"10.0.0.1"}}
 	d, clock := newTestDiscovery(r, 8*time.Second)
-	d.timeout = 50 * time.Millisecond // the hanging lookup below ends soon
+	// Long enough that a caller held by the held-back lookup below would
+	// take seconds, however slow the machine makes the others.
+	d.timeout = 5 * time.Second
 	mustLookup(t, d, "10.0.0.1")
 
 	r.set(func(r *scriptedResolver) { r.fail = true })
@@ -136,23 +138,26 @@ func TestDiscoveryFailedLookupBacksOff(t *testing.T) {
 	}
 
 	// Past the back-off, min(8s/4, 1s): one more lookup, which holds
-	// nobody even though it hangs.
-	r.set(func(r *scriptedResolver) { r.fail, r.hang = false, true })
+	// nobody even though it does not answer (until released, and then it
+	// fails).
+	release := make(chan struct{})
+	r.set(func(r *scriptedResolver) { r.release = release })
 	clock.add(time.Second)
 	for range 5 {
 		start := time.Now()
 		mustLookup(t, d, "10.0.0.1")
-		if took := time.Since(start); took > 100*time.Millisecond {
+		if took := time.Since(start); took > time.Second {
 			t.Fatalf("a caller waited %s for a retried lookup", took)
 		}
 	}
+	close(release)
 	settle(t, d)
 	if calls, maxRunning, _ := r.stats(); calls != 3 || maxRunning != 1 {
 		t.Fatalf("%d lookups (%d at once), want one more once the back-off ran out", calls, maxRunning)
 	}
 
 	// DNS answers again: the next lookup brings its answer in.
-	r.set(func(r *scriptedResolver) { r.hang, r.addrs = false, []string{"10.0.0.2"} })
+	r.set(func(r *scriptedResolver) { r.fail, r.release, r.addrs = false, nil, []string{"10.0.0.2"} })
 	clock.add(time.Second)
 	mustLookup(t, d, "10.0.0.1") // starts the lookup in the background
 	settle(t, d)
@@ -197,6 +202,9 @@ func TestDiscoveryLookupHasItsOwnTimeout(t *testing.T) {
 func TestDiscoveryOneLookupAtATime(t *testing.T) {
 	r := &scriptedResolver{addrs: []string{"10.0.0.1"}}
 	d, clock := newTestDiscovery(r, 8*time.Second)
+	// A caller held by another's lookup would wait for the release (or
+	// the resolver's 3s), not a moment: far past the 1s allowed below.
+	d.timeout = 5 * time.Second
 
 	// No address known: every caller shares the one lookup.
 	release := make(chan struct{})
@@ -240,7 +248,7 @@ func TestDiscoveryOneLookupAtATime(t *testing.T) {
 	for range 8 {
 		start := time.Now()
 		mustLookup(t, d, "10.0.0.1")
-		if took := time.Since(start); took > 100*time.Millisecond {
+		if took := time.Since(start); took > time.Second {
 			t.Fatalf("a caller with known addresses waited %s for another's lookup", took)
 		}
 	}
@@ -281,12 +289,12 @@ func TestDiscoveryCallerGivesUp(t *testing.T) {
 	mustLookup(t, d, "10.0.0.1")
 }
 
-// waitFor polls cond for up to 2 seconds.
+// waitFor polls cond for up to 10 seconds (a bound for a busy machine).
 func waitFor(t *testing.T, cond func() bool) {
 	t.Helper()
-	for deadline := time.Now().Add(2 * time.Second); !cond(); time.Sleep(time.Millisecond) {
+	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(time.Millisecond) {
 		if time.Now().After(deadline) {
-			t.Fatal("condition not met within 2s")
+			t.Fatal("condition not met within 10s")
 		}
 	}
 }

@@ -147,30 +147,43 @@ func TestUnderRuntimeInterfaceEmulator(t *testing.T) {
 
 	// The emulator logs the Lambda lifecycle; the function's own lines
 	// are JSON: the access log and the EMF metrics, as on ECS.
-	time.Sleep(100 * time.Millisecond) // the last lines trail the last answer
+	// The last lines trail the last answer: read (complete lines only)
+	// until every access line is there, for at most 10s.
+	want := invocations - 1 // all but the scheduled event
 	var ready, requests, emf int
-	for _, line := range strings.Split(logs.String(), "\n") {
-		if !strings.HasPrefix(line, "{") {
-			continue
+	var bad []string
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		ready, requests, emf, bad = 0, 0, 0, nil
+		out := logs.String()
+		for _, line := range strings.Split(out[:strings.LastIndex(out, "\n")+1], "\n") {
+			if !strings.HasPrefix(line, "{") {
+				continue
+			}
+			var entry map[string]any
+			if err := json.Unmarshal([]byte(line), &entry); err != nil {
+				bad = append(bad, line)
+				continue
+			}
+			switch {
+			case entry["msg"] == "lambda function ready":
+				ready++
+			case entry["msg"] == "request":
+				requests++
+			case entry["_aws"] != nil:
+				emf++
+			}
 		}
-		var entry map[string]any
-		if err := json.Unmarshal([]byte(line), &entry); err != nil {
-			t.Errorf("function log line is not JSON: %q", line)
-			continue
+		if requests >= want || time.Now().After(deadline) {
+			break
 		}
-		switch {
-		case entry["msg"] == "lambda function ready":
-			ready++
-		case entry["msg"] == "request":
-			requests++
-		case entry["_aws"] != nil:
-			emf++
-		}
+	}
+	for _, line := range bad {
+		t.Errorf("function log line is not JSON: %q", line)
 	}
 	if ready != 1 {
 		t.Errorf("%d init log lines, want 1: the environment must be initialised once and reused", ready)
 	}
-	if want := invocations - 1; requests != want { // all but the scheduled event
+	if requests != want {
 		t.Errorf("%d access log lines, want %d", requests, want)
 	}
 	if emf == 0 {

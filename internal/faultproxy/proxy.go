@@ -17,6 +17,7 @@ package faultproxy
 import (
 	"net"
 	"sync"
+	"sync/atomic"
 	"testing"
 )
 
@@ -35,7 +36,9 @@ type Proxy struct {
 	// blackHole is set between BlackHole and Heal: connections accepted
 	// then are swallowed, not forwarded.
 	blackHole bool
-	wg        sync.WaitGroup
+	// held counts the pipes holding bytes back during a stall.
+	held atomic.Int64
+	wg   sync.WaitGroup
 }
 
 // link is one client connection and the proxy's connection to the target
@@ -181,6 +184,13 @@ func (p *Proxy) Heal() {
 	p.blackHole = false
 }
 
+// Held returns how many messages the stall holds back now, one per
+// connection and direction: how many requests (or answers) are certainly
+// in flight, reached the proxy and not forwarded.
+func (p *Proxy) Held() int {
+	return int(p.held.Load())
+}
+
 // Conns returns how many client connections are open.
 func (p *Proxy) Conns() int {
 	p.mu.Lock()
@@ -260,8 +270,15 @@ func (p *Proxy) pipe(l *link, dst, src net.Conn) {
 			p.mu.Unlock()
 			select {
 			case <-flowing:
-			case <-l.closed:
-				return
+			default: // stalled: hold the bytes until Resume
+				p.held.Add(1)
+				select {
+				case <-flowing:
+				case <-l.closed:
+					p.held.Add(-1)
+					return
+				}
+				p.held.Add(-1)
 			}
 			p.mu.Lock()
 			silent := l.silent

@@ -76,6 +76,11 @@ func TestStallHoldsBytesUntilResume(t *testing.T) {
 	if n := p.Conns(); n != 2 {
 		t.Errorf("%d connections open during the stall, want both kept", n)
 	}
+	for deadline := time.Now().Add(10 * time.Second); p.Held() != 2; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d messages held during the stall, want the 2 sent", p.Held())
+		}
+	}
 	p.Resume()
 	for _, c := range []struct {
 		c    *client
