@@ -49,19 +49,19 @@ func silentDatabase(t *testing.T) string {
 }
 
 // errHangs is pingWithin's error for a Ping that does not return.
-var errHangs = errors.New("Ping still hangs")
+var errHangs = errors.New("ping still hangs")
 
-// pingWithin runs db.Ping(ctx) and returns its error and how long it
-// took, or errHangs if Ping has not returned after limit.
-func pingWithin(ctx context.Context, db *store.DB, limit time.Duration) (error, time.Duration) {
+// pingWithin runs db.Ping(ctx) and returns how long it took and its
+// error, or errHangs if Ping has not returned after limit.
+func pingWithin(ctx context.Context, db *store.DB, limit time.Duration) (time.Duration, error) {
 	start := time.Now()
 	done := make(chan error, 1)
 	go func() { done <- db.Ping(ctx) }()
 	select {
 	case err := <-done:
-		return err, time.Since(start)
+		return time.Since(start), err
 	case <-time.After(limit):
-		return fmt.Errorf("%w after %s", errHangs, limit), limit
+		return limit, fmt.Errorf("%w after %s", errHangs, limit)
 	}
 }
 
@@ -82,7 +82,7 @@ func TestConnectToSilentDatabaseIsBounded(t *testing.T) {
 				defer db.Close()
 				ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
 				defer cancel()
-				err, took := pingWithin(ctx, db, 20*time.Second)
+				took, err := pingWithin(ctx, db, 20*time.Second)
 				if taskapi.ErrorCode(err) != taskapi.EUNAVAILABLE {
 					t.Errorf("Ping: %v, want EUNAVAILABLE", err)
 				}
@@ -96,7 +96,7 @@ func TestConnectToSilentDatabaseIsBounded(t *testing.T) {
 					t.Fatal(err)
 				}
 				defer db.Close()
-				err, took := pingWithin(context.Background(), db, 20*time.Second)
+				took, err := pingWithin(context.Background(), db, 20*time.Second)
 				if taskapi.ErrorCode(err) != taskapi.EUNAVAILABLE {
 					t.Errorf("Ping: %v, want EUNAVAILABLE", err)
 				}
@@ -143,7 +143,7 @@ func TestStuckConnectsFreeTheirSlots(t *testing.T) {
 		wg.Go(func() {
 			ctx, cancel := context.WithTimeout(context.Background(), deadline)
 			defer cancel()
-			switch err, _ := pingWithin(ctx, db, 20*time.Second); {
+			switch _, err := pingWithin(ctx, db, 20*time.Second); {
 			case err == nil:
 				t.Error("a Ping succeeded inside the black hole")
 			case errors.Is(err, errHangs):
@@ -166,7 +166,7 @@ func TestStuckConnectsFreeTheirSlots(t *testing.T) {
 	start := time.Now()
 	for tries := 1; ; tries++ {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		err, _ := pingWithin(ctx, db, 20*time.Second)
+		_, err := pingWithin(ctx, db, 20*time.Second)
 		cancel()
 		if err == nil {
 			t.Logf("the pool answered %s after the database did (%d tries)", time.Since(start).Round(time.Millisecond), tries)
