@@ -75,8 +75,13 @@ clean:
 # One binary serves Lambda events when AWS_LAMBDA_RUNTIME_API is set. `sam build`
 # (BuildMethod: makefile in template.yaml) runs build-<LogicalId> with ARTIFACTS_DIR
 # set, and expects the function's `bootstrap` there. GOARCH must match the
-# template's Architectures ([x86_64] is amd64, [arm64] is arm64).
-LAMBDA_GOARCH ?= amd64
+# template's Architecture parameter (x86_64 is amd64, arm64 is arm64): ARCH
+# picks both, e.g. make sam-build ARCH=arm64 for Graviton functions.
+ARCH          ?= amd64
+LAMBDA_GOARCH ?= $(ARCH)
+SAM_ARCH       = $(if $(filter arm64,$(LAMBDA_GOARCH)),arm64,x86_64)
+# REST (API Gateway v1 events) or HTTP (v2 events): template.yaml's ApiType.
+API_TYPE      ?= REST
 # The Lambda Runtime Interface Emulator, for the end-to-end test (adapters/lambda/rie_test.go
 # pins the same version and installs it by itself when it is missing).
 RIE_MODULE    ?= github.com/aws/aws-lambda-runtime-interface-emulator
@@ -87,9 +92,10 @@ SAM_NETWORK   ?= taskapi-sam
 SAM_DB        ?= taskapi-sam-db
 SAM_PORT      ?= 3000
 
-.PHONY: build-AuthFunction build-TaskFunction lambda rie sam-local sam-local-db
+.PHONY: build-AuthFunction build-TaskFunction lambda rie sam-build sam-local sam-local-db
 
 build-AuthFunction build-TaskFunction:
+	@case "$(LAMBDA_GOARCH)" in amd64|arm64) ;; *) echo "LAMBDA_GOARCH (or ARCH) is \"$(LAMBDA_GOARCH)\": amd64 or arm64" >&2; exit 1 ;; esac
 	CGO_ENABLED=0 GOOS=linux GOARCH=$(LAMBDA_GOARCH) $(GO) build -tags lambda.norpc -trimpath -ldflags="-s -w" -o "$(ARTIFACTS_DIR)/bootstrap" ./cmd/taskapi
 
 ## lambda: the function's bootstrap in bin/lambda/, as sam build makes it
@@ -100,12 +106,15 @@ lambda:
 rie:
 	GOBIN=$(CURDIR)/bin $(GO) install $(RIE_MODULE)/cmd/aws-lambda-rie@$(RIE_VERSION)
 
+## sam-build: sam build for ARCH (amd64 or arm64): the bootstraps and the template's Architecture agree
+sam-build:
+	LAMBDA_GOARCH=$(LAMBDA_GOARCH) sam build --parameter-overrides "Architecture=$(SAM_ARCH) ApiType=$(API_TYPE)"
+
 ## sam-local: sam build, then the API on :3000 through sam local start-api (needs sam and docker)
-sam-local: sam-local-db
-	sam build
+sam-local: sam-local-db sam-build
 	secret="$${JWT_SECRET:-$$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')}"; \
 	sam local start-api --port $(SAM_PORT) --docker-network $(SAM_NETWORK) --warm-containers EAGER \
-		--parameter-overrides "DbHost=$(SAM_DB) DbPassword=sam-local DbSslMode=disable JwtSecret=$$secret"
+		--parameter-overrides "Architecture=$(SAM_ARCH) ApiType=$(API_TYPE) DbHost=$(SAM_DB) DbPassword=sam-local DbSslMode=disable JwtSecret=$$secret"
 
 sam-local-db:
 	docker network inspect $(SAM_NETWORK) >/dev/null 2>&1 || docker network create $(SAM_NETWORK) >/dev/null

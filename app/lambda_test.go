@@ -161,11 +161,25 @@ func TestSAMTemplate(t *testing.T) {
 			t.Errorf("Globals.Function.%s = %q, want %q", key, got, want)
 		}
 	}
+	// One architecture parameter for both functions, and the Makefile
+	// builds for its default unless told otherwise (ARCH, LAMBDA_GOARCH).
 	arch := lookup(fnGlobals, "Architectures")
+	if arch == nil || len(arch.Content) != 1 || arch.Content[0].Tag != "!Ref" || arch.Content[0].Value != "Architecture" {
+		t.Errorf("Globals.Function.Architectures = %v, want [!Ref Architecture]", arch)
+	}
 	goarch := map[string]string{"x86_64": "amd64", "arm64": "arm64"}
-	if arch == nil || len(arch.Content) != 1 || goarch[arch.Content[0].Value] == "" ||
-		!strings.Contains(string(makefile), "LAMBDA_GOARCH ?= "+goarch[arch.Content[0].Value]+"\n") {
-		t.Errorf("Architectures %v does not match the Makefile's LAMBDA_GOARCH", arch)
+	archParam := lookup(root, "Parameters", "Architecture")
+	var allowed []string
+	for _, v := range lookup(archParam, "AllowedValues").Content {
+		allowed = append(allowed, v.Value)
+	}
+	if !slices.Equal(allowed, []string{"x86_64", "arm64"}) {
+		t.Errorf("Architecture allows %v, want [x86_64 arm64]", allowed)
+	}
+	makeArch := regexp.MustCompile(`(?m)^ARCH\s*\?=\s*(\S+)$`).FindSubmatch(makefile)
+	if makeArch == nil || goarch[scalar(archParam, "Default")] != string(makeArch[1]) ||
+		!regexp.MustCompile(`(?m)^LAMBDA_GOARCH\s*\?=\s*\$\(ARCH\)$`).Match(makefile) {
+		t.Errorf("Architecture default %q does not match the Makefile's ARCH %q (with LAMBDA_GOARCH ?= $(ARCH))", scalar(archParam, "Default"), makeArch)
 	}
 	global := mapping(lookup(fnGlobals, "Environment", "Variables"))
 	if global["SQLITE_PATH"].Value != lambdaSQLitePath || global["LOG_FORMAT"].Value != "json" {
@@ -219,16 +233,20 @@ func TestSAMTemplate(t *testing.T) {
 				}
 			}
 		}
-		var paths []string
-		for _, ev := range mapping(lookup(res, "Properties", "Events")) {
-			if scalar(ev, "Type") != "Api" || scalar(lookup(ev, "Properties"), "Method") != "ANY" {
-				t.Errorf("%s: event %v is not an ANY method of the API", name, ev)
-			}
-			paths = append(paths, scalar(lookup(ev, "Properties"), "Path"))
+		if events := lookup(res, "Properties", "Events"); events != nil {
+			t.Errorf("%s has SAM events: they cannot follow ApiType (the APIs' definitions carry the routes)", name)
 		}
-		slices.Sort(paths)
-		if !slices.Equal(paths, c.paths) {
-			t.Errorf("%s: routes %v, want %v", name, paths, c.paths)
+		for _, api := range []string{"Api", "HttpApi"} {
+			var paths []string
+			for path, fn := range samRoutes(t, root, api) {
+				if fn == name {
+					paths = append(paths, path)
+				}
+			}
+			slices.Sort(paths)
+			if !slices.Equal(paths, c.paths) {
+				t.Errorf("%s: %s routes %v, want %v", name, api, paths, c.paths)
+			}
 		}
 	}
 
