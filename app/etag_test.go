@@ -2,8 +2,11 @@ package app
 
 import (
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
+
+	"taskapi/handlers"
 )
 
 // TestOptimisticConcurrency: tasks carry an ETag; of many clients that
@@ -48,6 +51,12 @@ func TestOptimisticConcurrency(t *testing.T) {
 			t.Fatalf("after one winning write ETag = %q, want \"2\"", now.Header.Get("ETag"))
 		}
 		s.call(t, "DELETE", path, token, nil, "If-Match", etag).expect(t, 412, "The task has changed since it was read; fetch it again")
+		// The version is 2, but a bare 2 is no entity tag: 400 saying how
+		// to write one, not a 412 claiming the task changed.
+		bad := s.call(t, "DELETE", path, token, nil, "If-Match", "2").expect(t, 400, handlers.MsgMalformedIfMatch)
+		if !strings.Contains(bad.Raw, `If-Match: \"3\"`) {
+			t.Errorf("the 400 does not show the expected form: %s", bad.Raw)
+		}
 		s.call(t, "DELETE", path, token, nil, "If-Match", `"2"`).expect(t, 200, "")
 		// Without If-Match writes stay unconditional, as before.
 		other := s.call(t, "POST", "/tasks", token, map[string]any{"title": "x"}).expect(t, 201, "")

@@ -22,7 +22,8 @@ func serviceName(service string) string {
 
 // NewRecorder returns the metrics recorder of a process: the services it
 // serves are reported on every flush (zero when idle), and the database
-// pool under the process's own name.
+// pool under the process's own name. Under LOG_FORMAT=text, for people,
+// it writes a one-line summary per busy service instead of EMF records.
 func NewRecorder(cfg Config, out io.Writer, db *store.DB) *metrics.Recorder {
 	var services []string
 	if cfg.Service != serviceTask {
@@ -31,7 +32,13 @@ func NewRecorder(cfg Config, out io.Writer, db *store.DB) *metrics.Recorder {
 	if cfg.Service != serviceAuth {
 		services = append(services, httpapi.TaskService)
 	}
-	r := metrics.New(out, cfg.MetricsNamespace, services...)
+	w := out
+	if cfg.LogFormat == "text" {
+		if logger, err := NewLogger(out, cfg.LogLevel, cfg.LogFormat); err == nil {
+			w = &metricsSummary{logger: logger}
+		}
+	}
+	r := metrics.New(w, cfg.MetricsNamespace, services...)
 	if db != nil {
 		r.WatchPool(serviceName(cfg.Service), db.Stats)
 	}

@@ -13,8 +13,17 @@ import (
 
 // Run is the whole program with its inputs made explicit, so tests can
 // start real servers in-process. args[0] is the command: serve (default),
-// migrate, or healthcheck (which reads only PORT).
+// migrate, healthcheck (which reads only PORT), help or version.
 func Run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	// Help and version read no configuration: they must work where the
+	// environment is not set up yet, which is when people ask for help.
+	if len(args) > 0 && isHelp(args[0]) {
+		_, err := io.WriteString(stdout, Usage)
+		return err
+	}
+	if len(args) > 0 && isVersion(args[0]) {
+		return printVersion(stdout)
+	}
 	if len(args) > 0 && args[0] == "healthcheck" {
 		// Before LoadConfig: the container health check reads only PORT
 		// and must not need the database or JWT settings.
@@ -39,7 +48,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	case "migrate":
 		return Migrate(ctx, cfg, logger)
 	}
-	return fmt.Errorf("unknown command %q (want serve, migrate or healthcheck)", command)
+	return fmt.Errorf("unknown command %q (want serve, migrate, healthcheck, version or help; taskapi --help explains them)", command)
 }
 
 // NewLogger returns the process's structured logger.

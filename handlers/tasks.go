@@ -156,6 +156,10 @@ func (h *Tasks) Update(ctx context.Context, req UpdateTaskRequest) (TaskMessageR
 	if err := fe.err(); err != nil {
 		return TaskMessageResponse{}, err
 	}
+	cond, err := parseIfMatch(req.IfMatch)
+	if err != nil {
+		return TaskMessageResponse{}, err
+	}
 	current, err := h.owned(ctx, req.Caller, id)
 	if err != nil {
 		return TaskMessageResponse{}, err
@@ -163,7 +167,7 @@ func (h *Tasks) Update(ctx context.Context, req UpdateTaskRequest) (TaskMessageR
 	// With If-Match the store applies the update only at the version just
 	// checked, so a change between this read and the write is a 412, not
 	// a lost update.
-	if patch.IfVersion, err = checkIfMatch(req.IfMatch, current); err != nil {
+	if patch.IfVersion, err = cond.check(current); err != nil {
 		return TaskMessageResponse{}, err
 	}
 	// Ownership never changes, so checking it before the update leaves no
@@ -225,11 +229,15 @@ func buildPatch(fe *fieldErrors, req UpdateTaskRequest) taskapi.TaskPatch {
 
 // Delete removes one of the caller's tasks.
 func (h *Tasks) Delete(ctx context.Context, req TaskRequest) (MessageResponse, error) {
+	cond, err := parseIfMatch(req.IfMatch)
+	if err != nil {
+		return MessageResponse{}, err
+	}
 	t, err := h.ownedByRawID(ctx, req.Caller, req.ID)
 	if err != nil {
 		return MessageResponse{}, err
 	}
-	version, err := checkIfMatch(req.IfMatch, t)
+	version, err := cond.check(t)
 	if err != nil {
 		return MessageResponse{}, err
 	}

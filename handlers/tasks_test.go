@@ -248,8 +248,21 @@ func TestIfMatchGuardsUpdatesAndDeletes(t *testing.T) {
 	// A client still holding version 1 would overwrite version 2: refused.
 	_, err = f.tasks.Update(ctx, handlers.UpdateTaskRequest{Caller: alice, ID: id, IfMatch: etag1, Title: handlers.Some("lost update")})
 	wantError(t, err, taskapi.EPRECONDITION, taskapi.MsgTaskChanged)
-	for _, weak := range []string{`W/"2"`, `"2`, "2"} {
-		_, err = f.tasks.Delete(ctx, handlers.TaskRequest{Caller: alice, ID: id, IfMatch: weak})
+	// A weak tag never matches (strong comparison, RFC 9110), and the 412
+	// says so, since the client may well hold the current version.
+	_, err = f.tasks.Delete(ctx, handlers.TaskRequest{Caller: alice, ID: id, IfMatch: `W/"2"`})
+	wantError(t, err, taskapi.EPRECONDITION, taskapi.MsgTaskChanged, "If-Match")
+	// A malformed header is the client's spelling, not a stale copy: 400.
+	for _, bad := range []string{`"2`, "2", `2, "2"`, `"2" 3`, `W/2`, `,`, `"2"x`, `"x y"`} {
+		_, err = f.tasks.Delete(ctx, handlers.TaskRequest{Caller: alice, ID: id, IfMatch: bad})
+		wantError(t, err, taskapi.EINVALID, handlers.MsgMalformedIfMatch)
+		_, err = f.tasks.Update(ctx, handlers.UpdateTaskRequest{Caller: alice, ID: id, IfMatch: bad, Title: handlers.Some("x")})
+		wantError(t, err, taskapi.EINVALID, handlers.MsgMalformedIfMatch)
+	}
+	// Well-formed lists, with RFC 9110's optional whitespace and empty
+	// elements, and tags that are not this server's: 412.
+	for _, stale := range []string{`"1"`, ` "1" , "9" `, `"1",,"a,b"`} {
+		_, err = f.tasks.Delete(ctx, handlers.TaskRequest{Caller: alice, ID: id, IfMatch: stale})
 		wantError(t, err, taskapi.EPRECONDITION, taskapi.MsgTaskChanged)
 	}
 	// A list matches if any tag is current; "*" matches any version.

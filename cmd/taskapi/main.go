@@ -1,8 +1,11 @@
 // Command taskapi runs the Task Management API: the auth service, the task
 // service, or both in one process (the default, for local use).
 //
-//	taskapi [serve]   start the HTTP server (SERVICE=all|auth|task)
-//	taskapi migrate   apply database migrations and exit
+//	taskapi [serve]      start the HTTP server (SERVICE=all|auth|task)
+//	taskapi migrate      apply database migrations and exit
+//	taskapi healthcheck  the container's health check
+//	taskapi version      the version and Go release
+//	taskapi help         usage: commands, main variables, documentation
 //
 // Inside AWS Lambda (AWS_LAMBDA_RUNTIME_API set) it serves Lambda
 // invocations instead: API Gateway REST and HTTP API events and ALB events.

@@ -1,0 +1,80 @@
+package app
+
+import (
+	"fmt"
+	"io"
+	"runtime"
+	"runtime/debug"
+)
+
+// Usage is what taskapi help (or -h, --help) prints: the commands, the
+// variables a first run may want, and where the rest is documented. The
+// variables named here are checked against Variables by a test.
+const Usage = `taskapi: the Task Management API (auth service, task service, or both)
+
+Usage:
+  taskapi [serve]      start the HTTP server (what make run does)
+  taskapi migrate      apply the database migrations, then exit
+  taskapi healthcheck  exit 0 if http://127.0.0.1:$PORT/health answers 200, else 1
+                       (the container's health check)
+  taskapi version      print the version and the Go release it was built with
+  taskapi help         print this help (also -h and --help)
+
+Configuration comes from environment variables. The main ones:
+  SERVICE           all (default: both services in one process), auth or task
+  HOST, PORT        where to listen (default: every interface, port 3000)
+  SQLITE_PATH       the embedded database, used when no PostgreSQL is configured
+                    (default data/taskapi.db)
+  DATABASE_URL      PostgreSQL: postgres://user:pass@host:5432/db?sslmode=require
+                    (or DB_HOST, DB_PORT, DB_NAME, DB_USER, DB_PASSWORD)
+  JWT_SECRET        the token signing key, 32 bytes or more; required with
+                    PostgreSQL. Without it on SQLite a random key is made per
+                    process, and tokens stop working when the process stops.
+  AUTH_SERVICE_URL  the auth service's base URL, required for SERVICE=task
+  LOG_FORMAT        json (default) or text; LOG_LEVEL: debug, info, warn, error
+
+Every variable and its default: docs/configuration.md. The API: docs/api.md.
+Both are in the source repository, which starts with README.md.
+`
+
+// isHelp reports whether a command asks for the usage.
+func isHelp(command string) bool {
+	switch command {
+	case "help", "-h", "-help", "--help":
+		return true
+	}
+	return false
+}
+
+// isVersion reports whether a command asks for the version.
+func isVersion(command string) bool {
+	return command == "version" || command == "--version" || command == "-version"
+}
+
+// printVersion writes the build's version, the Go release and platform,
+// and the commit when the go command stamped one (go build in a checkout).
+func printVersion(w io.Writer) error {
+	line := fmt.Sprintf("taskapi %s (%s, %s/%s", Version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	if info, ok := debug.ReadBuildInfo(); ok {
+		var revision, modified string
+		for _, s := range info.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				revision = s.Value
+			case "vcs.modified":
+				modified = s.Value
+			}
+		}
+		if len(revision) > 12 {
+			revision = revision[:12]
+		}
+		if revision != "" {
+			line += ", commit " + revision
+			if modified == "true" {
+				line += " with local changes"
+			}
+		}
+	}
+	_, err := fmt.Fprintln(w, line+")")
+	return err
+}

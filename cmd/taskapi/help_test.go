@@ -1,0 +1,50 @@
+package main
+
+import (
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strings"
+	"testing"
+
+	"taskapi/app"
+)
+
+// TestHelpAndVersionExitZero runs the real binary the way a newcomer
+// first tries it: every spelling of help prints the usage on stdout and
+// exits 0, and version names the build and the Go release, even with a
+// configuration that would stop the server.
+func TestHelpAndVersionExitZero(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "taskapi")
+	build := exec.Command("go", "build", "-ldflags", "-X taskapi/app.Version=v1.2.3-test", "-o", bin, ".")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	run := func(arg string) string {
+		t.Helper()
+		cmd := exec.Command(bin, arg)
+		// Broken on purpose: help must not read the configuration.
+		cmd.Env = []string{"PATH=/usr/bin:/bin", "PORT=http", "SERVICE=both", "DB_HOST=db.internal"}
+		var stdout, stderr strings.Builder
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("taskapi %s: %v\nstderr: %s", arg, err, stderr.String())
+		}
+		if stderr.Len() > 0 {
+			t.Errorf("taskapi %s wrote to stderr: %s", arg, stderr.String())
+		}
+		return stdout.String()
+	}
+	for _, arg := range []string{"--help", "-h", "help"} {
+		if out := run(arg); out != app.Usage {
+			t.Errorf("taskapi %s printed\n%s\nwant the usage", arg, out)
+		}
+	}
+	want := regexp.MustCompile(`^taskapi v1\.2\.3-test \(` + regexp.QuoteMeta(runtime.Version()) + `, ` + runtime.GOOS + `/` + runtime.GOARCH + `[,)]`)
+	for _, arg := range []string{"version", "--version"} {
+		if out := run(arg); !want.MatchString(out) || strings.Count(out, "\n") != 1 {
+			t.Errorf("taskapi %s printed %q, want one line matching %s", arg, out, want)
+		}
+	}
+}
