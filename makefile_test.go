@@ -63,14 +63,19 @@ func TestMakeHelpListsEveryTarget(t *testing.T) {
 
 // TestMakeRunListensOnLoopback: make run starts the server on 127.0.0.1
 // unless HOST says otherwise, and says what it is doing before the
-// (possibly long) first compile. The go command is a stand-in that
-// prints the HOST it was given.
+// (possibly long) first compile. The go command is a stand-in whose build
+// writes a "server" that prints the HOST it runs with.
 func TestMakeRunListensOnLoopback(t *testing.T) {
-	fakeGo := filepath.Join(t.TempDir(), "go")
-	script := "#!/bin/sh\necho \"go $* HOST=${HOST-unset}\"\n"
+	dir := t.TempDir()
+	fakeGo := filepath.Join(dir, "go")
+	script := `#!/bin/sh
+[ "$1 $2" = "build -o" ] || { echo "unexpected: go $*"; exit 1; }
+printf '#!/bin/sh\necho "server HOST=${HOST-unset}"\n' > "$3" && chmod +x "$3"
+`
 	if err := os.WriteFile(fakeGo, []byte(script), 0o755); err != nil {
 		t.Fatal(err)
 	}
+	runBin := filepath.Join(dir, "taskapi")
 	for _, c := range []struct {
 		env  []string
 		want string
@@ -78,11 +83,11 @@ func TestMakeRunListensOnLoopback(t *testing.T) {
 		{nil, "HOST=127.0.0.1"},
 		{[]string{"HOST=0.0.0.0"}, "HOST=0.0.0.0"},
 	} {
-		out, err := makeCmd(t, c.env, "-s", "run", "GO="+fakeGo)
+		out, err := makeCmd(t, c.env, "-s", "run", "GO="+fakeGo, "RUN_BIN="+runBin)
 		if err != nil {
 			t.Fatalf("make run %v: %v\n%s", c.env, err, out)
 		}
-		if !strings.Contains(out, "go run ./cmd/taskapi "+c.want+"\n") {
+		if !strings.Contains(out, "\nserver "+c.want+"\n") {
 			t.Errorf("make run with %v: want %s, got\n%s", c.env, c.want, out)
 		}
 		first, _, _ := strings.Cut(out, "\n")

@@ -19,6 +19,11 @@ func TaskETag(t taskapi.Task) string {
 // only spelled the header wrong.
 const MsgMalformedIfMatch = `Malformed If-Match header: send "*" or the ETag exactly as the server gave it, quotes included, e.g. If-Match: "3"`
 
+// MsgWeakIfMatch is the 412 answer to an If-Match whose only tag for the
+// current version is weak: the task did not change, so the usual 412
+// message would mislead; RFC 9110 still forbids the match.
+const MsgWeakIfMatch = `If-Match compares entity tags strongly (RFC 9110), so a weak tag (W/"3") never matches: send the ETag exactly as the server gave it, e.g. If-Match: "3"`
+
 // ifMatch is a parsed If-Match header: absent, "*", or a list of tags.
 type ifMatch struct {
 	present, any bool
@@ -87,8 +92,8 @@ func parseIfMatch(v string) (ifMatch, error) {
 
 // check applies the condition to the task as it is now and returns the
 // version to hold the write to, 0 for none. Comparison is strong, as RFC
-// 9110 requires for If-Match: a weak tag never matches, and the 412 then
-// says why, since the client may hold the current version.
+// 9110 requires for If-Match: a weak tag never matches, and when it names
+// the current version the 412 says that this, not a change, is why.
 func (m ifMatch) check(t *taskapi.Task) (int64, error) {
 	if !m.present {
 		return 0, nil
@@ -97,16 +102,18 @@ func (m ifMatch) check(t *taskapi.Task) (int64, error) {
 		return t.Version, nil
 	}
 	current := TaskETag(*t)
-	weak := false
+	weakCurrent := false
 	for _, tag := range m.tags {
-		if !tag.weak && tag.opaque == current {
+		if tag.opaque != current {
+			continue
+		}
+		if !tag.weak {
 			return t.Version, nil
 		}
-		weak = weak || tag.weak
+		weakCurrent = true
 	}
-	err := taskapi.Errorf(taskapi.EPRECONDITION, taskapi.MsgTaskChanged)
-	if weak {
-		err.Details = []taskapi.FieldError{{Field: "If-Match", Message: "A weak tag (W/...) never matches: If-Match compares strongly (RFC 9110). Send the ETag as the server gave it, e.g. " + current}}
+	if weakCurrent {
+		return 0, taskapi.Errorf(taskapi.EPRECONDITION, MsgWeakIfMatch)
 	}
-	return 0, err
+	return 0, taskapi.Errorf(taskapi.EPRECONDITION, taskapi.MsgTaskChanged)
 }

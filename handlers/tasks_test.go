@@ -248,10 +248,12 @@ func TestIfMatchGuardsUpdatesAndDeletes(t *testing.T) {
 	// A client still holding version 1 would overwrite version 2: refused.
 	_, err = f.tasks.Update(ctx, handlers.UpdateTaskRequest{Caller: alice, ID: id, IfMatch: etag1, Title: handlers.Some("lost update")})
 	wantError(t, err, taskapi.EPRECONDITION, taskapi.MsgTaskChanged)
-	// A weak tag never matches (strong comparison, RFC 9110), and the 412
-	// says so, since the client may well hold the current version.
+	// A weak tag never matches (strong comparison, RFC 9110); when it
+	// names the current version the 412 says so instead of "changed".
 	_, err = f.tasks.Delete(ctx, handlers.TaskRequest{Caller: alice, ID: id, IfMatch: `W/"2"`})
-	wantError(t, err, taskapi.EPRECONDITION, taskapi.MsgTaskChanged, "If-Match")
+	wantError(t, err, taskapi.EPRECONDITION, handlers.MsgWeakIfMatch)
+	_, err = f.tasks.Delete(ctx, handlers.TaskRequest{Caller: alice, ID: id, IfMatch: `W/"1"`})
+	wantError(t, err, taskapi.EPRECONDITION, taskapi.MsgTaskChanged)
 	// A malformed header is the client's spelling, not a stale copy: 400.
 	for _, bad := range []string{`"2`, "2", `2, "2"`, `"2" 3`, `W/2`, `,`, `"2"x`, `"x y"`} {
 		_, err = f.tasks.Delete(ctx, handlers.TaskRequest{Caller: alice, ID: id, IfMatch: bad})
