@@ -112,11 +112,15 @@ var required = map[string]map[string]string{
 	"AuthTaskDefinition": {
 		"SERVICE": "auth", "DB_HOST": "", "DB_PORT": "", "DB_NAME": "", "DB_USER": "", "DB_PASSWORD": "",
 		"DB_SSLMODE": "verify-full", "DB_SSLROOTCERT": "", "JWT_SECRET": "", "JWT_EXPIRATION": "3600", "DB_MIGRATE": "false",
+		// The environment's namespace, which its alarms watch (TestEnvironmentWiring).
+		"METRICS_NAMESPACE": "",
 	},
 	"TaskTaskDefinition": {
 		"SERVICE": "task", "DB_HOST": "", "DB_PORT": "", "DB_NAME": "", "DB_USER": "", "DB_PASSWORD": "",
 		"DB_SSLMODE": "verify-full", "DB_SSLROOTCERT": "", "DB_MIGRATE": "false",
-		"AUTH_SERVICE_URL": "http://auth-service.task-management.local:3000",
+		// The auth service's Cloud Map name in the environment's namespace
+		// (TestTaskDefinitionConfigurationLoads, TestEnvironmentWiring).
+		"AUTH_SERVICE_URL": "", "METRICS_NAMESPACE": "",
 	},
 	// `taskapi migrate` validates the auth service's configuration.
 	"MigrateTaskDefinition": {
@@ -197,8 +201,7 @@ func TestTaskDefinitionVariables(t *testing.T) {
 				t.Errorf("%s: %s does not come from a secret's ARN", c.Logical, name)
 				continue
 			}
-			secret, _ := r.Stack.T.GetSecretsManagerSecretWithName(r.Resource)
-			eq(t, c.Logical+" "+name+" secret", val(secret.Name), wantSecret)
+			eq(t, c.Logical+" "+name+" secret", designName(t, r.Stack, r.Resource, "Name"), wantSecret)
 			if keys := stringKeys(t, r.Stack, r.Resource); !keys[wantKey] {
 				t.Errorf("%s: %s reads key %q, but %s holds string keys %v", c.Logical, name, wantKey, wantSecret, keys)
 			}
@@ -255,7 +258,12 @@ func environment(t *testing.T, c container) map[string]string {
 			db, _ := r.Stack.T.GetRDSDBInstanceWithName("Database")
 			env[name] = val(db.Port)
 		default:
-			t.Errorf("%s: %s = %v: no stand-in for it", c.Logical, name, expand(v))
+			// Names and the like, as the design's deployment has them.
+			value := evaluate(t, all, c.Stack, expand(v), designDeployment(t))
+			if placeholder.MatchString(value) {
+				t.Errorf("%s: %s = %v: no stand-in for it", c.Logical, name, expand(v))
+			}
+			env[name] = value
 		}
 	}
 	data := all["data"]
@@ -343,8 +351,7 @@ func TestTaskDefinitionConfigurationLoads(t *testing.T) {
 				t.Fatal(err)
 			}
 			ds, _ := all["services"].T.GetServiceDiscoveryServiceWithName("AuthDiscoveryService")
-			ns, _ := all["cluster"].T.GetServiceDiscoveryPrivateDnsNamespaceWithName("ServiceDiscoveryNamespace")
-			eq(t, "AUTH_SERVICE_URL host", u.Hostname(), val(ds.Name)+"."+ns.Name)
+			eq(t, "AUTH_SERVICE_URL host", u.Hostname(), val(ds.Name)+"."+designName(t, all["cluster"], "ServiceDiscoveryNamespace", "Name"))
 			eq(t, "AUTH_SERVICE_URL scheme", u.Scheme, "http")
 			auth, _ := all["services"].T.GetECSTaskDefinitionWithName("AuthTaskDefinition")
 			eq(t, "AUTH_SERVICE_URL port", u.Port(), strconv.Itoa(val(auth.ContainerDefinitions[0].PortMappings[0].ContainerPort)))
@@ -565,7 +572,7 @@ func TestALBRoutingMatchesTheServices(t *testing.T) {
 			path := val(tg.HealthCheckPath)
 			rec := httptest.NewRecorder()
 			handlers[c.Service].ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
-			eq(t, fmt.Sprintf("%s health check GET %s", val(tg.Name), path), strconv.Itoa(rec.Code), val(val(tg.Matcher).HttpCode))
+			eq(t, fmt.Sprintf("%s health check GET %s", designName(t, st, refOf(lb.TargetGroupArn), "Name"), path), strconv.Itoa(rec.Code), val(val(tg.Matcher).HttpCode))
 			// The other service does not serve it: the path is the service's own.
 			for other, h := range handlers {
 				if other != c.Service {
@@ -683,7 +690,8 @@ func TestContainerHealthCheckCommand(t *testing.T) {
 // that never arrives.
 func TestAppMetricsMapping(t *testing.T) {
 	m := appMetrics(t)
-	eq(t, "namespace", m["Namespace"]["Name"], metrics.DefaultNamespace)
+	cluster := stacks(t)["cluster"]
+	eq(t, "namespace (the design's environment)", evaluate(t, stacks(t), cluster, asMap(asMap(cluster.Raw["Outputs"])["MetricsNamespace"])["Value"], designDeployment(t)), metrics.DefaultNamespace)
 	eq(t, "units", fmt.Sprint(m["Unit"]), fmt.Sprint(metrics.Units))
 	eq(t, "dimension Service", m["Dimension"]["Service"], metrics.DimService)
 	eq(t, "dimension Route", m["Dimension"]["Route"], metrics.DimRoute)

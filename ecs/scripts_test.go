@@ -59,7 +59,7 @@ args="$*"
 case "$args" in
 *"describe-stacks"*RepositoryUri*)
 	repo=auth-service; case "$args" in *TaskServiceRepositoryUri*) repo=task-service ;; esac
-	echo "123456789012.dkr.ecr.us-east-1.amazonaws.com/$repo" ;;
+	echo "123456789012.dkr.ecr.us-east-1.amazonaws.com/$repo${FAKE_REPO_SUFFIX:-}" ;;
 *"describe-stacks"*ServiceUrl*) echo "http://task-management-alb-1.us-east-1.elb.amazonaws.com" ;;
 *"describe-stacks"*MigrateTaskDefinitionArn*) echo "arn:aws:ecs:us-east-1:123456789012:task-definition/taskapi-migrate:7" ;;
 *"describe-stacks"*DatabaseInstanceId*) echo "taskapi-data-database-abc" ;;
@@ -123,20 +123,43 @@ func flagValue(call []string, flag string) string {
 // template's parameters (all those without a default among them), and the
 // migration runs, and must succeed, before the services are updated.
 func TestDeployScript(t *testing.T) {
+	for _, env := range []string{"", "staging"} {
+		t.Run("ENVIRONMENT="+env, func(t *testing.T) { testDeployScript(t, env) })
+	}
+}
+
+// testDeployScript runs deploy.sh for one environment: every stack gets
+// the environment's name and the environment's stack names.
+func testDeployScript(t *testing.T, env string) {
 	all := stacks(t)
+	d := deploymentFor(t, env)
 	base, calls := fakeAWS(t)
-	out, err := runScript(t, "deploy.sh", append(base, deployEnv...))
+	repoSuffix := ""
+	if env != "" {
+		repoSuffix = "-" + env
+	}
+	// A minor upgrade of PostgreSQL is a setting; without it the stack keeps its version.
+	postgres := ""
+	if env != "" {
+		postgres = "15.16"
+	}
+	out, err := runScript(t, "deploy.sh", append(append(base, deployEnv...), "ENVIRONMENT="+env, "FAKE_REPO_SUFFIX="+repoSuffix, "POSTGRES_VERSION="+postgres))
 	if err != nil {
 		t.Fatalf("deploy.sh: %v\n%s", err, out)
 	}
-	var order []string
+	var order, images []string
 	for _, call := range calls() {
 		if len(call) < 3 || call[0] != "aws" {
 			continue
 		}
 		switch call[1] + " " + call[2] {
 		case "cloudformation deploy":
-			name := strings.TrimPrefix(flagValue(call, "--stack-name"), "taskapi-")
+			var name string
+			for n, stackName := range d.Stacks {
+				if stackName == flagValue(call, "--stack-name") {
+					name = n
+				}
+			}
 			order = append(order, name)
 			st := all[name]
 			if st == nil {
@@ -160,9 +183,15 @@ func TestDeployScript(t *testing.T) {
 				if _, ok := st.T.Parameters[k]; !ok {
 					t.Errorf("%s: passes %s, which the template does not declare (CloudFormation refuses that)", name, k)
 				}
-				if target, isStack := stackParams[k]; isStack && v != "taskapi-"+target {
-					t.Errorf("%s: %s=%s, want taskapi-%s", name, k, v, target)
+				if target, isStack := stackParams[k]; isStack && v != d.Stacks[target] {
+					t.Errorf("%s: %s=%s, want %s", name, k, v, d.Stacks[target])
 				}
+			}
+			if v, ok := given["PostgresVersion"]; name == "data" && (ok != (postgres != "") || v != postgres) {
+				t.Errorf("data: PostgresVersion=%q (given: %v), want %q", v, ok, postgres)
+			}
+			if v, ok := given["EnvironmentName"]; !ok || v != env {
+				t.Errorf("%s: EnvironmentName=%q (given: %v), want %q", name, v, ok, env)
 			}
 			for k, p := range st.T.Parameters {
 				if _, ok := given[k]; !ok && p.Default == nil {
@@ -180,8 +209,15 @@ func TestDeployScript(t *testing.T) {
 				"awsvpcConfiguration={subnets=[fake-PrivateSubnet1,fake-PrivateSubnet2],securityGroups=[fake-AuthServiceSecurityGroupId],assignPublicIp=DISABLED}")
 		case "ecs wait":
 			order = append(order, "wait")
+		case "ecr describe-images":
+			images = append(images, flagValue(call, "--repository-name"))
 		}
 	}
+	// The image is looked for in this environment's repositories.
+	registry := all["registry"]
+	eq(t, "repositories checked for the image", strings.Join(images, " "),
+		evaluate(t, all, registry, property(registry, "AuthServiceRepository", "RepositoryName"), d)+" "+
+			evaluate(t, all, registry, property(registry, "TaskServiceRepository", "RepositoryName"), d))
 	// Each stack after those it imports from; the migration between the
 	// cluster (its task definition) and the services (the new code).
 	eq(t, "order", strings.Join(order, " "), "registry network data cluster run-task wait services monitoring")
@@ -289,4 +325,31 @@ func TestPushAndDestroyScripts(t *testing.T) {
 	if !strings.Contains(out, "taskapi-data-database-abc-final") {
 		t.Errorf("destroy.sh does not name the kept snapshot:\n%s", out)
 	}
+
+	// Another environment: its own stacks and secret names, nothing else.
+	all := stacks(t)
+	d := deploymentFor(t, "staging")
+	base, calls = fakeAWS(t)
+	if out, err := runScript(t, "destroy.sh", append(base, "CONFIRM=yes", "ENVIRONMENT=staging")); err != nil {
+		t.Fatalf("destroy.sh: %v\n%s", err, out)
+	}
+	deleted, forced = nil, nil
+	for _, call := range calls() {
+		if len(call) > 2 && call[1] == "cloudformation" && call[2] == "delete-stack" {
+			deleted = append(deleted, flagValue(call, "--stack-name"))
+		}
+		if len(call) > 2 && call[2] == "delete-secret" {
+			forced = append(forced, flagValue(call, "--secret-id"))
+		}
+	}
+	var wantStacks []string
+	for _, name := range reversed {
+		wantStacks = append(wantStacks, d.Stacks[name])
+	}
+	eq(t, "staging teardown", fmt.Sprint(deleted), fmt.Sprint(wantStacks))
+	data := all["data"]
+	eq(t, "staging secret names freed", fmt.Sprint(forced), fmt.Sprint([]string{
+		evaluate(t, all, data, property(data, "DatabaseSecret", "Name"), d),
+		evaluate(t, all, data, property(data, "JwtSecret", "Name"), d),
+	}))
 }

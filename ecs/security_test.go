@@ -136,7 +136,7 @@ func TestSecurityGroupsExactlyAsDesign(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		eq(t, group+" name", val(sg.GroupName), names[group])
+		eq(t, group+" name", designName(t, st, group, "GroupName"), names[group])
 		eq(t, group+" VPC", refOf(sg.VpcId), "VpcId")
 	}
 }

@@ -157,7 +157,7 @@ func TestRegistry(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		eq(t, logical+" name", val(r.RepositoryName), service)
+		eq(t, logical+" name", designName(t, st, logical, "RepositoryName"), service)
 		eq(t, logical+" scan on push", val(r.ImageScanningConfiguration).ScanOnPush != nil && *r.ImageScanningConfiguration.ScanOnPush, true)
 		eq(t, logical+" encryption", val(r.EncryptionConfiguration).EncryptionType, "AES256")
 		eq(t, logical+" tag mutability (design: immutability disabled)", val(r.ImageTagMutability), "MUTABLE")
@@ -203,7 +203,7 @@ func TestData(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eq(t, "database secret name", val(db.Name), "rds-credentials")
+	eq(t, "database secret name", designName(t, st, "DatabaseSecret", "Name"), "rds-credentials")
 	gen := val(db.GenerateSecretString)
 	var tmpl map[string]string
 	if err := json.Unmarshal([]byte(val(gen.SecretStringTemplate)), &tmpl); err != nil {
@@ -225,7 +225,7 @@ func TestData(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eq(t, "JWT secret name", val(jwt.Name), "jwt-secret")
+	eq(t, "JWT secret name", designName(t, st, "JwtSecret", "Name"), "jwt-secret")
 	jgen := val(jwt.GenerateSecretString)
 	eq(t, "jwt-secret generated key", val(jgen.GenerateStringKey), "secret")
 	// Letters and digits carry log2(62) bits each: 256 bits (the design's
@@ -290,7 +290,7 @@ func TestCluster(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eq(t, "cluster name", val(c.ClusterName), "task-management-cluster")
+	eq(t, "cluster name", designName(t, st, "Cluster", "ClusterName"), "task-management-cluster")
 	sameJSON(t, "cluster settings", c.ClusterSettings, []any{map[string]any{"Name": "containerInsights", "Value": "enabled"}})
 
 	groups := st.T.GetAllLogsLogGroupResources()
@@ -300,7 +300,7 @@ func TestCluster(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		eq(t, logical+" name", val(g.LogGroupName), name)
+		eq(t, logical+" name", designName(t, st, logical, "LogGroupName"), name)
 		eq(t, logical+" retention days", val(g.RetentionInDays), 30)
 	}
 
@@ -308,7 +308,7 @@ func TestCluster(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eq(t, "Cloud Map namespace", ns.Name, "task-management.local")
+	eq(t, "Cloud Map namespace", designName(t, st, "ServiceDiscoveryNamespace", "Name"), "task-management.local")
 	sameJSON(t, "namespace VPC", ns.Vpc, imp("NetworkStackName", "VpcId"))
 
 	// The execution role: image pulls, the two log groups, the two secrets.
@@ -450,7 +450,7 @@ func TestServicesLoadBalancer(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		eq(t, logical+" name and health path", val(tg.Name)+" "+val(tg.HealthCheckPath), want)
+		eq(t, logical+" name and health path", designName(t, st, logical, "Name")+" "+val(tg.HealthCheckPath), want)
 		eq(t, logical+" target type", val(tg.TargetType), "ip")
 		eq(t, logical+" protocol", val(tg.Protocol), "HTTP")
 		eq(t, logical+" port", val(tg.Port), 3000)
@@ -704,7 +704,7 @@ func TestMonitoringAlarms(t *testing.T) {
 				ms := q.MetricStat
 				eq(t, s.prefix+" "+q.Id+" period", ms.Period, 60)
 				eq(t, s.prefix+" "+q.Id+" stat", ms.Stat, "Sum")
-				sameJSON(t, s.prefix+" "+q.Id+" namespace", ms.Metric.Namespace, map[string]any{"Fn::FindInMap": []any{"AppMetrics", "Namespace", "Name"}})
+				sameJSON(t, s.prefix+" "+q.Id+" namespace", ms.Metric.Namespace, imp("ClusterStackName", "MetricsNamespace"))
 				sameJSON(t, s.prefix+" "+q.Id+" dimensions", ms.Metric.Dimensions, []any{map[string]any{"Name": "Service", "Value": map[string]any{"Fn::FindInMap": []any{"AppMetrics", "Service", s.prefix}}}})
 				eq(t, s.prefix+" service in the mapping", m["Service"][s.prefix], s.service)
 				inputs[q.Id] = val(ms.Metric.MetricName)
@@ -778,14 +778,14 @@ func TestMonitoringDashboard(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eq(t, "dashboard name", val(d.DashboardName), "task-management")
+	eq(t, "dashboard name", designName(t, st, "Dashboard", "DashboardName"), "task-management")
 	name, arg, ok := fn(d.DashboardBody)
 	if !ok || name != "Fn::Sub" {
 		t.Fatalf("dashboard body is not a Fn::Sub: %v", expand(d.DashboardBody))
 	}
 	parts := arg.([]any)
 	body, vars := parts[0].(string), asMap(parts[1])
-	sameJSON(t, "dashboard namespace variable", vars["Namespace"], map[string]any{"Fn::FindInMap": []any{"AppMetrics", "Namespace", "Name"}})
+	sameJSON(t, "dashboard namespace variable", vars["Namespace"], imp("ClusterStackName", "MetricsNamespace"))
 
 	// Substitute every ${...} with a placeholder: what is left must be JSON.
 	alarmArns := map[string]bool{}

@@ -19,9 +19,11 @@ check_subnets
 read -r -a names <<<"$(stack_names)"
 
 deploy_stack registry
-for repo in auth-service task-service; do
+for output in AuthServiceRepositoryUri TaskServiceRepositoryUri; do
+	repo="$(stack_output registry "$output")"
+	repo="${repo#*/}"
 	aws ecr describe-images --repository-name "$repo" --image-ids imageTag="$TAG" >/dev/null 2>&1 ||
-		die "no image $repo:$TAG: run make ecs-push TAG=$TAG first"
+		die "no image $repo:$TAG: run make ecs-push TAG=$TAG${ENVIRONMENT:+ ENVIRONMENT=$ENVIRONMENT} first"
 done
 
 deploy_stack network \
@@ -30,7 +32,7 @@ deploy_stack network \
 	PrivateSubnet1="$PRIVATE_SUBNET_1" PrivateSubnet2="$PRIVATE_SUBNET_2" \
 	CreateVpcEndpoints="${CREATE_VPC_ENDPOINTS:-false}" \
 	PrivateRouteTableIds="${PRIVATE_ROUTE_TABLE_IDS:-}"
-deploy_stack data "${names[1]}"
+deploy_stack data "${names[1]}" ${POSTGRES_VERSION:+"PostgresVersion=$POSTGRES_VERSION"}
 deploy_stack cluster ImageTag="$TAG" "${names[0]}" "${names[1]}" "${names[2]}"
 
 # The schema first, with the new image: the services never migrate.

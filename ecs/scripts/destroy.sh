@@ -23,7 +23,7 @@ done
 
 # Secrets Manager keeps a deleted secret's name during its recovery window;
 # free the two names so that a new deployment can create them again.
-for secret in rds-credentials jwt-secret; do
+for secret in "$(secret_name rds-credentials)" "$(secret_name jwt-secret)"; do
 	deleted="$(aws secretsmanager describe-secret --secret-id "$secret" --query DeletedDate --output text 2>/dev/null || true)"
 	if [ -n "$deleted" ] && [ "$deleted" != None ]; then
 		aws secretsmanager delete-secret --secret-id "$secret" --force-delete-without-recovery >/dev/null

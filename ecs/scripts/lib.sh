@@ -12,15 +12,23 @@ set -euo pipefail
 	TEMPLATES="$ECS_DIR/templates"
 }
 
-# Stack names are $STACK_PREFIX-<template>: taskapi-registry, taskapi-network...
-STACK_PREFIX="${STACK_PREFIX:-taskapi}"
-AWS_REGION="${AWS_REGION:-${AWS_DEFAULT_REGION:-us-east-1}}"
-export AWS_REGION
-
 die() {
 	echo "ecs: $*" >&2
 	exit 1
 }
+
+# ENVIRONMENT names one deployment among several in the account and region
+# (dev, staging, prod): the templates' EnvironmentName, which goes into every
+# account-wide name, and the stack names. Empty: the design's names.
+ENVIRONMENT="${ENVIRONMENT:-}"
+[[ "$ENVIRONMENT" =~ ^([a-z][a-z0-9]{0,11})?$ ]] ||
+	die "ENVIRONMENT=$ENVIRONMENT: up to 12 lowercase letters and digits, starting with a letter"
+
+# Stack names are $STACK_PREFIX-<template>: taskapi-registry, taskapi-network...
+# (taskapi-staging-registry... with ENVIRONMENT=staging).
+STACK_PREFIX="${STACK_PREFIX:-taskapi${ENVIRONMENT:+-$ENVIRONMENT}}"
+AWS_REGION="${AWS_REGION:-${AWS_DEFAULT_REGION:-us-east-1}}"
+export AWS_REGION
 
 say() {
 	echo "ecs: $*" >&2
@@ -89,13 +97,15 @@ deploy_stack() {
 	local name="$1"
 	shift
 	say "deploying $(stack "$name") (templates/$name.yaml)"
-	local args=(cloudformation deploy --stack-name "$(stack "$name")"
-		--template-file "$TEMPLATES/$name.yaml"
-		--capabilities CAPABILITY_IAM --no-fail-on-empty-changeset)
-	if [ $# -gt 0 ]; then
-		args+=(--parameter-overrides "$@")
-	fi
-	aws "${args[@]}"
+	aws cloudformation deploy --stack-name "$(stack "$name")" \
+		--template-file "$TEMPLATES/$name.yaml" \
+		--capabilities CAPABILITY_IAM --no-fail-on-empty-changeset \
+		--parameter-overrides EnvironmentName="$ENVIRONMENT" "$@"
+}
+
+# secret_name NAME: a secret's name in this environment (data.yaml's).
+secret_name() {
+	echo "${ENVIRONMENT:+$ENVIRONMENT/}$1"
 }
 
 # stack_names: the parameters through which templates find each other.

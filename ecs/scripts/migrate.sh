@@ -30,6 +30,6 @@ code="$(aws ecs describe-tasks --cluster "$cluster" --tasks "$task" \
 if [ "$code" != 0 ]; then
 	reason="$(aws ecs describe-tasks --cluster "$cluster" --tasks "$task" \
 		--query 'tasks[0].stoppedReason' --output text)"
-	die "the migration failed (exit code $code: $reason). Its log: aws logs tail /ecs/auth-service --log-stream-names migrate/migrate/${task##*/}"
+	die "the migration failed (exit code $code: $reason). Its log: aws logs tail $(stack_output cluster AuthServiceLogGroupName) --log-stream-names migrate/migrate/${task##*/}"
 fi
 say "migrations applied"
