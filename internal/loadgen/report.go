@@ -213,4 +213,3 @@ func ratioText(s Scenario) string {
 	}
 	return fmt.Sprintf("%.0f %% of %s", s.Ratio*100, s.Limit)
 }
-

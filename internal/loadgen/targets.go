@@ -11,17 +11,17 @@ const (
 	LimitInsert = "limit-insert" // single-row INSERT, lib/pq
 	LimitBcrypt = "limit-bcrypt" // bcrypt verifications at the configured cost
 
-	GetOne      = "get-one"       // split deployment
-	GetOneAll   = "get-one-all"   // SERVICE=all
-	Create      = "create"        // split
-	Login       = "login"         // split (the auth service alone)
-	StormSplit  = "storm-split"   // get-one on the task service during a login storm on the auth service
-	StormAll    = "storm-all"     // get-one during a login storm, both in one process
-	ListPrefix  = "list-"         // list-<user>/<shape>
-	SmallUser   = "100"           // the user with 100 tasks
-	BigUser     = "100k"          // the user with 100,000 tasks
-	ServiceRSS  = 40.0            // MiB, peak under load per service
-	StartupGoal = 200.0           // ms, start to healthy on the embedded store
+	GetOne      = "get-one"     // split deployment
+	GetOneAll   = "get-one-all" // SERVICE=all
+	Create      = "create"      // split
+	Login       = "login"       // split (the auth service alone)
+	StormSplit  = "storm-split" // get-one on the task service during a login storm on the auth service
+	StormAll    = "storm-all"   // get-one during a login storm, both in one process
+	ListPrefix  = "list-"       // list-<user>/<shape>
+	SmallUser   = "100"         // the user with 100 tasks
+	BigUser     = "100k"        // the user with 100,000 tasks
+	ServiceRSS  = 40.0          // MiB, peak under load per service
+	StartupGoal = 200.0         // ms, start to healthy on the embedded store
 )
 
 // ListShapes are the list requests measured for both users.
