@@ -20,7 +20,7 @@ RACE ?= $(shell command -v gcc >/dev/null 2>&1 && echo -race)
 # Human-readable logs for local runs; ECS keeps the JSON default.
 export LOG_FORMAT ?= text
 
-.PHONY: help run test bench build lint fmt tidy clean
+.PHONY: help run test bench bench-micro build lint fmt tidy clean
 
 ## help: list the targets (a plain `make` does this too)
 help:
@@ -49,9 +49,14 @@ run:
 test:
 	$(GO) test $(RACE) -count=1 ./...
 
-## bench: every benchmark, BENCHTIME each (PostgreSQL ones need TEST_DATABASE_URL)
+## bench: the load benchmark (cmd/taskbench): split deployment on PostgreSQL, every scenario and its limit; writes BENCHMARKS.md and BENCHMARKS.json (under 10 minutes; BENCH_FLAGS=-h lists the knobs)
+BENCH_FLAGS ?=
+bench: build
+	$(GO) run ./cmd/taskbench -bin $(BIN) $(BENCH_FLAGS)
+
+## bench-micro: every testing.B benchmark, BENCHTIME each (PostgreSQL ones need TEST_DATABASE_URL)
 BENCHTIME ?= 1s
-bench:
+bench-micro:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./...
 
 ## build: a static, stripped binary in bin/

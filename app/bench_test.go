@@ -11,7 +11,7 @@ import (
 // Benchmarks of whole requests over real HTTP on loopback: router,
 // middleware, handler, store and JSON. Absolute times on a shared machine
 // are noise; compare the engines, and runs before and after a change, in
-// one `make bench` run (benchstat helps).
+// one `make bench-micro` run (benchstat helps).
 
 func benchEngines(b *testing.B, run func(b *testing.B, s *testServer, token string)) {
 	for _, e := range []struct {
