@@ -4,9 +4,9 @@ import (
 	"net/url"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"time"
 
-	"taskapi/handlers"
 	"taskapi/password"
 	"taskapi/throttle"
 )
@@ -57,7 +57,11 @@ func (c AbuseConfig) passwordThrottles() (accounts, clients *throttle.Limiter) {
 		throttle.New(c.LoginIPMaxFailures, c.LoginWindow, 100_000)
 }
 
-// hasher returns bcrypt at cost, bounded in concurrency.
-func (c AbuseConfig) hasher(cost int) handlers.PasswordHasher {
-	return password.Limit(password.Bcrypt{Cost: cost}, c.BcryptConcurrency, c.BcryptQueueTimeout)
+// hasher returns bcrypt at cost, bounded in concurrency: BCRYPT_CONCURRENCY
+// at once while the process does nothing else, half of that (at least
+// one) while other requests are in flight, as inFlight counts them, so
+// that a login storm cannot take every core from them.
+func (c AbuseConfig) hasher(cost int, inFlight *atomic.Int64) *password.Limited {
+	l := password.Limit(password.Bcrypt{Cost: cost}, c.BcryptConcurrency, c.BcryptQueueTimeout)
+	return l.Share(c.BcryptConcurrency/2, func() bool { return inFlight.Load() > l.Callers() })
 }

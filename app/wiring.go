@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"taskapi/adapters/httpapi"
@@ -27,6 +28,8 @@ func BuildAPI(cfg Config, db *store.DB, logger *slog.Logger, recorder *metrics.R
 		opts.Metrics = recorder
 	}
 	opts.Health = handlers.NewHealth(serviceName(cfg.Service), db)
+	// Requests in flight, for bcrypt to give way to (see AbuseConfig.hasher).
+	inFlight := new(atomic.Int64)
 	if cfg.Service != serviceTask {
 		signer := tokens.NewHS256(cfg.JWTSecret, cfg.JWTExpiration, now)
 		// Every token this process accepts, on /auth/validate, on the
@@ -34,16 +37,27 @@ func BuildAPI(cfg Config, db *store.DB, logger *slog.Logger, recorder *metrics.R
 		// in-process, no network hop), is checked against the revocations
 		// in the database.
 		validator := handlers.RejectingRevoked(signer, db)
-		hasher := cfg.Abuse.hasher(cfg.BcryptCost)
+		hasher := cfg.Abuse.hasher(cfg.BcryptCost, inFlight)
 		accounts, clients := cfg.Abuse.passwordThrottles()
 		auth, err := handlers.NewAuth(db, hasher, signer, validator, now, handlers.WithLoginThrottle(accounts, clients))
 		if err != nil {
 			return nil, err
 		}
 		opts.Auth = auth
-		opts.Account = handlers.NewAccount(db, hasher, db, now, handlers.WithPasswordThrottle(accounts))
 		opts.AuthHealth = handlers.NewHealth("auth-service", db)
 		opts.Tokens = validator
+		accountStore := accountStoreFor(db)
+		if cfg.Service == serviceAll && cfg.AuthClient.CacheTTL > 0 {
+			// One process: /tasks and the account routes remember a
+			// validation for AUTH_CACHE_TTL, as the split task service's
+			// auth client does, instead of querying the revocations on
+			// every request. Logouts (and deletions) made here forget the
+			// token at once; /auth/validate stays uncached.
+			cache := handlers.CacheValidations(validator, cfg.AuthClient.CacheTTL, cfg.AuthClient.CacheSize, now)
+			opts.Tokens = cache
+			accountStore.cache = cache
+		}
+		opts.Account = handlers.NewAccount(accountStore, hasher, accountStore, now, handlers.WithPasswordThrottle(accounts))
 	}
 	if cfg.Service != serviceAuth {
 		opts.Tasks = handlers.NewTasks(db, now, handlers.WithQuota(cfg.Abuse.TaskQuota))
@@ -56,7 +70,16 @@ func BuildAPI(cfg Config, db *store.DB, logger *slog.Logger, recorder *metrics.R
 			opts.Tokens = client
 		}
 	}
-	return withRequestTimeout(httpapi.NewServer(opts), cfg.RequestTimeout), nil
+	return countInFlight(withRequestTimeout(httpapi.NewServer(opts), cfg.RequestTimeout), inFlight), nil
+}
+
+// countInFlight keeps n equal to the number of requests being served.
+func countInFlight(next http.Handler, n *atomic.Int64) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n.Add(1)
+		defer n.Add(-1)
+		next.ServeHTTP(w, r)
+	})
 }
 
 // withRequestTimeout bounds the work of every request: database calls and

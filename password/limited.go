@@ -1,7 +1,10 @@
 package password
 
 import (
+	"container/list"
 	"errors"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"taskapi"
@@ -17,39 +20,106 @@ type Hasher interface {
 // deliberately slow (tens of milliseconds of CPU each); without a bound a
 // login storm would queue every CPU behind it and starve every other
 // request, /health included. A caller that cannot start within wait gets
-// 503 with Retry-After instead of waiting in an ever longer line.
+// 503 with Retry-After instead of waiting in an ever longer line. Callers
+// are served first come, first served.
+//
+// With Share, the bound drops while other work is in flight, so that a
+// login storm leaves the process's other requests some of the CPU even
+// when bcrypt alone could use all of it.
 type Limited struct {
-	next  Hasher
-	slots chan struct{}
-	wait  time.Duration
+	next Hasher
+	wait time.Duration
+
+	mu      sync.Mutex
+	max     int          // the bound when nothing else runs
+	shared  int          // the bound while busy() reports other work
+	busy    func() bool  // nil: always max
+	running int          // operations holding a slot
+	waiters list.List    // of chan struct{}, first come first served
+	callers atomic.Int64 // in Hash or Compare, waiting or running
 }
 
 // Limit returns h bounded to n concurrent operations, each waiting at most
 // wait for its turn.
 func Limit(h Hasher, n int, wait time.Duration) *Limited {
-	return &Limited{next: h, slots: make(chan struct{}, max(n, 1)), wait: wait}
+	n = max(n, 1)
+	return &Limited{next: h, wait: wait, max: n, shared: n}
+}
+
+// Share lowers the bound to n (at least 1) whenever busy reports other
+// work in flight, and returns l. busy is asked each time a slot could be
+// given out; Callers tells it how many of the requests in flight are
+// this limiter's own. A waiter held back by the lower bound is let in at
+// the next release, so it waits at most one operation longer.
+func (l *Limited) Share(n int, busy func() bool) *Limited {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.shared, l.busy = min(max(n, 1), l.max), busy
+	return l
+}
+
+// Callers reports how many calls are inside Hash or Compare now, waiting
+// for a slot or running: the part of a process's requests in flight that
+// is this limiter's own work, not other work.
+// It takes no lock, so busy may call it.
+func (l *Limited) Callers() int64 {
+	return l.callers.Load()
 }
 
 // ErrBusy is the cause of the 503 a caller gets when no slot freed in time.
 var ErrBusy = errors.New("too many password operations at once")
 
-func (l *Limited) acquire() error {
-	select {
-	case l.slots <- struct{}{}:
-		return nil
-	default:
+// bound is the number of operations that may run now; l.mu is held.
+func (l *Limited) bound() int {
+	if l.busy != nil && l.busy() {
+		return l.shared
 	}
+	return l.max
+}
+
+func (l *Limited) acquire() error {
+	l.callers.Add(1)
+	l.mu.Lock()
+	if l.waiters.Len() == 0 && l.running < l.bound() {
+		l.running++
+		l.mu.Unlock()
+		return nil
+	}
+	turn := make(chan struct{})
+	place := l.waiters.PushBack(turn)
+	l.mu.Unlock()
+
 	t := time.NewTimer(l.wait)
 	defer t.Stop()
 	select {
-	case l.slots <- struct{}{}:
-		return nil
+	case <-turn:
+		return nil // the releaser counted us in
 	case <-t.C:
-		return &taskapi.Error{Code: taskapi.EUNAVAILABLE, Message: taskapi.MsgBusy, Err: ErrBusy, RetryAfter: time.Second}
 	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	select {
+	case <-turn:
+		return nil // handed a slot while the timer fired
+	default:
+	}
+	l.waiters.Remove(place)
+	l.callers.Add(-1)
+	return &taskapi.Error{Code: taskapi.EUNAVAILABLE, Message: taskapi.MsgBusy, Err: ErrBusy, RetryAfter: time.Second}
 }
 
-func (l *Limited) release() { <-l.slots }
+func (l *Limited) release() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.running--
+	l.callers.Add(-1)
+	for l.waiters.Len() > 0 && l.running < l.bound() {
+		first := l.waiters.Front()
+		l.waiters.Remove(first)
+		l.running++
+		close(first.Value.(chan struct{}))
+	}
+}
 
 // Hash hashes password once a slot is free.
 func (l *Limited) Hash(password string) (string, error) {

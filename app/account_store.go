@@ -1,0 +1,31 @@
+package app
+
+import (
+	"context"
+	"time"
+
+	"taskapi/handlers"
+	"taskapi/store"
+)
+
+// accountStore is the store as the account handlers see it, telling the
+// process's validation cache (if any) about every revocation it stores,
+// so that a logout here is refused here on the very next request rather
+// than after AUTH_CACHE_TTL.
+type accountStore struct {
+	*store.DB
+	cache *handlers.ValidationCache // nil: nothing to tell
+}
+
+func accountStoreFor(db *store.DB) *accountStore { return &accountStore{DB: db} }
+
+// RevokeToken stores the revocation, then drops the token from the cache.
+func (s *accountStore) RevokeToken(ctx context.Context, jti string, userID int64, expiresAt, now time.Time) error {
+	if err := s.DB.RevokeToken(ctx, jti, userID, expiresAt, now); err != nil {
+		return err
+	}
+	if s.cache != nil {
+		s.cache.ForgetToken(jti)
+	}
+	return nil
+}
