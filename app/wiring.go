@@ -10,6 +10,7 @@ import (
 	"taskapi/adapters/httpapi"
 	"taskapi/handlers"
 	"taskapi/metrics"
+	"taskapi/password"
 	"taskapi/store"
 	"taskapi/tokens"
 )
@@ -39,7 +40,8 @@ func BuildAPI(cfg Config, db *store.DB, logger *slog.Logger, recorder *metrics.R
 		validator := handlers.RejectingRevoked(signer, db)
 		hasher := cfg.Abuse.hasher(cfg.BcryptCost, inFlight)
 		accounts, clients := cfg.Abuse.passwordThrottles()
-		auth, err := handlers.NewAuth(db, hasher, signer, validator, now, handlers.WithLoginThrottle(accounts, clients))
+		auth, err := handlers.NewAuth(db, hasher, signer, validator, now, handlers.WithLoginThrottle(accounts, clients),
+			handlers.WithDummyHasher(password.Bcrypt{Cost: cfg.BcryptCost}))
 		if err != nil {
 			return nil, err
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"taskapi"
@@ -18,8 +19,12 @@ type Auth struct {
 	now       Clock
 	// dummyHash is compared against when a login names no known user, so
 	// that an unknown user costs the same bcrypt time as a wrong password
-	// and response timing does not reveal which usernames exist.
-	dummyHash string
+	// and response timing does not reveal which usernames exist. It is
+	// made in the background at start-up (a bcrypt hash would otherwise
+	// be most of the time to healthy); see dummy.
+	dummyMu     sync.Mutex
+	dummyHash   string
+	dummyHasher PasswordHasher // makes dummyHash; the hasher unless WithDummyHasher
 	// accounts and clients throttle failed logins per username and per
 	// client address; nil means no throttling.
 	accounts, clients LoginThrottle
@@ -35,19 +40,43 @@ func WithLoginThrottle(accounts, clients LoginThrottle) AuthOption {
 	return func(a *Auth) { a.accounts, a.clients = accounts, clients }
 }
 
-// NewAuth returns the auth handlers. It hashes one throw-away password up
-// front for dummyHash.
+// WithDummyHasher makes the throw-away hash with h instead of the login
+// hasher: pass the same bcrypt without the concurrency bound, so that the
+// start-up hash never holds a slot a first login or registration waits
+// for.
+func WithDummyHasher(h PasswordHasher) AuthOption {
+	return func(a *Auth) { a.dummyHasher = h }
+}
+
+// NewAuth returns the auth handlers. It starts hashing one throw-away
+// password for dummyHash in the background, so that start-up does not
+// wait for bcrypt.
 func NewAuth(users UserStore, hasher PasswordHasher, issuer TokenIssuer, validator TokenValidator, now Clock, opts ...AuthOption) (*Auth, error) {
 	a := &Auth{users: users, hasher: hasher, issuer: issuer, validator: validator, now: now}
 	for _, opt := range opts {
 		opt(a)
 	}
-	dummy, err := hasher.Hash("not-a-real-password")
-	if err != nil {
-		return nil, fmt.Errorf("hash dummy password: %w", err)
+	if a.dummyHasher == nil {
+		a.dummyHasher = hasher
 	}
-	a.dummyHash = dummy
+	go func() { _, _ = a.dummy() }()
 	return a, nil
+}
+
+// dummy returns dummyHash, hashing it first if that has not happened yet
+// (a login for an unknown user in the first milliseconds waits for it).
+// A failed attempt (bcrypt busy) is tried again by the next caller.
+func (a *Auth) dummy() (string, error) {
+	a.dummyMu.Lock()
+	defer a.dummyMu.Unlock()
+	if a.dummyHash == "" {
+		h, err := a.dummyHasher.Hash("not-a-real-password")
+		if err != nil {
+			return "", fmt.Errorf("hash dummy password: %w", err)
+		}
+		a.dummyHash = h
+	}
+	return a.dummyHash, nil
 }
 
 // Register creates an account. Usernames and emails are unique regardless
@@ -96,12 +125,16 @@ func (a *Auth) Login(ctx context.Context, req LoginRequest) (LoginResponse, erro
 		return LoginResponse{}, err
 	}
 	u, err := a.users.UserByUsername(ctx, username)
-	hash := a.dummyHash
+	var hash string
 	switch {
 	case err == nil:
 		hash = u.PasswordHash
 	case taskapi.ErrorCode(err) != taskapi.ENOTFOUND:
 		return LoginResponse{}, err
+	default:
+		if hash, err = a.dummy(); err != nil {
+			return LoginResponse{}, err
+		}
 	}
 	if err := a.hasher.Compare(hash, req.Password); err != nil || u == nil {
 		if taskapi.ErrorCode(err) == taskapi.EUNAVAILABLE {

@@ -23,9 +23,12 @@ type Hasher interface {
 // 503 with Retry-After instead of waiting in an ever longer line. Callers
 // are served first come, first served.
 //
-// With Share, the bound drops while other work is in flight, so that a
-// login storm leaves the process's other requests some of the CPU even
-// when bcrypt alone could use all of it.
+// With Share, bcrypt gives way while other work is in flight: the bound
+// drops, and a slot whose operation ends while other work runs rests as
+// long as that operation took before it is handed on, so bcrypt uses at
+// most half of the shared slots' cores. A login storm then leaves the
+// process's other requests most of the CPU even when bcrypt alone could
+// use all of it; logins alone still get every slot, back to back.
 type Limited struct {
 	next Hasher
 	wait time.Duration
@@ -37,13 +40,16 @@ type Limited struct {
 	running int          // operations holding a slot
 	waiters list.List    // of chan struct{}, first come first served
 	callers atomic.Int64 // in Hash or Compare, waiting or running
+	// after runs f after d: time.AfterFunc, replaced in tests.
+	after func(d time.Duration, f func())
 }
 
 // Limit returns h bounded to n concurrent operations, each waiting at most
 // wait for its turn.
 func Limit(h Hasher, n int, wait time.Duration) *Limited {
 	n = max(n, 1)
-	return &Limited{next: h, wait: wait, max: n, shared: n}
+	return &Limited{next: h, wait: wait, max: n, shared: n,
+		after: func(d time.Duration, f func()) { time.AfterFunc(d, f) }}
 }
 
 // Share lowers the bound to n (at least 1) whenever busy reports other
@@ -108,11 +114,26 @@ func (l *Limited) acquire() error {
 	return &taskapi.Error{Code: taskapi.EUNAVAILABLE, Message: taskapi.MsgBusy, Err: ErrBusy, RetryAfter: time.Second}
 }
 
-func (l *Limited) release() {
+// release ends an operation that took took. While other work is in
+// flight the slot rests for as long before it is handed on; the caller
+// does not wait for that.
+func (l *Limited) release(took time.Duration) {
+	l.mu.Lock()
+	rest := l.busy != nil && l.busy() // before the caller stops counting as ours
+	l.mu.Unlock()
+	l.callers.Add(-1)
+	if rest && took > 0 {
+		l.after(took, l.free)
+		return
+	}
+	l.free()
+}
+
+// free gives a slot back and hands it to the first waiters that may run.
+func (l *Limited) free() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.running--
-	l.callers.Add(-1)
 	for l.waiters.Len() > 0 && l.running < l.bound() {
 		first := l.waiters.Front()
 		l.waiters.Remove(first)
@@ -126,7 +147,8 @@ func (l *Limited) Hash(password string) (string, error) {
 	if err := l.acquire(); err != nil {
 		return "", err
 	}
-	defer l.release()
+	start := time.Now()
+	defer func() { l.release(time.Since(start)) }()
 	return l.next.Hash(password)
 }
 
@@ -135,6 +157,7 @@ func (l *Limited) Compare(hash, password string) error {
 	if err := l.acquire(); err != nil {
 		return err
 	}
-	defer l.release()
+	start := time.Now()
+	defer func() { l.release(time.Since(start)) }()
 	return l.next.Compare(hash, password)
 }

@@ -78,7 +78,7 @@ func openPostgres(cfg Config) (*DB, error) {
 	if _, err := pq.NewConnector(cfg.DSN); err != nil {
 		return nil, fmt.Errorf("store: invalid postgres DSN: %w", err)
 	}
-	sqlDB := sql.OpenDB(guardedConnector{dsn: cfg.DSN, timeout: cfg.ConnectTimeout})
+	sqlDB := sql.OpenDB(guardedConnector{dsn: withBinaryParameters(cfg.DSN), timeout: cfg.ConnectTimeout})
 	if cfg.MaxOpenConns > 0 {
 		sqlDB.SetMaxOpenConns(cfg.MaxOpenConns)
 	}
