@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -142,15 +143,53 @@ func (s *service) stop() {
 	}
 }
 
-// probe samples processes around a scenario's measured window.
+// probe samples processes around a scenario's measured window: the
+// services, and the PostgreSQL backends serving the run's connections
+// (found by their application_name, so that other clients of the same
+// server are not counted; the server's shared background processes, WAL
+// writer and checkpointer, are not counted either).
 type probe struct {
 	procs  []*service
 	before []loadgen.ProcSample
 	after  []loadgen.ProcSample
 	errs   []string
+
+	pg         *backends
+	pgBefore   map[int]int64
+	pgCPUTicks int64
 }
 
-func newProbe(procs ...*service) *probe { return &probe{procs: procs} }
+// backends finds the PostgreSQL backend processes of one run.
+type backends struct {
+	db      *sql.DB
+	appName string
+}
+
+// cpu returns the CPU ticks of every backend of the run, by pid.
+func (b *backends) cpu() map[int]int64 {
+	out := map[int]int64{}
+	if b == nil {
+		return out
+	}
+	rows, err := b.db.Query("SELECT pid FROM pg_stat_activity WHERE application_name = $1", b.appName)
+	if err != nil {
+		return out
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var pid int
+		if rows.Scan(&pid) == nil {
+			if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid)); err == nil {
+				if t, err := loadgen.ParseStatCPU(string(b)); err == nil {
+					out[pid] = t
+				}
+			}
+		}
+	}
+	return out
+}
+
+func newProbe(pg *backends, procs ...*service) *probe { return &probe{procs: procs, pg: pg} }
 
 func (p *probe) start() {
 	p.before = make([]loadgen.ProcSample, len(p.procs))
@@ -160,12 +199,18 @@ func (p *probe) start() {
 		}
 		p.before[i], _ = loadgen.ReadProc(s.pid())
 	}
+	p.pgBefore = p.pg.cpu()
 }
 
 func (p *probe) end() {
 	p.after = make([]loadgen.ProcSample, len(p.procs))
 	for i, s := range p.procs {
 		p.after[i], _ = loadgen.ReadProc(s.pid())
+	}
+	for pid, t := range p.pg.cpu() {
+		if t0, ok := p.pgBefore[pid]; ok {
+			p.pgCPUTicks += t - t0
+		}
 	}
 }
 
@@ -182,6 +227,10 @@ func (p *probe) figures(requests int64) []loadgen.ProcFigure {
 			PeakRSSMiB:  float64(p.after[i].PeakRSSKiB) / 1024,
 			CPUSecPer1k: loadgen.CPUSecondsPer1k(p.before[i], p.after[i], requests),
 		}
+	}
+	if p.pg != nil {
+		out = append(out, loadgen.ProcFigure{Name: "postgres",
+			CPUSecPer1k: loadgen.CPUSecondsPer1k(loadgen.ProcSample{}, loadgen.ProcSample{CPUTicks: p.pgCPUTicks}, requests)})
 	}
 	return out
 }

@@ -25,7 +25,8 @@ type bench struct {
 	dir    string // logs and the embedded store's files
 	dsn    string // the benchmark schema's URL
 	secret string
-	client api // its client is shared by every call
+	client api       // its client is shared by every call
+	pg     *backends // the run's PostgreSQL backends
 }
 
 func (b *bench) wants(name string) bool { return b.cfg.only == nil || b.cfg.only.MatchString(name) }
@@ -44,7 +45,7 @@ func (b *bench) measure(ctx context.Context, name, deployment, request string, p
 	if !b.wants(name) || ctx.Err() != nil {
 		return nil
 	}
-	p := newProbe(procs...)
+	p := newProbe(b.pg, procs...)
 	o.OnMeasureStart, o.OnMeasureEnd = p.start, p.end
 	res := loadgen.Run(ctx, o, op)
 	s := loadgen.NewScenario(name, deployment, request, o.Concurrency, res)
@@ -114,8 +115,13 @@ func run(ctx context.Context, cfg config) error {
 	u, _ := url.Parse(cfg.dbURL)
 	q := u.Query()
 	q.Set("search_path", schema) // lib/pq sends unknown parameters as settings
+	// Every connection of the run, the services' and the limits', names
+	// the run, so that its backends' CPU can be told from other clients'.
+	appName := "taskbench-" + schema
+	q.Set("application_name", appName)
 	u.RawQuery = q.Encode()
 	b.dsn = u.String()
+	b.pg = &backends{db: admin, appName: appName}
 
 	runErr := b.scenarios(ctx)
 	b.report.Finished = time.Now()
@@ -239,8 +245,11 @@ func (b *bench) scenarios(ctx context.Context) error {
 	// that the machine's other load drifts as little as possible between
 	// a rate and its limit.
 	if b.wants(loadgen.LimitSelect) && ctx.Err() == nil {
-		res := selectLimit(ctx, pool, b.opts(), small.id, small.ids)
-		b.addLimit(loadgen.LimitSelect, "SELECT * FROM tasks WHERE id = $1 AND user_id = $2", cfg.conc, res)
+		p := newProbe(b.pg)
+		o := b.opts()
+		o.OnMeasureStart, o.OnMeasureEnd = p.start, p.end
+		res := selectLimit(ctx, pool, o, small.id, small.ids)
+		b.addLimit(loadgen.LimitSelect, "SELECT * FROM tasks WHERE id = $1 AND user_id = $2", cfg.conc, res, p)
 	}
 
 	split := []*service{auth, task}
@@ -310,11 +319,14 @@ func (b *bench) scenarios(ctx context.Context) error {
 
 	// Writes: create, then update and delete what was created.
 	if b.wants(loadgen.LimitInsert) && ctx.Err() == nil {
-		res, err := insertLimit(ctx, pool, b.opts())
+		p := newProbe(b.pg)
+		o := b.opts()
+		o.OnMeasureStart, o.OnMeasureEnd = p.start, p.end
+		res, err := insertLimit(ctx, pool, o)
 		if err != nil {
 			return err
 		}
-		b.addLimit(loadgen.LimitInsert, "INSERT INTO bench_insert_limit … RETURNING id", cfg.conc, res)
+		b.addLimit(loadgen.LimitInsert, "INSERT INTO bench_insert_limit … RETURNING id", cfg.conc, res, p)
 	}
 	pool.Close()
 	var created []int64
@@ -368,7 +380,7 @@ func (b *bench) scenarios(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		b.addLimit(loadgen.LimitBcrypt, fmt.Sprintf("bcrypt.CompareHashAndPassword, cost %d", cfg.bcryptCost), workers, res)
+		b.addLimit(loadgen.LimitBcrypt, fmt.Sprintf("bcrypt.CompareHashAndPassword, cost %d", cfg.bcryptCost), workers, res, nil)
 	}
 	loginOpts := b.opts()
 	loginOpts.Concurrency = cfg.loginConc
@@ -390,8 +402,11 @@ func (b *bench) scenarios(ctx context.Context) error {
 	return nil
 }
 
-func (b *bench) addLimit(name, request string, conc int, res loadgen.Result) {
+func (b *bench) addLimit(name, request string, conc int, res loadgen.Result, p *probe) {
 	sc := loadgen.NewScenario(name, "limit", request, conc, res)
+	if p != nil {
+		sc.Procs = p.figures(res.Requests)
+	}
 	b.report.Scenarios = append(b.report.Scenarios, sc)
 	b.logf("%-28s %8.0f /s   p50 %7.2f  p99 %7.2f ms  errors %d", name, sc.RPS, sc.P50ms, sc.P99ms, sc.Errors)
 }
