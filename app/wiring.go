@@ -13,6 +13,7 @@ import (
 	"taskapi/password"
 	"taskapi/store"
 	"taskapi/tokens"
+	"taskapi/web"
 )
 
 // BuildAPI wires the handlers this process serves into the HTTP adapter.
@@ -71,6 +72,16 @@ func BuildAPI(cfg Config, db *store.DB, logger *slog.Logger, recorder *metrics.R
 			}
 			opts.Tokens = client
 		}
+	}
+	// The web app comes with the all-in-one process, the one people run
+	// locally: on AWS the ALB sends only /auth and /tasks to the split
+	// services, and the app is served from S3/CloudFront instead.
+	if cfg.Service == serviceAll {
+		site, err := web.Load()
+		if err != nil {
+			return nil, err
+		}
+		opts.Site = site
 	}
 	return countInFlight(withRequestTimeout(httpapi.NewServer(opts), cfg.RequestTimeout), inFlight), nil
 }

@@ -35,6 +35,13 @@ func (s *server) routes() {
 		r.Handle("/tasks/{id}", s.authenticated(endpoint(s, http.StatusOK, bindUpdateTask, s.Tasks.Update))).Methods(http.MethodPut)
 		r.Handle("/tasks/{id}", s.authenticated(endpoint(s, http.StatusOK, bindTask, s.Tasks.Delete))).Methods(http.MethodDelete)
 	}
+	// The web app's files, each at its exact path (never a prefix, so no
+	// API path can fall into the app). They are public, like any page.
+	if s.Site != nil {
+		for _, p := range s.Site.Paths() {
+			r.Handle(p, s.Site).Methods(http.MethodGet, http.MethodHead)
+		}
+	}
 	// /health answers for whichever services this process runs.
 	if s.Health != nil {
 		r.Handle("/health", endpoint(s, http.StatusOK, bindHealth, s.Health.Check)).Methods(http.MethodGet, http.MethodHead)

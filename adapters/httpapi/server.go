@@ -54,10 +54,21 @@ type Options struct {
 	// browser pages may call the API. Empty turns CORS off: no
 	// Access-Control-* header is ever sent.
 	CORSAllowedOrigins []string
+	// Site, when set, is a set of static files (the web app) answered for
+	// GET and HEAD at its exact paths; API routes and their 404s are
+	// untouched. Only the all-in-one process sets it.
+	Site Site
 
 	// errorLogTimer replaces time.AfterFunc for the error log's
 	// intervals, in tests.
 	errorLogTimer func(time.Duration, func())
+}
+
+// Site is a handler for a fixed set of static files.
+type Site interface {
+	http.Handler
+	// Paths are the exact URL paths it answers.
+	Paths() []string
 }
 
 // Observer receives one call per finished request: the service the route

@@ -1,0 +1,53 @@
+// Due dates: people enter and read them in their own time zone; the API
+// gets RFC 3339 with the local offset (it answers in UTC).
+
+const pad = (n) => String(n).padStart(2, "0");
+
+/** offsetOf gives "+02:00" / "-05:00" / "+00:00" for a local Date. */
+function offsetOf(date) {
+  const minutes = -date.getTimezoneOffset();
+  const sign = minutes >= 0 ? "+" : "-";
+  const abs = Math.abs(minutes);
+  return `${sign}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`;
+}
+
+/**
+ * toRFC3339 turns a datetime-local value ("2026-12-01T17:30") into
+ * "2026-12-01T17:30:00+01:00" in the browser's zone, or "" when empty or
+ * not a time the zone has (the form then reports it).
+ */
+export function toRFC3339(localValue) {
+  const m = /^(\d{4,})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?/.exec(localValue || "");
+  if (!m) return "";
+  const [, y, mo, d, h, mi, s = "00"] = m;
+  const date = new Date(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s));
+  if (Number.isNaN(date.getTime())) return "";
+  date.setFullYear(Number(y)); // years 0-99 are not 1900-1999
+  return `${y}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}${offsetOf(date)}`;
+}
+
+/** toLocalInput turns the API's UTC time into a datetime-local value. */
+export function toLocalInput(iso) {
+  if (!iso) return "";
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return "";
+  const y = String(date.getFullYear()).padStart(4, "0");
+  return `${y}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
+}
+
+const formatter = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+
+/** formatLocal shows an API time as the reader's local date and time. */
+export function formatLocal(iso) {
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? iso : formatter.format(date);
+}
+
+/** zoneName is the browser's IANA zone, e.g. "Europe/Paris", or "". */
+export function zoneName() {
+  try {
+    return Intl.DateTimeFormat().resolvedOptions().timeZone || "";
+  } catch {
+    return "";
+  }
+}
