@@ -221,3 +221,37 @@ vulncheck:
 	fi; \
 	echo "vulncheck: database $$version"; \
 	$(GO) run $(GOVULNCHECK) -db "file://$$db" ./...
+
+# --- web app and browser tests (issue 12) ---
+# The app is plain files in web/static/, embedded in the binary: `make run`
+# serves it at / without Node. Node and npm are needed only for the browser
+# tests (playwright-core, pinned by web/e2e/package-lock.json), which drive
+# the system's Chromium (Debian: apt-get install chromium); nothing ever
+# downloads a browser.
+E2E_DIR   ?= web/e2e
+CHROMIUM  ?= /usr/bin/chromium
+WEB_DIST  ?= bin/web
+API_BASE  ?=
+
+.PHONY: e2e e2e-deps web-dist
+
+## e2e: the web app's end-to-end tests in headless Chromium against the built binary
+e2e: build e2e-deps
+	@test -x "$(CHROMIUM)" || { echo "e2e: no Chromium at $(CHROMIUM) (apt-get install chromium, or set CHROMIUM)" >&2; exit 1; }
+	cd $(E2E_DIR) && TASKAPI_BIN=$(CURDIR)/$(BIN) CHROMIUM_PATH=$(CHROMIUM) node --test --test-concurrency=1 .
+
+## e2e-deps: install the browser tests' npm packages exactly as locked (no browser download)
+e2e-deps:
+	@if [ ! -f $(E2E_DIR)/node_modules/.package-lock.json ] || ! cmp -s $(E2E_DIR)/package-lock.json $(E2E_DIR)/node_modules/.package-lock.json.installed; then \
+		cd $(E2E_DIR) && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error && \
+		cp package-lock.json node_modules/.package-lock.json.installed; \
+	fi
+
+## web-dist: the app as static files in WEB_DIST for S3/CloudFront; API_BASE=https://api.example.com sets config.js's apiBase
+web-dist:
+	@case '$(API_BASE)' in *'"'*|*'\\'*|*"'"*|*'|'*|*'&'*|*' '*) echo "web-dist: API_BASE must be a plain origin URL, e.g. https://api.example.com" >&2; exit 1;; esac
+	rm -rf $(WEB_DIST) && mkdir -p $(WEB_DIST) && cp -R web/static/. $(WEB_DIST)/
+	sed -i.orig 's|^  apiBase: "",$$|  apiBase: "$(patsubst %/,%,$(API_BASE))",|' $(WEB_DIST)/config.js && rm $(WEB_DIST)/config.js.orig
+	@grep -q '^  apiBase: "$(patsubst %/,%,$(API_BASE))",$$' $(WEB_DIST)/config.js || { echo "web-dist: could not set apiBase in config.js" >&2; exit 1; }
+	@echo "web-dist: $(WEB_DIST)/ (apiBase \"$(patsubst %/,%,$(API_BASE))\"); upload it as it is, config.js with Cache-Control: no-cache"
+

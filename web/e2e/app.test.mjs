@@ -67,6 +67,22 @@ async function logIn(page, user) {
   await page.locator("#login-password").fill(user.password);
   await page.locator("#login-form").getByRole("button", { name: "Log in" }).click();
   await page.getByRole("heading", { name: "Your tasks" }).waitFor();
+  await listed(page);
+}
+
+/**
+ * listed waits until the list has been drawn: its summary is set and no
+ * load is running (the view is aria-busy from the moment one starts).
+ */
+async function listed(page) {
+  await page.waitForFunction(() => document.getElementById("list-summary").textContent !== "" &&
+    !document.getElementById("tasks-view").hasAttribute("aria-busy"));
+}
+
+/** choose picks a filter or sort option and waits for the list it loads. */
+async function choose(page, label, value) {
+  await filters(page).getByLabel(label).selectOption(value);
+  await listed(page);
 }
 
 /** createInUI fills and saves the new-task dialog. */
@@ -112,12 +128,14 @@ test("sign up from the register form, land on the task list, and stay signed in 
   await form.getByLabel("Password").fill("a-good-password");
   await form.getByRole("button", { name: "Create account" }).click();
   await page.getByRole("heading", { name: "Your tasks" }).waitFor();
+  await listed(page);
   assert.equal(await page.locator("#whoami").textContent(), username);
   assert.match(await page.locator("#list-summary").textContent(), /No tasks yet/);
   await screenshot(page, "signed-up");
 
   await page.reload();
   await page.getByRole("heading", { name: "Your tasks" }).waitFor();
+  await listed(page);
   assert.equal(await page.locator("#whoami").textContent(), username);
   clean(problems);
 });
@@ -134,6 +152,7 @@ test("log in with the keyboard alone", async () => {
   await page.keyboard.type(user.password);
   await page.keyboard.press("Enter");
   await page.getByRole("heading", { name: "Your tasks" }).waitFor();
+  await listed(page);
   // The focus ring is drawn: a 3 px outline on the focused control.
   await page.keyboard.press("Tab");
   const outline = await page.evaluate(() => getComputedStyle(document.activeElement).outlineWidth);
@@ -270,25 +289,24 @@ test("filter by status and priority together, and sort", async () => {
   await logIn(page, user);
   assert.equal((await titles(page)).length, 5);
 
-  await filters(page).getByLabel("Status").selectOption("completed");
+  await choose(page, "Status", "completed");
   await page.getByText("Showing 1–2 of 2 tasks matching the filters.").waitFor();
   assert.deepEqual((await titles(page)).sort(), ["Done high", "Done low"]);
-  await filters(page).getByLabel("Priority").selectOption("high");
+  await choose(page, "Priority", "high");
   await page.getByText("Showing 1–1 of 1 task matching the filters.").waitFor();
   assert.deepEqual(await titles(page), ["Done high"]);
-  await filters(page).getByLabel("Status").selectOption("in_progress");
+  await choose(page, "Status", "in_progress");
   await page.getByText("No tasks match these filters.").waitFor();
   assert.deepEqual(await titles(page), []);
 
-  await filters(page).getByLabel("Status").selectOption("");
-  await filters(page).getByLabel("Priority").selectOption("");
-  await filters(page).getByLabel("Sort by").selectOption("due_date:asc");
+  await choose(page, "Status", "");
+  await choose(page, "Priority", "");
+  await choose(page, "Sort by", "due_date:asc");
   await page.getByText("Showing 1–5 of 5 tasks.").waitFor();
   // Soonest first; tasks without a due date come last.
   const byDue = await titles(page);
   assert.deepEqual(byDue.slice(0, 3), ["Pending high", "Done low", "Pending low"]);
-  await filters(page).getByLabel("Sort by").selectOption("priority:desc");
-  await page.waitForFunction(() => document.querySelector("#task-list .task-title")?.textContent?.includes("high"));
+  await choose(page, "Sort by", "priority:desc");
   const byPriority = await page.locator("#task-list .priority").allTextContents();
   assert.deepEqual(byPriority, ["High priority", "High priority", "Medium priority", "Low priority", "Low priority"]);
   clean(problems);
@@ -420,7 +438,7 @@ test("a token revoked elsewhere returns the user to the login form with a messag
   const token = await page.evaluate(() => JSON.parse(sessionStorage.getItem("taskapi.session")).token);
   assert.equal((await api(server.url, "POST", "/auth/logout", { token })).status, 200);
 
-  await filters(page).getByLabel("Status").selectOption("pending"); // any call with the token
+  await choose(page, "Status", "pending"); // any call with the token
   await page.getByRole("heading", { name: "Log in" }).waitFor();
   await page.getByText(/Your session has ended/).waitFor();
   assert.equal(await page.evaluate(() => sessionStorage.getItem("taskapi.session")), null);
