@@ -28,7 +28,7 @@ func Serve(ctx context.Context, cfg Config, out io.Writer, ready chan<- string) 
 	defer db.Close()
 
 	recorder := NewRecorder(cfg, out, db)
-	handler, err := BuildAPI(cfg, db, logger, recorder)
+	handler, err := BuildServer(cfg, db, logger, recorder)
 	if err != nil {
 		return err
 	}

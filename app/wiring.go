@@ -19,6 +19,18 @@ import (
 // BuildAPI wires the handlers this process serves into the HTTP adapter.
 // Every finished request is reported to recorder, if it is non-nil.
 func BuildAPI(cfg Config, db *store.DB, logger *slog.Logger, recorder *metrics.Recorder) (http.Handler, error) {
+	return buildHandler(cfg, db, logger, recorder, false)
+}
+
+// BuildServer is what the HTTP server serves: the API and, in the
+// all-in-one process (make run), the web app at /. On AWS the ALB sends
+// only /auth and /tasks to the split services and the app is hosted on
+// S3/CloudFront; Lambda functions serve the API alone (BuildAPI).
+func BuildServer(cfg Config, db *store.DB, logger *slog.Logger, recorder *metrics.Recorder) (http.Handler, error) {
+	return buildHandler(cfg, db, logger, recorder, cfg.Service == serviceAll)
+}
+
+func buildHandler(cfg Config, db *store.DB, logger *slog.Logger, recorder *metrics.Recorder, withWebApp bool) (http.Handler, error) {
 	now := time.Now
 	opts := httpapi.Options{
 		Logger:             logger,
@@ -73,10 +85,7 @@ func BuildAPI(cfg Config, db *store.DB, logger *slog.Logger, recorder *metrics.R
 			opts.Tokens = client
 		}
 	}
-	// The web app comes with the all-in-one process, the one people run
-	// locally: on AWS the ALB sends only /auth and /tasks to the split
-	// services, and the app is served from S3/CloudFront instead.
-	if cfg.Service == serviceAll {
+	if withWebApp {
 		site, err := web.Load()
 		if err != nil {
 			return nil, err
