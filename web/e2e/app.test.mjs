@@ -342,6 +342,51 @@ test("page beyond the first 20 tasks", async () => {
   clean(problems);
 });
 
+test("page by next_cursor when the API hands one out, back and forth", async () => {
+  // The API pages by offset today; answers that carry next_cursor are
+  // followed instead. Here the browser's GET /tasks goes through a shim
+  // that speaks cursors: it hands out "c<offset>" as next_cursor (and no
+  // offset), and turns cursor=c<offset> back into offset for the server.
+  const user = await newUser("cursor");
+  const token = await tokenFor(user);
+  for (let i = 1; i <= 41; i++) {
+    await api(server.url, "POST", "/tasks", { token, body: { title: `Row ${String(i).padStart(2, "0")}` } });
+  }
+  const { page, problems, context } = await open();
+  const sent = [];
+  await context.route(/\/tasks\?/, async (route) => {
+    const url = new URL(route.request().url());
+    sent.push(url.search);
+    assert.equal(url.searchParams.has("offset"), false, `offset sent in cursor mode: ${url.search}`);
+    const cursor = url.searchParams.get("cursor");
+    url.searchParams.delete("cursor");
+    if (cursor) url.searchParams.set("offset", cursor.slice(1));
+    const response = await route.fetch({ url: url.toString() });
+    const body = await response.json();
+    const next = body.offset + body.count;
+    const answer = { tasks: body.tasks, count: body.count, total: body.total, limit: body.limit, next_cursor: next < body.total ? `c${next}` : null };
+    await route.fulfill({ response, json: answer });
+  });
+  await logIn(page, user);
+  await page.getByText("Showing 1–20 of 41 tasks.").waitFor();
+  const next = page.getByRole("button", { name: "Next page" });
+  const previous = page.getByRole("button", { name: "Previous page" });
+  await next.click();
+  await page.getByText("Showing 21–40 of 41 tasks.").waitFor();
+  await next.click();
+  await page.getByText("Showing 41–41 of 41 tasks.").waitFor();
+  assert.deepEqual(await titles(page), ["Row 01"]);
+  assert.equal(await next.isDisabled(), true);
+  await previous.click();
+  await page.getByText("Showing 21–40 of 41 tasks.").waitFor();
+  assert.equal((await titles(page))[0], "Row 21");
+  await previous.click();
+  await page.getByText("Showing 1–20 of 41 tasks.").waitFor();
+  const cursors = sent.map((q) => new URLSearchParams(q).get("cursor"));
+  assert.deepEqual(cursors, [null, "c20", "c40", "c20", null]);
+  clean(problems);
+});
+
 test("complete a task in one click, and delete one after confirming", async () => {
   const user = await newUser("done");
   const token = await tokenFor(user);
