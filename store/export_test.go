@@ -20,3 +20,6 @@ func QueryRaw(ctx context.Context, db *DB, query string, args ...any) *sql.Row {
 // ScanTime scans a TIMESTAMP column the way the store does, for tests
 // that read columns no store method returns.
 type ScanTime = dbTime
+
+// Driver names db's engine, for tests whose SQL differs by dialect.
+func Driver(db *DB) string { return db.driver }
