@@ -105,3 +105,8 @@ const (
 func TaskNotFound(id int64) *Error {
 	return Errorf(ENOTFOUND, "Task with id %d not found", id)
 }
+
+// TaskQuotaReached refuses a new task to a user who already holds limit.
+func TaskQuotaReached(limit int) *Error {
+	return Errorf(EFORBIDDEN, "Task limit of %d reached; delete tasks to add more", limit)
+}

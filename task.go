@@ -88,14 +88,53 @@ type TaskFilter struct {
 	// last when sorting by due date.
 	Ascending bool
 	Limit     int
-	Offset    int
+	// After, when set, starts the page just after that position of the
+	// same list (keyset pagination): the cost does not grow with how far
+	// into the list the page is, and tasks inserted or deleted meanwhile
+	// never make another task appear twice or go missing. Offset is then
+	// ignored.
+	After  *TaskKey
+	Offset int
+}
+
+// TaskKey is a task's position in a sorted list: the values the sorts
+// order by, and the id that breaks ties. Every sort orders by its key,
+// then id, in the same direction: created_at; due_date, with the tasks
+// without one after all the others in both directions; priority rank
+// (high, medium, low), then created_at.
+type TaskKey struct {
+	ID        int64
+	CreatedAt time.Time
+	DueDate   *time.Time
+	Priority  Priority
+}
+
+// Key returns t's position in a sorted list.
+func (t Task) Key() TaskKey {
+	return TaskKey{ID: t.ID, CreatedAt: t.CreatedAt, DueDate: t.DueDate, Priority: t.Priority}
+}
+
+// Rank orders priorities by urgency: high 3, medium 2, low 1, anything
+// else 0. The database's priority_rank column computes the same.
+func (p Priority) Rank() int {
+	switch p {
+	case PriorityHigh:
+		return 3
+	case PriorityMedium:
+		return 2
+	case PriorityLow:
+		return 1
+	}
+	return 0
 }
 
 // TaskPage is one page of a task list and the number of tasks that matched
-// the filter in total, across all pages.
+// the filter in total, across all pages. More says that tasks follow the
+// page's last one.
 type TaskPage struct {
 	Tasks []Task
 	Total int
+	More  bool
 }
 
 // TaskPatch is a partial update of a task: nil fields are left alone.

@@ -7,6 +7,8 @@ import (
 	"crypto/rsa"
 	"encoding/base64"
 	"fmt"
+	"io"
+	"maps"
 	"net"
 	"net/http"
 	"slices"
@@ -337,6 +339,51 @@ func TestTaskQuotaOverHTTP(t *testing.T) {
 	s.call(t, "POST", "/tasks", token, map[string]any{"title": "1"}).expect(t, 201, "")
 	s.call(t, "POST", "/tasks", token, map[string]any{"title": "2"}).expect(t, 201, "")
 	s.call(t, "POST", "/tasks", token, map[string]any{"title": "3"}).expect(t, 403, "Task limit of 2 reached; delete tasks to add more")
+}
+
+// TestTaskQuotaUnderConcurrency sends 200 creates at once with
+// TASK_QUOTA=5, on each engine: exactly five are stored, and every other
+// answer is the quota's 403.
+func TestTaskQuotaUnderConcurrency(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, dbEnv map[string]string) {
+		env := maps.Clone(dbEnv)
+		env["TASK_QUOTA"] = "5"
+		s := startServer(t, env)
+		token, _ := s.register(t, "alice")
+		statuses := make([]int, 200)
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		for i := range statuses {
+			wg.Go(func() {
+				<-start
+				req, err := http.NewRequest("POST", s.URL+"/tasks", strings.NewReader(`{"title":"t"}`))
+				if err != nil {
+					return
+				}
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("Authorization", "Bearer "+token)
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					return
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				_ = resp.Body.Close()
+				statuses[i] = resp.StatusCode
+			})
+		}
+		close(start)
+		wg.Wait()
+		counts := map[int]int{}
+		for _, code := range statuses {
+			counts[code]++
+		}
+		if counts[201] != 5 || counts[403] != 195 {
+			t.Errorf("answers by status %v, want 5 created and 195 refused", counts)
+		}
+		if r := s.call(t, "GET", "/tasks", token, nil).expect(t, 200, ""); r.Body["total"] != 5.0 {
+			t.Errorf("list after the burst: %s, want total 5", r.Raw)
+		}
+	})
 }
 
 // TestSlowlorisIsDropped: a client that trickles its headers is cut off

@@ -143,11 +143,14 @@ func (m *memStore) IsTokenRevoked(_ context.Context, jti string) (bool, error) {
 	return ok, nil
 }
 
-func (m *memStore) CreateTask(_ context.Context, t *taskapi.Task) error {
+func (m *memStore) CreateTask(_ context.Context, t *taskapi.Task, quota int) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.down {
 		return errDown
+	}
+	if quota > 0 && m.countTasks(t.UserID) >= quota {
+		return taskapi.TaskQuotaReached(quota)
 	}
 	m.nextID++
 	t.ID, t.Version = m.nextID, 1
@@ -174,16 +177,25 @@ func (m *memStore) ListTasks(_ context.Context, f taskapi.TaskFilter) (taskapi.T
 	if m.down {
 		return taskapi.TaskPage{}, errDown
 	}
-	var all []taskapi.Task
+	// Newest first by id, whatever the sort: the handlers' tests only
+	// need an order that a keyset position (its id) can continue.
+	var all, rest []taskapi.Task
 	for _, t := range m.tasks {
 		if t.UserID == f.UserID && (f.Status == "" || t.Status == f.Status) && (f.Priority == "" || t.Priority == f.Priority) {
 			all = append(all, t)
+			if f.After == nil || t.ID < f.After.ID {
+				rest = append(rest, t)
+			}
 		}
 	}
-	sort.Slice(all, func(i, j int) bool { return all[i].ID > all[j].ID })
-	page := taskapi.TaskPage{Total: len(all), Tasks: []taskapi.Task{}}
-	for i := f.Offset; i < len(all) && i < f.Offset+f.Limit; i++ {
-		page.Tasks = append(page.Tasks, all[i])
+	sort.Slice(rest, func(i, j int) bool { return rest[i].ID > rest[j].ID })
+	offset := f.Offset
+	if f.After != nil {
+		offset = 0
+	}
+	page := taskapi.TaskPage{Total: len(all), Tasks: []taskapi.Task{}, More: offset+f.Limit < len(rest)}
+	for i := offset; i < len(rest) && i < offset+f.Limit; i++ {
+		page.Tasks = append(page.Tasks, rest[i])
 	}
 	return page, nil
 }
@@ -219,16 +231,15 @@ func (m *memStore) UpdateTask(_ context.Context, id int64, p taskapi.TaskPatch, 
 	return &t, nil
 }
 
-func (m *memStore) CountTasks(_ context.Context, userID int64) (int, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
+// countTasks is how many tasks userID holds; m.mu is held.
+func (m *memStore) countTasks(userID int64) int {
 	n := 0
 	for _, t := range m.tasks {
 		if t.UserID == userID {
 			n++
 		}
 	}
-	return n, nil
+	return n
 }
 
 func (m *memStore) DeleteTask(_ context.Context, id, ifVersion int64) error {

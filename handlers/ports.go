@@ -43,11 +43,15 @@ type RevocationStore interface {
 // TaskStore persists tasks. Errors follow the same codes as UserStore's;
 // a missing task is ENOTFOUND with taskapi.TaskNotFound's message.
 type TaskStore interface {
-	// CreateTask inserts t and sets its ID. Times are stored as given.
-	CreateTask(ctx context.Context, t *taskapi.Task) error
+	// CreateTask inserts t and sets its ID. Times are stored as given. A
+	// positive quota refuses the task with taskapi.TaskQuotaReached when
+	// the user already holds quota tasks, exactly, however many creates
+	// run at once.
+	CreateTask(ctx context.Context, t *taskapi.Task, quota int) error
 	// TaskByID returns a task whoever owns it; the caller checks ownership.
 	TaskByID(ctx context.Context, id int64) (*taskapi.Task, error)
-	// ListTasks returns one page of f.UserID's tasks and the total count.
+	// ListTasks returns one page of f.UserID's tasks, the total count, and
+	// whether more tasks follow the page.
 	ListTasks(ctx context.Context, f taskapi.TaskFilter) (taskapi.TaskPage, error)
 	// UpdateTask applies p to task id, sets updated_at to now, increments the
 	// version and returns the task as stored afterwards. With p.IfVersion
@@ -57,8 +61,6 @@ type TaskStore interface {
 	// DeleteTask removes task id; a non-zero ifVersion only at that version
 	// (EPRECONDITION otherwise).
 	DeleteTask(ctx context.Context, id, ifVersion int64) error
-	// CountTasks returns how many tasks userID holds.
-	CountTasks(ctx context.Context, userID int64) (int, error)
 }
 
 // PasswordHasher turns passwords into slow, salted hashes and checks them.

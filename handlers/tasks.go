@@ -20,8 +20,8 @@ type Tasks struct {
 type TasksOption func(*Tasks)
 
 // WithQuota caps how many tasks one user may hold, so that one account
-// cannot fill the shared database. The check and the insert are separate
-// statements: concurrent creates may overshoot by a few, never by much.
+// cannot fill the shared database. The store checks it in the statement
+// that inserts, so concurrent creates never overshoot.
 func WithQuota(n int) TasksOption {
 	return func(t *Tasks) { t.quota = n }
 }
@@ -75,16 +75,7 @@ func (h *Tasks) Create(ctx context.Context, req CreateTaskRequest) (TaskMessageR
 	if err := fe.err(); err != nil {
 		return TaskMessageResponse{}, err
 	}
-	if h.quota > 0 {
-		n, err := h.store.CountTasks(ctx, t.UserID)
-		if err != nil {
-			return TaskMessageResponse{}, err
-		}
-		if n >= h.quota {
-			return TaskMessageResponse{}, taskapi.Errorf(taskapi.EFORBIDDEN, "Task limit of %d reached; delete tasks to add more", h.quota)
-		}
-	}
-	if err := h.store.CreateTask(ctx, &t); err != nil {
+	if err := h.store.CreateTask(ctx, &t, h.quota); err != nil {
 		return TaskMessageResponse{}, err
 	}
 	return TaskMessageResponse{Message: "Task created successfully", Task: t}, nil

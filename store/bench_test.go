@@ -55,7 +55,7 @@ func seed(b *testing.B, db *store.DB, users, n int) []int64 {
 			at := now.Add(time.Duration(i) * time.Minute)
 			due := at.Add(48 * time.Hour)
 			t := taskapi.Task{UserID: user.ID, Title: "task", Status: statuses[i%3], Priority: taskapi.PriorityMedium, DueDate: &due, CreatedAt: at, UpdatedAt: at}
-			if err := db.CreateTask(ctx, &t); err != nil {
+			if err := db.CreateTask(ctx, &t, 0); err != nil {
 				b.Fatal(err)
 			}
 		}

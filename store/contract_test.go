@@ -36,6 +36,8 @@ func runContract(t *testing.T, open opener) {
 		{"ListFilters", testListFilters},
 		{"ListSortOrders", testListSortOrders},
 		{"ListPaging", testListPaging},
+		{"ListWalk", testListWalk},
+		{"QuotaUnderConcurrency", testQuotaUnderConcurrency},
 		{"ListOtherUsers", testListOtherUsers},
 		{"UpdateFields", testUpdateFields},
 		{"UpdateEmptyPatch", testUpdateEmptyPatch},
@@ -98,7 +100,7 @@ func newTask(t *testing.T, db *store.DB, userID int64, edit func(*taskapi.Task))
 	if edit != nil {
 		edit(task)
 	}
-	if err := db.CreateTask(t.Context(), task); err != nil {
+	if err := db.CreateTask(t.Context(), task, 0); err != nil {
 		t.Fatalf("CreateTask: %v", err)
 	}
 	return task
@@ -377,7 +379,7 @@ func testCheckConstraints(t *testing.T, db *store.DB) {
 	}
 
 	task := &taskapi.Task{UserID: u.ID, Title: "t", Status: taskapi.StatusPending, Priority: "urgent", CreatedAt: base, UpdatedAt: base}
-	e = wantErr(t, db.CreateTask(t.Context(), task), taskapi.EINVALID, "Validation failed")
+	e = wantErr(t, db.CreateTask(t.Context(), task, 0), taskapi.EINVALID, "Validation failed")
 	if len(e.Details) != 1 || e.Details[0].Field != "priority" {
 		t.Errorf("details = %+v, want one for priority", e.Details)
 	}
@@ -461,8 +463,8 @@ func expectedOrder(tasks []taskapi.Task, sort taskapi.TaskSort, asc bool) []int6
 			default:
 				c = a.DueDate.Compare(*b.DueDate)
 			}
-		case taskapi.SortPriority:
-			c = cmp.Compare(rank[a.Priority], rank[b.Priority])
+		case taskapi.SortPriority: // then by creation, like the default sort
+			c = cmp.Or(cmp.Compare(rank[a.Priority], rank[b.Priority]), a.CreatedAt.Compare(b.CreatedAt))
 		default:
 			c = a.CreatedAt.Compare(b.CreatedAt)
 		}
@@ -523,6 +525,60 @@ func testListPaging(t *testing.T, db *store.DB) {
 	page := list(t, db, taskapi.TaskFilter{UserID: u.ID, Status: taskapi.StatusCompleted, Limit: 3, Offset: 3})
 	if len(page.Tasks) != 0 || page.Total != 0 {
 		t.Errorf("no match past the end: %d tasks total %d", len(page.Tasks), page.Total)
+	}
+}
+
+// testListWalk reads every list shape of the sort fixture page by page,
+// both by keyset position and by offset, with several page sizes: each
+// walk must give exactly the promised order, and More must say whether a
+// page is the last.
+func testListWalk(t *testing.T, db *store.DB) {
+	u := newUser(t, db, "walt")
+	tasks := sortFixture(t, db, u.ID)
+	for _, filter := range []taskapi.TaskFilter{{}, {Priority: taskapi.PriorityHigh}, {Status: taskapi.StatusPending, Priority: taskapi.PriorityLow}} {
+		var matching []taskapi.Task
+		for _, task := range tasks {
+			if filter.Priority == "" || task.Priority == filter.Priority {
+				matching = append(matching, task)
+			}
+		}
+		for _, sort := range []taskapi.TaskSort{taskapi.SortCreatedAt, taskapi.SortDueDate, taskapi.SortPriority} {
+			for _, asc := range []bool{false, true} {
+				want := expectedOrder(matching, sort, asc)
+				for limit := 1; limit <= 4; limit++ {
+					name := fmt.Sprintf("priority %q sort %s asc %v limit %d", filter.Priority, sort, asc, limit)
+					f := filter
+					f.UserID, f.Sort, f.Ascending, f.Limit = u.ID, sort, asc, limit
+					var walked []int64
+					for pages := 0; ; pages++ {
+						page := list(t, db, f)
+						walked = append(walked, ids(page.Tasks)...)
+						if page.Total != len(want) {
+							t.Errorf("%s: total %d, want %d", name, page.Total, len(want))
+						}
+						if wantMore := len(walked) < len(want); page.More != wantMore || pages > len(want) {
+							t.Fatalf("%s: after %v More is %v, want %v", name, walked, page.More, wantMore)
+						}
+						if !page.More {
+							break
+						}
+						f.After = ptr(page.Tasks[len(page.Tasks)-1].Key())
+					}
+					if !slices.Equal(walked, want) {
+						t.Errorf("%s: cursor pages give %v, want %v", name, walked, want)
+					}
+					f.After = nil
+					for offset := 0; offset <= len(want); offset++ {
+						f.Offset = offset
+						page := list(t, db, f)
+						end := min(offset+limit, len(want))
+						if got := ids(page.Tasks); !slices.Equal(got, want[offset:end]) || page.More != (end < len(want)) {
+							t.Errorf("%s offset %d: %v more %v, want %v more %v", name, offset, got, page.More, want[offset:end], end < len(want))
+						}
+					}
+				}
+			}
+		}
 	}
 }
 
@@ -665,7 +721,7 @@ func testConcurrentWrites(t *testing.T, db *store.DB) {
 				Status: taskapi.StatusPending, Priority: taskapi.PriorityLow,
 				CreatedAt: base.Add(time.Duration(i) * time.Second), UpdatedAt: base,
 			}
-			if err := db.CreateTask(t.Context(), task); err != nil {
+			if err := db.CreateTask(t.Context(), task, 0); err != nil {
 				errs <- err
 				return
 			}
@@ -724,7 +780,7 @@ func testClosedDB(t *testing.T, db *store.DB) {
 	calls := map[string]error{
 		"Ping":           db.Ping(ctx),
 		"CreateUser":     db.CreateUser(ctx, &taskapi.User{Username: "x", Email: "x", PasswordHash: "x"}),
-		"CreateTask":     db.CreateTask(ctx, &taskapi.Task{UserID: u.ID, Title: "x"}),
+		"CreateTask":     db.CreateTask(ctx, &taskapi.Task{UserID: u.ID, Title: "x"}, 0),
 		"DeleteTask":     db.DeleteTask(ctx, 1, 0),
 		"UpdatePassword": db.UpdatePassword(ctx, u.ID, "h", base),
 		"RevokeToken":    db.RevokeToken(ctx, "jti", u.ID, base.Add(time.Hour), base),

@@ -13,7 +13,7 @@ import (
 // bulkTasks inserts n tasks for a new user in one statement, fast enough
 // for 100,000: statuses and priorities cycle, every fifth task has no due
 // date, and created_at and due_date grow a minute per task.
-func bulkTasks(b *testing.B, db *store.DB, name string, n int) int64 {
+func bulkTasks(b testing.TB, db *store.DB, name string, n int) int64 {
 	b.Helper()
 	ctx := context.Background()
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)

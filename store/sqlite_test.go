@@ -108,7 +108,7 @@ func TestSQLiteTwoHandles(t *testing.T) {
 		wg.Go(func() {
 			task := &taskapi.Task{UserID: u.ID, Title: fmt.Sprint(i), Status: taskapi.StatusPending,
 				Priority: taskapi.PriorityLow, CreatedAt: base, UpdatedAt: base}
-			if err := db.CreateTask(t.Context(), task); err != nil {
+			if err := db.CreateTask(t.Context(), task, 0); err != nil {
 				errs <- err
 			}
 		})

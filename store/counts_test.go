@@ -1,0 +1,231 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"pgregory.net/rapid"
+
+	"taskapi"
+	"taskapi/internal/testdb"
+	"taskapi/store"
+)
+
+// testQuotaUnderConcurrency sends 200 creates at once against a quota of
+// 5: exactly 5 are stored, every other one is refused with the quota
+// error, and a delete makes room for exactly one more.
+func testQuotaUnderConcurrency(t *testing.T, db *store.DB) {
+	const quota, creates = 5, 200
+	u := newUser(t, db, "quinn")
+	var stored atomic.Int32
+	errs := make(chan error, creates)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := 0; i < creates; i++ {
+		wg.Go(func() {
+			<-start
+			task := &taskapi.Task{UserID: u.ID, Title: fmt.Sprint("t", i), CreatedAt: base, UpdatedAt: base}
+			if err := db.CreateTask(t.Context(), task, quota); err != nil {
+				errs <- err
+				return
+			}
+			stored.Add(1)
+		})
+	}
+	close(start)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		wantErr(t, err, taskapi.EFORBIDDEN, taskapi.TaskQuotaReached(quota).Message)
+	}
+	if n := stored.Load(); n != quota {
+		t.Errorf("%d creates succeeded, want %d", n, quota)
+	}
+	page := list(t, db, taskapi.TaskFilter{UserID: u.ID})
+	if len(page.Tasks) != quota || page.Total != quota {
+		t.Fatalf("%d tasks stored (total %d), want %d", len(page.Tasks), page.Total, quota)
+	}
+	if err := db.DeleteTask(t.Context(), page.Tasks[0].ID, 0); err != nil {
+		t.Fatal(err)
+	}
+	newTaskQuota := func() error {
+		return db.CreateTask(t.Context(), &taskapi.Task{UserID: u.ID, Title: "again", CreatedAt: base, UpdatedAt: base}, quota)
+	}
+	if err := newTaskQuota(); err != nil {
+		t.Fatalf("create after a delete: %v", err)
+	}
+	wantErr(t, newTaskQuota(), taskapi.EFORBIDDEN, taskapi.TaskQuotaReached(quota).Message)
+	// Without a quota (0) the same user may add more.
+	newTask(t, db, u.ID, nil)
+}
+
+// cell is one (status, priority) count of one user.
+type cell struct {
+	Status   string `db:"status"`
+	Priority string `db:"priority"`
+	N        int    `db:"n"`
+}
+
+// checkCounters fails t unless userID's counters equal its tasks as
+// counted from the tasks table, and every filter's list total agrees.
+func checkCounters(t interface {
+	Helper()
+	Fatalf(string, ...any)
+}, db *store.DB, userID int64) {
+	t.Helper()
+	ctx := context.Background()
+	var real, kept []cell
+	if err := store.SelectRaw(ctx, db, &real, "SELECT status, priority, COUNT(*) AS n FROM tasks WHERE user_id = ? GROUP BY status, priority ORDER BY status, priority", userID); err != nil {
+		t.Fatalf("count tasks: %v", err)
+	}
+	if err := store.SelectRaw(ctx, db, &kept, "SELECT status, priority, n FROM task_counts WHERE user_id = ? AND n <> 0 ORDER BY status, priority", userID); err != nil {
+		t.Fatalf("read task_counts: %v", err)
+	}
+	if !slices.Equal(real, kept) {
+		t.Fatalf("user %d: task_counts %v, want %v", userID, kept, real)
+	}
+	all := 0
+	for _, c := range real {
+		all += c.N
+	}
+	var totals []int
+	if err := store.SelectRaw(ctx, db, &totals, "SELECT n FROM task_totals WHERE user_id = ?", userID); err != nil {
+		t.Fatalf("read task_totals: %v", err)
+	}
+	if exists := len(totals) == 1; exists && totals[0] != all || !exists && all != 0 {
+		t.Fatalf("user %d: task_totals %v, want %d", userID, totals, all)
+	}
+	for _, f := range []taskapi.TaskFilter{{}, {Status: taskapi.StatusCompleted}, {Priority: taskapi.PriorityHigh}, {Status: taskapi.StatusPending, Priority: taskapi.PriorityLow}} {
+		want := 0
+		for _, c := range real {
+			if (f.Status == "" || c.Status == string(f.Status)) && (f.Priority == "" || c.Priority == string(f.Priority)) {
+				want += c.N
+			}
+		}
+		f.UserID, f.Limit = userID, 1
+		page, err := db.ListTasks(ctx, f)
+		if err != nil || page.Total != want {
+			t.Fatalf("user %d %+v: total %d (%v), want %d", userID, f, page.Total, err, want)
+		}
+	}
+}
+
+// The kinds of op, with account deletions rarer than the rest.
+var kinds = []int{0, 0, 0, 0, 1, 1, 1, 2, 2, 2, 3}
+
+// op is one step of a randomized workload.
+type op struct {
+	kind     int // 0 create, 1 update, 2 delete, 3 delete the account
+	user     int // which of the iteration's users
+	pick     int // which of that user's tasks, modulo how many are known
+	status   taskapi.Status
+	priority taskapi.Priority
+}
+
+var (
+	statuses   = []taskapi.Status{taskapi.StatusPending, taskapi.StatusInProgress, taskapi.StatusCompleted}
+	priorities = []taskapi.Priority{taskapi.PriorityLow, taskapi.PriorityMedium, taskapi.PriorityHigh}
+)
+
+// testCountersProperty runs randomized workloads of creates, moves between
+// statuses and priorities, deletes and account deletions from four
+// goroutines at once, and then compares every counter with a real count.
+func testCountersProperty(t *testing.T, db *store.DB) {
+	var iteration atomic.Int64
+	genOp := rapid.Custom(func(rt *rapid.T) op {
+		return op{
+			kind:     kinds[rapid.IntRange(0, len(kinds)-1).Draw(rt, "kind")],
+			user:     rapid.IntRange(0, 2).Draw(rt, "user"),
+			pick:     rapid.IntRange(0, 50).Draw(rt, "pick"),
+			status:   rapid.SampledFrom(statuses).Draw(rt, "status"),
+			priority: rapid.SampledFrom(priorities).Draw(rt, "priority"),
+		}
+	})
+	rapid.Check(t, func(rt *rapid.T) {
+		n := iteration.Add(1)
+		users := make([]int64, 3)
+		for i := range users {
+			users[i] = newUser(t, db, fmt.Sprintf("p%d-%d", n, i)).ID
+		}
+		workers := rapid.SliceOfN(rapid.SliceOfN(genOp, 1, 12), 4, 4).Draw(rt, "workers")
+		var mu sync.Mutex
+		known := map[int][]int64{} // task ids created per user index
+		var wg sync.WaitGroup
+		failed := make(chan error, 100)
+		for _, ops := range workers {
+			wg.Go(func() {
+				for _, o := range ops {
+					if err := apply(db, o, users, &mu, known); err != nil {
+						failed <- err
+						return
+					}
+				}
+			})
+		}
+		wg.Wait()
+		close(failed)
+		for err := range failed {
+			rt.Fatalf("workload: %v", err)
+		}
+		for _, id := range users {
+			checkCounters(rt, db, id)
+		}
+	})
+}
+
+// apply runs one op. A task or account that a concurrent op removed
+// first is not an error: that race is the point of the workload.
+func apply(db *store.DB, o op, users []int64, mu *sync.Mutex, known map[int][]int64) error {
+	ctx := context.Background()
+	mu.Lock()
+	ids := known[o.user]
+	var id int64
+	if len(ids) > 0 {
+		id = ids[o.pick%len(ids)]
+	}
+	mu.Unlock()
+	var err error
+	create := o.kind == 0 || id == 0 && o.kind != 3 // nothing to update or delete yet
+	switch {
+	case create:
+		task := &taskapi.Task{UserID: users[o.user], Title: "p", Status: o.status, Priority: o.priority, CreatedAt: base, UpdatedAt: base}
+		if err = db.CreateTask(ctx, task, 0); err == nil {
+			mu.Lock()
+			known[o.user] = append(known[o.user], task.ID)
+			mu.Unlock()
+		}
+	case o.kind == 1:
+		p := taskapi.TaskPatch{Status: &o.status}
+		if o.pick%2 == 0 {
+			p.Priority = &o.priority
+		}
+		_, err = db.UpdateTask(ctx, id, p, base)
+	case o.kind == 2:
+		err = db.DeleteTask(ctx, id, 0)
+	default:
+		err = store.ExecRaw(ctx, db, "DELETE FROM users WHERE id = ?", users[o.user])
+	}
+	if taskapi.ErrorCode(err) == taskapi.ENOTFOUND {
+		return nil // gone already
+	}
+	if err != nil && create {
+		// A create for an account deleted meanwhile fails on the foreign key.
+		if _, uerr := db.UserByID(ctx, users[o.user]); taskapi.ErrorCode(uerr) == taskapi.ENOTFOUND {
+			return nil
+		}
+	}
+	return err
+}
+
+func TestCountersPropertySQLite(t *testing.T) {
+	testCountersProperty(t, openSQLite(t))
+}
+
+func TestCountersPropertyPostgres(t *testing.T) {
+	testdb.Postgres(t)
+	testCountersProperty(t, openPostgres(t))
+}
