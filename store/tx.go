@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 
 	"github.com/jmoiron/sqlx"
 )
@@ -30,21 +29,4 @@ func (db *DB) inTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
 		return classify(err)
 	}
 	return classify(tx.Commit())
-}
-
-// readTx runs fn in a read-only transaction, so that several queries see
-// one snapshot (PostgreSQL's REPEATABLE READ; SQLite's single connection
-// gives the same), and returns its error classified.
-func (db *DB) readTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
-	opts := &sql.TxOptions{ReadOnly: true}
-	if db.driver == DriverPostgres {
-		opts.Isolation = sql.LevelRepeatableRead
-	}
-	tx, err := db.x.BeginTxx(ctx, opts)
-	if err != nil {
-		return classify(err)
-	}
-	// Rollback, not Commit: a read-only transaction has nothing to keep.
-	defer func() { _ = tx.Rollback() }()
-	return classify(fn(tx))
 }
