@@ -348,6 +348,9 @@ func TestTaskQuotaUnderConcurrency(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, dbEnv map[string]string) {
 		env := maps.Clone(dbEnv)
 		env["TASK_QUOTA"] = "5"
+		// SQLite answers the 200 one after another: on a loaded machine
+		// under -race the last ones wait longer than the default 10s.
+		env["REQUEST_TIMEOUT"] = "2m"
 		s := startServer(t, env)
 		token, _ := s.register(t, "alice")
 		statuses := make([]int, 200)
