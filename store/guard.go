@@ -41,16 +41,7 @@ func (c guardedConnector) Driver() driver.Driver { return &pq.Driver{} }
 // would wait for the server forever, so when the bound ends the socket
 // gets a past deadline and the blocked read fails at once.
 func (c guardedConnector) Connect(ctx context.Context) (driver.Conn, error) {
-	cfg, err := pq.NewConfig(c.dsn)
-	if err != nil {
-		return nil, err
-	}
-	// Binary parameters make a statement with arguments one round trip
-	// (Parse, Bind, Execute and Sync sent together) instead of two (a
-	// Parse that waits for its Describe, then the Bind). Only []byte
-	// arguments travel in binary, and the store sends none.
-	cfg.BinaryParameters = true
-	pc, err := pq.NewConnectorConfig(cfg)
+	pc, err := pq.NewConnector(c.dsn)
 	if err != nil {
 		return nil, err
 	}
