@@ -58,10 +58,11 @@ func (c AbuseConfig) passwordThrottles() (accounts, clients *throttle.Limiter) {
 }
 
 // hasher returns bcrypt at cost, bounded in concurrency: BCRYPT_CONCURRENCY
-// at once while the process does nothing else, half of that (at least
-// one) while other requests are in flight, as inFlight counts them, so
-// that a login storm cannot take every core from them.
-func (c AbuseConfig) hasher(cost int, inFlight *atomic.Int64) *password.Limited {
+// at once while the process serves nothing else, half of that (at least
+// one, each slot resting between hashes) while others, the requests in
+// flight that check no password, is above zero, so that a login storm
+// cannot take every core from them.
+func (c AbuseConfig) hasher(cost int, others *atomic.Int64) *password.Limited {
 	l := password.Limit(password.Bcrypt{Cost: cost}, c.BcryptConcurrency, c.BcryptQueueTimeout)
-	return l.Share(c.BcryptConcurrency/2, func() bool { return inFlight.Load() > l.Callers() })
+	return l.Share(c.BcryptConcurrency/2, func() bool { return others.Load() > 0 })
 }

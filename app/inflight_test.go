@@ -7,20 +7,30 @@ import (
 	"testing"
 )
 
-// TestCountInFlight: the counter that bcrypt gives way to counts a
-// request while it is served, and only then.
-func TestCountInFlight(t *testing.T) {
+// TestCountOthers: the counter that bcrypt gives way to counts a request
+// that checks no password while it is served, and never a login,
+// registration, password change or account deletion.
+func TestCountOthers(t *testing.T) {
 	var n atomic.Int64
 	var during int64
-	h := countInFlight(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := countOthers(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		during = n.Load()
 		if r.URL.Path == "/panic" {
 			panic(http.ErrAbortHandler)
 		}
 	}), &n)
-	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/tasks", nil))
-	if during != 1 || n.Load() != 0 {
-		t.Errorf("in flight: %d during the request, %d after; want 1 and 0", during, n.Load())
+	for _, c := range []struct {
+		method, path string
+		counted      bool
+	}{
+		{"GET", "/tasks/1", true}, {"GET", "/health", true}, {"POST", "/auth/validate", true}, {"GET", "/auth/me", true},
+		{"POST", "/auth/login", false}, {"POST", "/auth/register", false}, {"PUT", "/auth/password", false}, {"DELETE", "/auth/me", false},
+	} {
+		during = -1
+		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(c.method, c.path, nil))
+		if want := map[bool]int64{true: 1, false: 0}[c.counted]; during != want || n.Load() != 0 {
+			t.Errorf("%s %s: %d during, %d after; want %d and 0", c.method, c.path, during, n.Load(), want)
+		}
 	}
 	func() {
 		defer func() { _ = recover() }()

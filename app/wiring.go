@@ -42,8 +42,9 @@ func buildHandler(cfg Config, db *store.DB, logger *slog.Logger, recorder *metri
 		opts.Metrics = recorder
 	}
 	opts.Health = handlers.NewHealth(serviceName(cfg.Service), db)
-	// Requests in flight, for bcrypt to give way to (see AbuseConfig.hasher).
-	inFlight := new(atomic.Int64)
+	// Requests in flight that check no password, for bcrypt to give way
+	// to (see AbuseConfig.hasher).
+	others := new(atomic.Int64)
 	if cfg.Service != serviceTask {
 		signer := tokens.NewHS256(cfg.JWTSecret, cfg.JWTExpiration, now)
 		// Every token this process accepts, on /auth/validate, on the
@@ -51,7 +52,7 @@ func buildHandler(cfg Config, db *store.DB, logger *slog.Logger, recorder *metri
 		// in-process, no network hop), is checked against the revocations
 		// in the database.
 		validator := handlers.RejectingRevoked(signer, db)
-		hasher := cfg.Abuse.hasher(cfg.BcryptCost, inFlight)
+		hasher := cfg.Abuse.hasher(cfg.BcryptCost, others)
 		accounts, clients := cfg.Abuse.passwordThrottles()
 		auth, err := handlers.NewAuth(db, hasher, signer, validator, now, handlers.WithLoginThrottle(accounts, clients),
 			handlers.WithDummyHasher(password.Bcrypt{Cost: cfg.BcryptCost}))
@@ -92,16 +93,37 @@ func buildHandler(cfg Config, db *store.DB, logger *slog.Logger, recorder *metri
 		}
 		opts.Site = site
 	}
-	return countInFlight(withRequestTimeout(httpapi.NewServer(opts), cfg.RequestTimeout), inFlight), nil
+	return countOthers(withRequestTimeout(httpapi.NewServer(opts), cfg.RequestTimeout), others), nil
 }
 
-// countInFlight keeps n equal to the number of requests being served.
-func countInFlight(next http.Handler, n *atomic.Int64) http.Handler {
+// countOthers keeps n equal to the number of requests being served that
+// check no password. The routes that do (they wait for bcrypt themselves)
+// are not counted for their whole duration, not only while they hash: a
+// login between its user lookup and its hash is not "other work" that
+// bcrypt should give way to.
+func countOthers(next http.Handler, n *atomic.Int64) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if checksPassword(r) {
+			next.ServeHTTP(w, r)
+			return
+		}
 		n.Add(1)
 		defer n.Add(-1)
 		next.ServeHTTP(w, r)
 	})
+}
+
+// checksPassword reports whether r is for a route that runs bcrypt.
+func checksPassword(r *http.Request) bool {
+	switch r.URL.Path {
+	case "/auth/login", "/auth/register":
+		return r.Method == http.MethodPost
+	case "/auth/password":
+		return r.Method == http.MethodPut
+	case "/auth/me":
+		return r.Method == http.MethodDelete // deleting the account asks for the password
+	}
+	return false
 }
 
 // withRequestTimeout bounds the work of every request: database calls and

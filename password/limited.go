@@ -54,9 +54,8 @@ func Limit(h Hasher, n int, wait time.Duration) *Limited {
 
 // Share lowers the bound to n (at least 1) whenever busy reports other
 // work in flight, and returns l. busy is asked each time a slot could be
-// given out; Callers tells it how many of the requests in flight are
-// this limiter's own. A waiter held back by the lower bound is let in at
-// the next release, so it waits at most one operation longer.
+// given out or is given back. A waiter held back by the lower bound is
+// let in at the next release, so it waits at most one operation longer.
 func (l *Limited) Share(n int, busy func() bool) *Limited {
 	l.mu.Lock()
 	defer l.mu.Unlock()

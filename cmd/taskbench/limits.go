@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"net/url"
 	"runtime"
 	"time"
 
@@ -34,8 +35,18 @@ const insertTable = `CREATE TABLE bench_insert_limit (
 );
 CREATE INDEX bench_insert_limit_user ON bench_insert_limit (user_id, created_at, id)`
 
+// openPool opens the limits' pool with the driver settings the services
+// use: lib/pq with binary_parameters (store.Open turns it on), one round
+// trip per query with arguments.
 func openPool(dsn string, conns int) (*sql.DB, error) {
-	db, err := sql.Open("postgres", dsn)
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return nil, err
+	}
+	q := u.Query()
+	q.Set("binary_parameters", "yes")
+	u.RawQuery = q.Encode()
+	db, err := sql.Open("postgres", u.String())
 	if err != nil {
 		return nil, err
 	}
