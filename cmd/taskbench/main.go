@@ -43,6 +43,7 @@ type config struct {
 	startups    int
 	stormConc   int
 	loginConc   int
+	dbConns     int
 	keepSchema  bool
 	commandLine string
 }
@@ -80,6 +81,7 @@ func parseFlags(args []string) (config, error) {
 	// queue, which is what "login rate" means; the storm scenarios are
 	// where queueing and shedding are measured.
 	fs.IntVar(&c.loginConc, "login-c", runtime.NumCPU(), "concurrency of the login scenario")
+	fs.IntVar(&c.dbConns, "db-conns", 0, "DB_MAX_OPEN_CONNS of every service (0: the service's default, 3)")
 	fs.BoolVar(&c.keepSchema, "keep", false, "keep the benchmark's schema (for a look afterwards)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
