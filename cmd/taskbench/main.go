@@ -44,6 +44,7 @@ type config struct {
 	stormConc   int
 	loginConc   int
 	dbConns     int
+	analysis    string
 	keepSchema  bool
 	commandLine string
 }
@@ -82,6 +83,7 @@ func parseFlags(args []string) (config, error) {
 	// where queueing and shedding are measured.
 	fs.IntVar(&c.loginConc, "login-c", runtime.NumCPU(), "concurrency of the login scenario")
 	fs.IntVar(&c.dbConns, "db-conns", 0, "DB_MAX_OPEN_CONNS of every service (0: the service's default, 3)")
+	fs.StringVar(&c.analysis, "analysis", "", "a Markdown file of remarks on this run, copied into BENCHMARKS.md after the targets")
 	fs.BoolVar(&c.keepSchema, "keep", false, "keep the benchmark's schema (for a look afterwards)")
 	if err := fs.Parse(args); err != nil {
 		return c, err

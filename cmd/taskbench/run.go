@@ -92,6 +92,13 @@ func run(ctx context.Context, cfg config) error {
 	b := &bench{cfg: cfg, secret: randomHex(32)}
 	b.report = &loadgen.Report{Started: time.Now(), Command: "make bench (" + cfg.commandLine + ")", Settings: map[string]string{}}
 	b.report.Machine = describeMachine()
+	if cfg.analysis != "" {
+		text, err := os.ReadFile(cfg.analysis)
+		if err != nil {
+			return fmt.Errorf("-analysis: %w", err)
+		}
+		b.report.Analysis = string(text)
+	}
 	if _, err := os.Stat(cfg.bin); err != nil {
 		return fmt.Errorf("the binary %s: %w (make bench builds it)", cfg.bin, err)
 	}

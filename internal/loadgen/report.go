@@ -83,6 +83,9 @@ type Report struct {
 	Startup   *Startup          `json:"startup,omitempty"`
 	Targets   []Target          `json:"targets"`
 	Notes     []string          `json:"notes,omitempty"`
+	// Analysis is Markdown written by people about this run (taskbench
+	// -analysis FILE), placed after the targets.
+	Analysis string `json:"analysis,omitempty"`
 }
 
 // Find returns the scenario named name, or nil.
@@ -148,13 +151,16 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 		fmt.Fprintf(&b, "- Seeding: %s\n", s)
 	}
 
-	b.WriteString("\n## Targets\n\n| target | wanted | measured | met |\n|---|---|---|---|\n")
+	b.WriteString("\n## Targets\n\n| target | wanted | measured | met | why (this run's own figures) |\n|---|---|---|---|---|\n")
 	for _, t := range r.Targets {
 		met := "**not met**"
 		if t.Met {
 			met = "met"
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", t.Name, t.Want, t.Got, met)
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", t.Name, t.Want, t.Got, met, t.Why)
+	}
+	if r.Analysis != "" {
+		b.WriteString("\n" + strings.TrimSpace(r.Analysis) + "\n")
 	}
 
 	b.WriteString("\n## Scenarios\n\n")

@@ -67,6 +67,26 @@ func TestEvaluateNotMet(t *testing.T) {
 	}
 }
 
+// TestEvaluateExplainsFromTheRunsFigures: a target says where the CPU
+// went, from the same scenarios it judges.
+func TestEvaluateExplainsFromTheRunsFigures(t *testing.T) {
+	r := passing()
+	r.Find(GetOne).Procs = []ProcFigure{{Name: "task", CPUSecPer1k: 0.2}, {Name: "postgres", CPUSecPer1k: 0.1}}
+	r.Find(LimitSelect).Procs = []ProcFigure{{Name: "postgres", CPUSecPer1k: 0.09}}
+	r.Find(ListName(SmallUser, "priority")).Procs = []ProcFigure{{Name: "postgres", CPUSecPer1k: 0.3}}
+	r.Find(ListName(BigUser, "priority")).Procs = []ProcFigure{{Name: "postgres", CPUSecPer1k: 30}}
+	why := map[string]string{}
+	for _, tg := range Evaluate(r) {
+		why[tg.Name] = tg.Why
+	}
+	if w := why["get-one, split deployment"]; w != "get-one: task 0.200 + postgres 0.100 ms CPU per request; limit-select: postgres 0.090 ms CPU per request" {
+		t.Errorf("get-one why = %q", w)
+	}
+	if w := why["list p99, 100,000-task user vs 100-task user: priority"]; !strings.Contains(w, "30.00 vs 0.30 ms (100.0×)") || !strings.HasSuffix(w, "grows with the user's tasks") || strings.Contains(w, "does not") {
+		t.Errorf("list why = %q", w)
+	}
+}
+
 func TestEvaluateMissingScenarioIsNotMet(t *testing.T) {
 	r := passing()
 	r.Scenarios = r.Scenarios[1:] // no select limit
@@ -106,6 +126,7 @@ func TestWriteMarkdownAndJSON(t *testing.T) {
 	r.Find(Login).Errors = 2
 	r.Find(Login).ErrorText = []string{"POST /auth/login: status 500"}
 	r.Targets = Evaluate(r)
+	r.Analysis = "## Why the unmet targets are unmet\n\nBecause."
 	var md bytes.Buffer
 	if err := r.WriteMarkdown(&md); err != nil {
 		t.Fatal(err)
@@ -115,8 +136,9 @@ func TestWriteMarkdownAndJSON(t *testing.T) {
 		"| get-one | split | `GET /x` | 32 | 6500 |",
 		"65 % of limit-select",
 		"task 39.5 / 0.200",
-		"| errors, every scenario | 0 | login 2 | **not met** |",
-		"| create | ≥ 40 % of limit-insert | 42 % (2100 / 5000 rps) | met |",
+		"| errors, every scenario | 0 | login 2 | **not met** | see the error texts under Notes |",
+		"| create | ≥ 40 % of limit-insert | 42 % (2100 / 5000 rps) | met | create: no CPU figures; limit-insert: no CPU figures |",
+		"## Why the unmet targets are unmet",
 		"login error: POST /auth/login: status 500",
 		"median 120 ms, slowest 250 ms over 5 starts",
 		"Command: `make bench`",

@@ -36,6 +36,40 @@ type Target struct {
 	Want string `json:"want"`
 	Got  string `json:"got"`
 	Met  bool   `json:"met"`
+	// Why explains the figure from the run's own measurements: where the
+	// CPU per request went, or what limited the rate.
+	Why string `json:"why,omitempty"`
+}
+
+// cpuMs is the CPU milliseconds per request of process proc in s, and
+// whether s has that figure.
+func cpuMs(s *Scenario, proc string) (float64, bool) {
+	if s == nil {
+		return 0, false
+	}
+	for _, p := range s.Procs {
+		if p.Name == proc {
+			return p.CPUSecPer1k, true // seconds per 1,000 = milliseconds per request
+		}
+	}
+	return 0, false
+}
+
+// costText lists the CPU milliseconds per request of every process of s.
+func costText(s *Scenario) string {
+	if s == nil {
+		return ""
+	}
+	var parts []string
+	for _, p := range s.Procs {
+		if p.CPUSecPer1k > 0.0005 {
+			parts = append(parts, fmt.Sprintf("%s %.3f", p.Name, p.CPUSecPer1k))
+		}
+	}
+	if len(parts) == 0 {
+		return "no CPU figures"
+	}
+	return strings.Join(parts, " + ") + " ms CPU per request"
 }
 
 // Evaluate checks every target against r's scenarios. A target whose
@@ -51,6 +85,7 @@ func Evaluate(r *Report) []Target {
 			got := s.RPS / l.RPS
 			t.Got = fmt.Sprintf("%.0f %% (%.0f / %.0f rps)", got*100, s.RPS, l.RPS)
 			t.Met = got >= min
+			t.Why = fmt.Sprintf("%s: %s; %s: %s", of, costText(s), limit, costText(l))
 		}
 		if want != "" {
 			t.Want = want
@@ -69,6 +104,16 @@ func Evaluate(r *Report) []Target {
 			x := big.P99ms / small.P99ms
 			t.Got = fmt.Sprintf("%.2f× (%.1f vs %.1f ms)", x, big.P99ms, small.P99ms)
 			t.Met = x <= 2
+			bigDB, ok1 := cpuMs(big, "postgres")
+			smallDB, ok2 := cpuMs(small, "postgres")
+			if ok1 && ok2 && smallDB > 0 {
+				t.Why = fmt.Sprintf("PostgreSQL CPU per list %.2f vs %.2f ms (%.1f×): the database's work per page", bigDB, smallDB, bigDB/smallDB)
+				if bigDB/smallDB > 2 {
+					t.Why += " grows with the user's tasks"
+				} else {
+					t.Why += " does not grow with the user's tasks"
+				}
+			}
 		}
 		out = append(out, t)
 	}
@@ -87,6 +132,7 @@ func Evaluate(r *Report) []Target {
 	if len(peaks) == 0 {
 		rss.Got = "not measured"
 	} else {
+		rss.Why = "VmHWM of each service process, reset before each scenario; the highest over the run"
 		rss.Met = true
 		var parts []string
 		for _, name := range []string{"auth", "task", "all"} {
@@ -105,6 +151,7 @@ func Evaluate(r *Report) []Target {
 	} else {
 		st.Got = fmt.Sprintf("median %.0f ms, slowest %.0f ms (%d starts)", r.Startup.MedianMs, r.Startup.MaxMs, r.Startup.Runs)
 		st.Met = r.Startup.MedianMs <= StartupGoal
+		st.Why = r.Startup.Description
 	}
 	out = append(out, st)
 
@@ -119,6 +166,7 @@ func Evaluate(r *Report) []Target {
 	errs.Got = "0"
 	if len(bad) > 0 {
 		errs.Got = strings.Join(bad, ", ")
+		errs.Why = "see the error texts under Notes"
 	}
 	out = append(out, errs)
 	return out
