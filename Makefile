@@ -140,11 +140,15 @@ sam-local-db:
 # VPC_ID=vpc-... (docs/deploy-ecs.md); the scripts are in ecs/scripts/.
 ECS_SCRIPTS ?= ecs/scripts
 
-.PHONY: ecs-push ecs-deploy ecs-migrate ecs-url ecs-destroy ecs-test lint-ecs
+.PHONY: ecs-push ecs-plan ecs-deploy ecs-migrate ecs-url ecs-destroy ecs-test lint-ecs lint-workflows
 
 ## ecs-push: build the image once, push it as TAG to the auth-service and task-service ECR repositories
 ecs-push:
 	$(ECS_SCRIPTS)/push.sh
+
+## ecs-plan: what ecs-deploy would change, stack by stack (change sets, described, then deleted; nothing applied)
+ecs-plan:
+	$(ECS_SCRIPTS)/plan.sh
 
 ## ecs-deploy: create or update every stack for image TAG; migrates the database before the services change
 ecs-deploy:
@@ -165,6 +169,14 @@ ecs-destroy:
 ## ecs-test: the template, image and script tests (no AWS account or docker engine needed)
 ecs-test:
 	$(GO) test $(RACE) -count=1 ./ecs/...
+
+# actionlint checks the GitHub Actions workflows (and, through shellcheck,
+# their run: scripts); a Go tool, fetched from the module proxy.
+ACTIONLINT ?= github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
+
+## lint-workflows: actionlint (with shellcheck) on .github/workflows
+lint-workflows:
+	$(GO) run $(ACTIONLINT) -no-color
 
 # cfn-lint, AWS's CloudFormation linter (a Python package): the version
 # whose resource specifications the templates are checked against.

@@ -732,6 +732,7 @@ var getAttAttributes = map[string][]string{
 	"AWS::ElasticLoadBalancingV2::TargetGroup":   {"TargetGroupFullName", "TargetGroupArn"},
 	"AWS::ECS::Service":                          {"Name", "ServiceArn"},
 	"AWS::CloudWatch::Alarm":                     {"Arn"},
+	"AWS::WAFv2::WebACL":                         {"Arn"},
 }
 
 var subVariable = regexp.MustCompile(`\$\{([^!}][^}]*)\}`)

@@ -84,6 +84,11 @@ func parseTemplate(data []byte) (*cloudformation.Template, map[string]any, error
 		if isListParameter(template, input) {
 			return []any{encoded}
 		}
+		// A Ref to a Number parameter stands where a number is expected:
+		// its default stands in, so that goformation checks the type.
+		if def, ok := numberParameterDefault(template, input); ok {
+			return def
+		}
 		return encoded
 	}
 	tmpl, err := goformation.ParseYAMLWithOptions(data, &intrinsics.ProcessorOptions{IntrinsicHandlerOverrides: handlers})
@@ -106,6 +111,16 @@ func isListParameter(template, name any) bool {
 	p, _ := params[fmt.Sprint(name)].(map[string]any)
 	typ, _ := p["Type"].(string)
 	return strings.HasPrefix(typ, "List<") || typ == "CommaDelimitedList"
+}
+
+// numberParameterDefault returns the default of a Number parameter.
+func numberParameterDefault(template, name any) (any, bool) {
+	params, _ := asMap(template)["Parameters"].(map[string]any)
+	p, _ := params[fmt.Sprint(name)].(map[string]any)
+	if p["Type"] != "Number" || p["Default"] == nil {
+		return nil, false
+	}
+	return p["Default"], true
 }
 
 func asMap(v any) map[string]any {

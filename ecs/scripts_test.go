@@ -56,7 +56,27 @@ func fakeAWS(t *testing.T) (env []string, calls func() [][]string) {
 	const record = `printf '%s\x1f' "$(basename "$0")" "$@" >>"$FAKE_LOG"; printf '\n' >>"$FAKE_LOG"` + "\n"
 	aws := "#!/usr/bin/env bash\n" + record + `
 args="$*"
+stack="" prev=""
+for a in "$@"; do
+	if [ "$prev" = --stack-name ]; then stack="$a"; fi
+	prev="$a"
+done
 case "$args" in
+"cloudformation deploy"*--no-execute-changeset*)
+	case " ${FAKE_UNCHANGED:-} " in
+	*" $stack "*) printf '\nNo changes to deploy. Stack %s is up to date\n' "$stack" ;;
+	*) printf 'Waiting for changeset to be created..\nChangeset created successfully. Run the following command to review changes:\naws cloudformation describe-change-set --change-set-name arn:aws:cloudformation:us-east-1:123456789012:changeSet/awscli-cloudformation-package-deploy-1764400000/%s\n' "$stack" ;;
+	esac ;;
+*"describe-stacks"*StackStatus*)
+	case " ${FAKE_NEW_STACKS:-} " in
+	*" $stack "*) echo "An error occurred (ValidationError) when calling the DescribeStacks operation: Stack with id $stack does not exist" >&2; exit 254 ;;
+	*) echo UPDATE_COMPLETE ;;
+	esac ;;
+"cloudformation describe-change-set"*)
+	printf 'Modify\tAuthTaskDefinition\tAWS::ECS::TaskDefinition\tTrue\tContainerDefinitions,ContainerDefinitions,RuntimePlatform\n'
+	printf 'Add\tWebAcl\tAWS::WAFv2::WebACL\tNone\t\n'
+	printf 'Remove\tOldThing\tAWS::SNS::Topic\tNone\t\n' ;;
+"ecr describe-images"*) if [ -n "${FAKE_NO_IMAGE:-}" ]; then exit 254; fi ;;
 *"describe-stacks"*RepositoryUri*)
 	repo=auth-service; case "$args" in *TaskServiceRepositoryUri*) repo=task-service ;; esac
 	echo "123456789012.dkr.ecr.us-east-1.amazonaws.com/$repo${FAKE_REPO_SUFFIX:-}" ;;
@@ -143,7 +163,12 @@ func testDeployScript(t *testing.T, env string) {
 	if env != "" {
 		postgres = "15.16"
 	}
-	out, err := runScript(t, "deploy.sh", append(append(base, deployEnv...), "ENVIRONMENT="+env, "FAKE_REPO_SUFFIX="+repoSuffix, "POSTGRES_VERSION="+postgres))
+	// The staging run asks for Graviton tasks.
+	arch, cpu := "", "X86_64"
+	if env != "" {
+		arch, cpu = "arm64", "ARM64"
+	}
+	out, err := runScript(t, "deploy.sh", append(append(base, deployEnv...), "ENVIRONMENT="+env, "FAKE_REPO_SUFFIX="+repoSuffix, "POSTGRES_VERSION="+postgres, "ARCH="+arch))
 	if err != nil {
 		t.Fatalf("deploy.sh: %v\n%s", err, out)
 	}
@@ -189,6 +214,12 @@ func testDeployScript(t *testing.T, env string) {
 			}
 			if v, ok := given["PostgresVersion"]; name == "data" && (ok != (postgres != "") || v != postgres) {
 				t.Errorf("data: PostgresVersion=%q (given: %v), want %q", v, ok, postgres)
+			}
+			if p, ok := st.T.Parameters["CpuArchitecture"]; ok {
+				eq(t, name+" CpuArchitecture", given["CpuArchitecture"], cpu)
+				if !slices.Contains(p.AllowedValues, any(cpu)) {
+					t.Errorf("%s: CpuArchitecture %s is not one the template allows (%v)", name, cpu, p.AllowedValues)
+				}
 			}
 			if v, ok := given["EnvironmentName"]; !ok || v != env {
 				t.Errorf("%s: EnvironmentName=%q (given: %v), want %q", name, v, ok, env)
@@ -240,6 +271,10 @@ func TestScriptsRefuseBadInput(t *testing.T) {
 		{"deploy.sh", []string{"TAG=v1.0.0", "VPC_ID=vpc-0a"}, "set PUBLIC_SUBNET_1 PUBLIC_SUBNET_2 PRIVATE_SUBNET_1 PRIVATE_SUBNET_2"},
 		{"deploy.sh", append(slices.Clone(deployEnv), "CREATE_VPC_ENDPOINTS=true"), "set PRIVATE_ROUTE_TABLE_IDS"},
 		{"destroy.sh", nil, "nothing deleted"},
+		{"plan.sh", []string{"TAG=latest"}, "latest"},
+		{"plan.sh", []string{"TAG=v1.0.0", "VPC_ID=vpc-0a"}, "set PUBLIC_SUBNET_1 PUBLIC_SUBNET_2 PRIVATE_SUBNET_1 PRIVATE_SUBNET_2"},
+		{"plan.sh", append(slices.Clone(deployEnv), "ENABLE_WAF=yes"), "ENABLE_WAF=yes: true or false"},
+		{"plan.sh", append(slices.Clone(deployEnv), "ENVIRONMENT=Staging"), "ENVIRONMENT=Staging"},
 	} {
 		base, calls := fakeAWS(t)
 		out, err := runScript(t, tc.script, append(base, tc.env...))
@@ -298,9 +333,21 @@ func TestPushAndDestroyScripts(t *testing.T) {
 		"push 123456789012.dkr.ecr.us-east-1.amazonaws.com/task-service:v1.2.3",
 	}
 	eq(t, "docker calls", strings.Join(docker, "\n"), strings.Join(want, "\n"))
-	// One image: the platform is the task definitions'.
-	for _, c := range containers(t) {
-		eq(t, c.Logical+" platform", val(val(c.TaskDef.RuntimePlatform).CpuArchitecture), "X86_64")
+
+	// ARCH=arm64: the image for Graviton tasks (and the deploy asks for them:
+	// testDeployScript); anything else is refused before any call.
+	base, calls = fakeAWS(t)
+	if out, err := runScript(t, "push.sh", append(base, "TAG=v1.2.3", "ARCH=arm64")); err != nil {
+		t.Fatalf("push.sh ARCH=arm64: %v\n%s", err, out)
+	}
+	for _, call := range calls() {
+		if call[0] == "docker" && call[1] == "build" {
+			eq(t, "ARCH=arm64 build platform", flagValue(call, "--platform"), "linux/arm64")
+		}
+	}
+	base, calls = fakeAWS(t)
+	if out, err := runScript(t, "push.sh", append(base, "TAG=v1.2.3", "ARCH=sparc")); err == nil || !strings.Contains(out, "ARCH=sparc: amd64 or arm64") || len(calls()) != 0 {
+		t.Errorf("push.sh ARCH=sparc: err %v, %d calls, output %q", err, len(calls()), out)
 	}
 
 	base, calls = fakeAWS(t)
@@ -352,4 +399,132 @@ func TestPushAndDestroyScripts(t *testing.T) {
 		evaluate(t, all, data, property(data, "DatabaseSecret", "Name"), d),
 		evaluate(t, all, data, property(data, "JwtSecret", "Name"), d),
 	}))
+}
+
+// overridesByStack returns, for each `cloudformation deploy` call, the
+// stack's --parameter-overrides, sorted.
+func overridesByStack(calls [][]string) map[string]string {
+	out := map[string]string{}
+	for _, call := range calls {
+		if len(call) > 2 && call[1] == "cloudformation" && call[2] == "deploy" {
+			var params []string
+			if i := slices.Index(call, "--parameter-overrides"); i >= 0 {
+				params = slices.Clone(call[i+1:])
+			}
+			sort.Strings(params)
+			out[flagValue(call, "--stack-name")] = strings.Join(params, " ")
+		}
+	}
+	return out
+}
+
+// TestPlanScript runs plan.sh against the stand-in aws: it changes nothing
+// (no deploy is executed, no migration runs, every change set it creates
+// is deleted), plans each stack with exactly the parameters deploy.sh
+// gives it, and prints terraform-style changes and a summary.
+func TestPlanScript(t *testing.T) {
+	env := append(slices.Clone(deployEnv), "ENABLE_WAF=true", "ARCH=arm64")
+	base, calls := fakeAWS(t)
+	if out, err := runScript(t, "deploy.sh", append(base, env...)); err != nil {
+		t.Fatalf("deploy.sh: %v\n%s", err, out)
+	}
+	deployed := overridesByStack(calls())
+
+	unchanged := "taskapi-registry taskapi-network taskapi-data taskapi-monitoring"
+	base, calls = fakeAWS(t)
+	out, err := runScript(t, "plan.sh", append(base, append(env, "FAKE_UNCHANGED="+unchanged)...))
+	if err != nil {
+		t.Fatalf("plan.sh: %v\n%s", err, out)
+	}
+	checkPlanChangesNothing(t, calls())
+	eq(t, "plan's parameters = deploy's", fmt.Sprint(overridesByStack(calls())), fmt.Sprint(deployed))
+	var created, deleted []string
+	for _, call := range calls() {
+		if len(call) > 2 && call[1] == "cloudformation" && call[2] == "delete-change-set" {
+			deleted = append(deleted, flagValue(call, "--change-set-name"))
+		}
+		if len(call) > 2 && call[1] == "cloudformation" && call[2] == "delete-stack" {
+			t.Errorf("plan deletes an existing stack: %v", call)
+		}
+	}
+	// The stand-in creates a change set for each stack that changes.
+	for _, stack := range []string{"taskapi-cluster", "taskapi-services"} {
+		created = append(created, "arn:aws:cloudformation:us-east-1:123456789012:changeSet/awscli-cloudformation-package-deploy-1764400000/"+stack)
+	}
+	eq(t, "change sets deleted", fmt.Sprint(deleted), fmt.Sprint(created))
+	for _, want := range []string{
+		"taskapi-registry: no changes\n",
+		"taskapi-services: to change\n" +
+			"  ~ AuthTaskDefinition (AWS::ECS::TaskDefinition) replaced: ContainerDefinitions, RuntimePlatform\n" +
+			"  + WebAcl (AWS::WAFv2::WebACL)\n" +
+			"  - OldThing (AWS::SNS::Topic)\n",
+		"Plan: 0 to create, 2 to change, 4 unchanged, 0 waiting.",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("plan output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "warning: no image") {
+		t.Errorf("plan warns of a missing image that is there:\n%s", out)
+	}
+
+	// A new account: what does not exist yet is planned as a creation and its
+	// empty placeholder stack removed; what imports from it waits.
+	base, calls = fakeAWS(t)
+	all := "taskapi-registry taskapi-network taskapi-data taskapi-cluster taskapi-services taskapi-monitoring"
+	out, err = runScript(t, "plan.sh", append(base, append(env, "FAKE_NEW_STACKS="+all)...))
+	if err != nil {
+		t.Fatalf("plan.sh on a new account: %v\n%s", err, out)
+	}
+	checkPlanChangesNothing(t, calls())
+	var removed []string
+	for _, call := range calls() {
+		if len(call) > 2 && call[1] == "cloudformation" && call[2] == "delete-stack" {
+			removed = append(removed, flagValue(call, "--stack-name"))
+		}
+	}
+	eq(t, "placeholder stacks removed", fmt.Sprint(removed), "[taskapi-registry taskapi-network]")
+	for _, want := range []string{
+		"taskapi-registry: to create\n",
+		"taskapi-network: to create\n",
+		"taskapi-data: waits for taskapi-network (it imports their exports)",
+		"taskapi-cluster: waits for taskapi-data taskapi-network taskapi-registry",
+		"taskapi-monitoring: waits for taskapi-cluster taskapi-data taskapi-services",
+		"Plan: 2 to create, 0 to change, 0 unchanged, 4 waiting.",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("new-account plan output lacks %q:\n%s", want, out)
+		}
+	}
+
+	// The image ecs-deploy would need is not pushed yet: said, not fatal.
+	base, _ = fakeAWS(t)
+	out, err = runScript(t, "plan.sh", append(base, append(env, "FAKE_NO_IMAGE=1")...))
+	if err != nil || !strings.Contains(out, "warning: no image auth-service:v1.0.0 yet") {
+		t.Errorf("plan without the image: err %v, output:\n%s", err, out)
+	}
+}
+
+// checkPlanChangesNothing fails on any call that would change the account
+// beyond creating and deleting change sets (and deleting the empty stack a
+// new stack's change set leaves).
+func checkPlanChangesNothing(t *testing.T, calls [][]string) {
+	t.Helper()
+	for _, call := range calls {
+		if call[0] != "aws" {
+			t.Errorf("plan ran %v", call)
+			continue
+		}
+		op := call[1] + " " + call[2]
+		switch {
+		case op == "cloudformation deploy":
+			if !slices.Contains(call, "--no-execute-changeset") {
+				t.Errorf("plan deploys: %v", call)
+			}
+		case op == "cloudformation delete-change-set", op == "cloudformation delete-stack":
+		case strings.HasPrefix(call[2], "describe-"), strings.HasPrefix(call[2], "get-"), strings.HasPrefix(call[2], "list-"):
+		default:
+			t.Errorf("plan calls %s: %v", op, call)
+		}
+	}
 }

@@ -531,7 +531,11 @@ func TestServicesTaskDefinitions(t *testing.T) {
 		eq(t, what+" memory", val(td.Memory), "512")
 		eq(t, what+" network mode", val(td.NetworkMode), "awsvpc")
 		sameJSON(t, what+" compatibilities", td.RequiresCompatibilities, []any{"FARGATE"})
-		sameJSON(t, what+" platform", td.RuntimePlatform, map[string]any{"CpuArchitecture": "X86_64", "OperatingSystemFamily": "LINUX"})
+		// The processor is a parameter: X86_64 by default, ARM64 (Graviton) by choice.
+		sameJSON(t, what+" platform", td.RuntimePlatform, map[string]any{"CpuArchitecture": ref("CpuArchitecture"), "OperatingSystemFamily": "LINUX"})
+		arch := c.Stack.T.Parameters["CpuArchitecture"]
+		eq(t, what+" CpuArchitecture default", fmt.Sprint(arch.Default), "X86_64")
+		sameJSON(t, what+" CpuArchitecture values", arch.AllowedValues, []any{"X86_64", "ARM64"})
 		eq(t, what+" containers", len(td.ContainerDefinitions), 1)
 		eq(t, what+" essential", val(cd.Essential), true)
 		eq(t, what+" read-only root", val(cd.ReadonlyRootFilesystem), true)

@@ -24,6 +24,15 @@ ENVIRONMENT="${ENVIRONMENT:-}"
 [[ "$ENVIRONMENT" =~ ^([a-z][a-z0-9]{0,11})?$ ]] ||
 	die "ENVIRONMENT=$ENVIRONMENT: up to 12 lowercase letters and digits, starting with a letter"
 
+# ARCH: the processor the Fargate tasks run on, which the image is built
+# for: amd64 (X86_64) or arm64 (ARM64, Graviton: cheaper for the same
+# vCPU and memory). The binary is static Go, so only the platform changes.
+case "${ARCH:-amd64}" in
+amd64 | x86_64) ARCH=amd64 CPU_ARCHITECTURE=X86_64 ;;
+arm64 | aarch64) ARCH=arm64 CPU_ARCHITECTURE=ARM64 ;;
+*) die "ARCH=$ARCH: amd64 or arm64" ;;
+esac
+
 # Stack names are $STACK_PREFIX-<template>: taskapi-registry, taskapi-network...
 # (taskapi-staging-registry... with ENVIRONMENT=staging).
 STACK_PREFIX="${STACK_PREFIX:-taskapi${ENVIRONMENT:+-$ENVIRONMENT}}"
@@ -91,26 +100,96 @@ stack_output() {
 	echo "$value"
 }
 
-# deploy_stack NAME [Key=Value...]: create or update stack NAME from
-# templates/NAME.yaml (a no-op when nothing changed).
-deploy_stack() {
-	local name="$1"
+# check_deploy_settings: what deploy.sh and plan.sh need, checked before
+# any AWS call.
+check_deploy_settings() {
+	require_tag
+	need VPC_ID PUBLIC_SUBNET_1 PUBLIC_SUBNET_2 PRIVATE_SUBNET_1 PRIVATE_SUBNET_2
+	need_cmd aws
+	if [ "${CREATE_VPC_ENDPOINTS:-false}" = true ]; then
+		need PRIVATE_ROUTE_TABLE_IDS
+	fi
+	case "${ENABLE_WAF:-false}" in
+	true | false) ;;
+	*) die "ENABLE_WAF=$ENABLE_WAF: true or false" ;;
+	esac
+}
+
+# stack_parameters NAME: the parameters stack NAME is deployed with (besides
+# EnvironmentName), one Key=Value a line; the same for a deployment and a plan.
+stack_parameters() {
+	local registry network data cluster services
+	registry="RegistryStackName=$(stack registry)"
+	network="NetworkStackName=$(stack network)"
+	data="DataStackName=$(stack data)"
+	cluster="ClusterStackName=$(stack cluster)"
+	services="ServicesStackName=$(stack services)"
+	case "$1" in
+	registry) ;;
+	network)
+		printf '%s\n' "VpcId=$VPC_ID" \
+			"PublicSubnet1=$PUBLIC_SUBNET_1" "PublicSubnet2=$PUBLIC_SUBNET_2" \
+			"PrivateSubnet1=$PRIVATE_SUBNET_1" "PrivateSubnet2=$PRIVATE_SUBNET_2" \
+			"CreateVpcEndpoints=${CREATE_VPC_ENDPOINTS:-false}" \
+			"PrivateRouteTableIds=${PRIVATE_ROUTE_TABLE_IDS:-}"
+		;;
+	data)
+		# Without POSTGRES_VERSION an existing database keeps its version.
+		printf '%s\n' "$network" ${POSTGRES_VERSION:+"PostgresVersion=$POSTGRES_VERSION"}
+		;;
+	cluster)
+		printf '%s\n' "ImageTag=$TAG" "CpuArchitecture=$CPU_ARCHITECTURE" "$registry" "$network" "$data"
+		;;
+	services)
+		printf '%s\n' "ImageTag=$TAG" "CpuArchitecture=$CPU_ARCHITECTURE" \
+			"CertificateArn=${CERTIFICATE_ARN:-}" "EnableWaf=${ENABLE_WAF:-false}" \
+			${WAF_LOGIN_RATE_LIMIT:+"WafLoginRateLimit=$WAF_LOGIN_RATE_LIMIT"} \
+			"$registry" "$network" "$data" "$cluster"
+		;;
+	monitoring)
+		printf '%s\n' "AlarmEmail=${ALARM_EMAIL:-}" "$data" "$cluster" "$services"
+		;;
+	*) die "no stack $1" ;;
+	esac
+}
+
+# cloudformation_deploy NAME [OPTION...]: `aws cloudformation deploy` of
+# stack NAME from templates/NAME.yaml with its parameters: it creates a change
+# set and, unless told --no-execute-changeset, executes it (nothing at all
+# when nothing changed).
+cloudformation_deploy() {
+	local name="$1" params
 	shift
-	say "deploying $(stack "$name") (templates/$name.yaml)"
+	params="$(stack_parameters "$name")"
+	local overrides=("EnvironmentName=$ENVIRONMENT")
+	if [ -n "$params" ]; then
+		mapfile -t -O 1 overrides <<<"$params"
+	fi
 	aws cloudformation deploy --stack-name "$(stack "$name")" \
 		--template-file "$TEMPLATES/$name.yaml" \
-		--capabilities CAPABILITY_IAM --no-fail-on-empty-changeset \
-		--parameter-overrides EnvironmentName="$ENVIRONMENT" "$@"
+		--capabilities CAPABILITY_IAM --no-fail-on-empty-changeset "$@" \
+		--parameter-overrides "${overrides[@]}"
+}
+
+# deploy_stack NAME: create or update stack NAME (a no-op when nothing changed).
+deploy_stack() {
+	say "deploying $(stack "$1") (templates/$1.yaml)"
+	cloudformation_deploy "$1"
+}
+
+# stack_status NAME: the stack's status, empty when it does not exist.
+stack_status() {
+	aws cloudformation describe-stacks --stack-name "$(stack "$1")" \
+		--query 'Stacks[0].StackStatus' --output text 2>/dev/null || true
+}
+
+# imports_of NAME: the stacks templates/NAME.yaml imports exports from.
+imports_of() {
+	grep -o '[$]{[A-Za-z]*StackName}' "$TEMPLATES/$1.yaml" | sort -u |
+		sed 's/^[$]{\(.*\)StackName}$/\1/' | tr '[:upper:]' '[:lower:]'
 }
 
 # secret_name NAME: a secret's name in this environment (data.yaml's).
 secret_name() {
 	echo "${ENVIRONMENT:+$ENVIRONMENT/}$1"
-}
-
-# stack_names: the parameters through which templates find each other.
-stack_names() {
-	echo "RegistryStackName=$(stack registry)" "NetworkStackName=$(stack network)" \
-		"DataStackName=$(stack data)" "ClusterStackName=$(stack cluster)" \
-		"ServicesStackName=$(stack services)"
 }

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Build the image once and push it, as $TAG, to both ECR repositories
 # (auth-service and task-service; SERVICE in the task definition picks the
-# role). Creates the repositories first if needed.
+# role), for the processor ARCH (amd64 or arm64) the tasks run on. Creates
+# the repositories first if needed.
 #
-#   TAG=v1.0.0 ecs/scripts/push.sh
+#   TAG=v1.0.0 [ARCH=arm64] ecs/scripts/push.sh
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
 
@@ -18,9 +19,10 @@ registry="${auth_repo%%/*}"
 say "logging in to $registry"
 aws ecr get-login-password | docker login --username AWS --password-stdin "$registry"
 
-# Fargate runs the task definitions' X86_64 platform, whatever the build host.
-say "building taskapi:$TAG"
-docker build --platform linux/amd64 --build-arg VERSION="$TAG" -t "taskapi:$TAG" "$ROOT"
+# The platform the task definitions run (ARCH, the same setting ecs-deploy
+# reads), whatever the build host: the Dockerfile cross-compiles for it.
+say "building taskapi:$TAG for linux/$ARCH"
+docker build --platform "linux/$ARCH" --build-arg VERSION="$TAG" -t "taskapi:$TAG" "$ROOT"
 for repo in "$auth_repo" "$task_repo"; do
 	docker tag "taskapi:$TAG" "$repo:$TAG"
 	docker push "$repo:$TAG"
