@@ -4,7 +4,7 @@
 # (auth or task) picks the role; the same image is pushed to the design's
 # two ECR repositories, auth-service and task-service (make ecs-push).
 #
-#   docker build --platform linux/amd64 -t taskapi:v1.0.0 .
+#   docker build --platform linux/amd64 -t taskapi:v1.0.0 .   # or linux/arm64 (Graviton)
 #   docker run --rm -p 3000:3000 -e SQLITE_PATH=/tmp/taskapi.db taskapi:v1.0.0
 
 # The Go release go.mod asks for (a test keeps the two equal).
@@ -16,7 +16,8 @@ WORKDIR /src
 COPY go.mod go.sum ./
 RUN --mount=type=cache,target=/go/pkg/mod go mod download
 COPY . .
-# Set by BuildKit from --platform (linux/amd64 for the task definitions).
+# Set by BuildKit from --platform: ecs-push passes linux/$ARCH, the task
+# definitions' CpuArchitecture (amd64 is X86_64, arm64 is ARM64).
 ARG TARGETOS TARGETARCH
 ARG VERSION=dev
 RUN --mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache/go-build \
