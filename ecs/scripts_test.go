@@ -63,6 +63,9 @@ for a in "$@"; do
 done
 case "$args" in
 "cloudformation deploy"*--no-execute-changeset*)
+	case " ${FAKE_FAIL_PLAN:-} " in
+	*" $stack "*) echo "Failed to create the changeset: Waiter ChangeSetCreateComplete failed: Status: FAILED. Reason: Template error" >&2; exit 255 ;;
+	esac
 	case " ${FAKE_UNCHANGED:-} " in
 	*" $stack "*) printf '\nNo changes to deploy. Stack %s is up to date\n' "$stack" ;;
 	*) printf 'Waiting for changeset to be created..\nChangeset created successfully. Run the following command to review changes:\naws cloudformation describe-change-set --change-set-name arn:aws:cloudformation:us-east-1:123456789012:changeSet/awscli-cloudformation-package-deploy-1764400000/%s\n' "$stack" ;;
@@ -496,6 +499,22 @@ func TestPlanScript(t *testing.T) {
 			t.Errorf("new-account plan output lacks %q:\n%s", want, out)
 		}
 	}
+
+	// A change set that cannot be created: the plan fails, and what it had
+	// created (the new stack's empty placeholder) is removed on the way out.
+	base, calls = fakeAWS(t)
+	out, err = runScript(t, "plan.sh", append(base, append(env, "FAKE_NEW_STACKS="+all, "FAKE_FAIL_PLAN=taskapi-network")...))
+	if err == nil || !strings.Contains(out, "cannot plan taskapi-network") || !strings.Contains(out, "Template error") {
+		t.Errorf("a failing change set: err %v, output:\n%s", err, out)
+	}
+	checkPlanChangesNothing(t, calls())
+	removed = nil
+	for _, call := range calls() {
+		if len(call) > 2 && call[1] == "cloudformation" && call[2] == "delete-stack" {
+			removed = append(removed, flagValue(call, "--stack-name"))
+		}
+	}
+	eq(t, "placeholder stacks removed after a failure", fmt.Sprint(removed), "[taskapi-registry taskapi-network]")
 
 	// The image ecs-deploy would need is not pushed yet: said, not fatal.
 	base, _ = fakeAWS(t)

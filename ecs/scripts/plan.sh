@@ -51,6 +51,20 @@ if [ -n "$(stack_status registry)" ]; then
 	done
 fi
 
+# Whatever this plan created and has not removed yet, removed on any exit
+# (a failure, an interrupt): a change set, and the empty stack a new stack's
+# change set leaves in REVIEW_IN_PROGRESS.
+open_change_set="" open_new_stack=""
+clean_up() {
+	if [ -n "$open_change_set" ]; then
+		aws cloudformation delete-change-set --change-set-name "$open_change_set" || true
+	fi
+	if [ -n "$open_new_stack" ]; then
+		aws cloudformation delete-stack --stack-name "$open_new_stack" || true
+	fi
+}
+trap clean_up EXIT
+
 declare -A pending=()
 created=0 changed=0 unchanged=0 waiting=0
 for name in registry network data cluster services monitoring; do
@@ -72,6 +86,7 @@ for name in registry network data cluster services monitoring; do
 	new=""
 	if [ -z "$status" ] || [ "$status" = None ] || [ "$status" = REVIEW_IN_PROGRESS ]; then
 		new=yes
+		open_new_stack="$stack_name"
 	fi
 	say "planning $stack_name (templates/$name.yaml)"
 	if ! out="$(cloudformation_deploy "$name" --no-execute-changeset 2>&1)"; then
@@ -79,6 +94,7 @@ for name in registry network data cluster services monitoring; do
 		die "cannot plan $stack_name"
 	fi
 	change_set="$(grep -o 'arn:[^ ]*:changeSet/[^ ]*' <<<"$out" | head -n 1 || true)"
+	open_change_set="$change_set"
 	if [ -z "$change_set" ]; then
 		echo "$stack_name: no changes"
 		unchanged=$((unchanged + 1))
@@ -94,9 +110,11 @@ for name in registry network data cluster services monitoring; do
 	fi
 	changes "$change_set"
 	aws cloudformation delete-change-set --change-set-name "$change_set"
+	open_change_set=""
 	if [ -n "$new" ]; then
 		# The change set left an empty stack in REVIEW_IN_PROGRESS: remove it.
 		aws cloudformation delete-stack --stack-name "$stack_name"
+		open_new_stack=""
 	fi
 done
 echo "Plan: $created to create, $changed to change, $unchanged unchanged, $waiting waiting."
