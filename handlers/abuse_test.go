@@ -24,7 +24,7 @@ func (c *countingHasher) Compare(hash, pw string) error {
 }
 
 func TestUnknownUserCostsOneBcryptCompare(t *testing.T) {
-	f := newFixture()
+	f := newFixture(t)
 	f.user("alice")
 	h := &countingHasher{Bcrypt: password.Bcrypt{Cost: 4}}
 	auth, _ := handlers.NewAuth(f.store, h, f.signer, f.signer, f.clock.Now)
@@ -46,7 +46,7 @@ func newThrottledAuth(f *fixture) *handlers.Auth {
 }
 
 func TestFailedLoginsAreThrottledPerAccount(t *testing.T) {
-	f := newFixture()
+	f := newFixture(t)
 	f.user("alice")
 	f.user("bob")
 	auth := newThrottledAuth(f)
@@ -67,7 +67,7 @@ func TestFailedLoginsAreThrottledPerAccount(t *testing.T) {
 }
 
 func TestFailedLoginsAreThrottledPerClient(t *testing.T) {
-	f := newFixture()
+	f := newFixture(t)
 	f.user("target")
 	auth := newThrottledAuth(f)
 	// One address spraying a few guesses at many accounts.
@@ -83,7 +83,7 @@ func TestFailedLoginsAreThrottledPerClient(t *testing.T) {
 }
 
 func TestSuccessfulLoginResetsAccountFailures(t *testing.T) {
-	f := newFixture()
+	f := newFixture(t)
 	f.user("alice")
 	auth := newThrottledAuth(f)
 	for round := 0; round < 3; round++ {
@@ -104,7 +104,7 @@ func (busyHasher) Compare(string, string) error {
 }
 
 func TestBusyHasherIs503NotWrongPassword(t *testing.T) {
-	f := newFixture()
+	f := newFixture(t)
 	f.user("alice")
 	auth, _ := handlers.NewAuth(f.store, busyHasher{password.Bcrypt{Cost: 4}}, f.signer, f.signer, f.clock.Now)
 	_, err := auth.Login(ctx, handlers.LoginRequest{Username: "alice", Password: "correct horse"})
@@ -112,7 +112,7 @@ func TestBusyHasherIs503NotWrongPassword(t *testing.T) {
 }
 
 func TestTaskQuota(t *testing.T) {
-	f := newFixture()
+	f := newFixture(t)
 	alice, bob := f.user("alice"), f.user("bob")
 	tasks := handlers.NewTasks(f.store, f.clock.Now, handlers.WithQuota(2))
 	for i := 0; i < 2; i++ {
@@ -128,7 +128,7 @@ func TestTaskQuota(t *testing.T) {
 }
 
 func TestWrongCurrentPasswordsAreThrottled(t *testing.T) {
-	f := newFixture()
+	f := newFixture(t)
 	alice := f.user("alice")
 	alice.TokenID, alice.ExpiresAt = "t1", f.clock.Now().Add(time.Hour)
 	accounts := throttle.New(3, 15*time.Minute, 100)

@@ -18,7 +18,7 @@ import (
 const pass = "correct horse" // the password fixture.user registers with
 
 func TestLogoutRevokesOnlyThatToken(t *testing.T) {
-	f := newFixture()
+	f := newFixture(t)
 	f.user("alice")
 	first, caller := f.login("alice", pass)
 	second, _ := f.login("alice", pass)
@@ -27,7 +27,7 @@ func TestLogoutRevokesOnlyThatToken(t *testing.T) {
 	if err != nil || resp.Message != "Logged out successfully" {
 		t.Fatalf("Logout = %+v, %v", resp, err)
 	}
-	if r, ok := f.store.revoked[caller.TokenID]; !ok || !r.expiresAt.Equal(caller.ExpiresAt) || r.userID != caller.UserID {
+	if r, ok := f.revocations(t)[caller.TokenID]; !ok || !r.expiresAt.Equal(caller.ExpiresAt) || r.userID != caller.UserID {
 		t.Errorf("revocation = %+v (present %v), want user %d until %v", r, ok, caller.UserID, caller.ExpiresAt)
 	}
 	_, err = f.validator.ValidateToken(ctx, first)
@@ -45,7 +45,7 @@ func TestLogoutRevokesOnlyThatToken(t *testing.T) {
 }
 
 func TestLogoutPrunesExpiredRevocations(t *testing.T) {
-	f := newFixture()
+	f := newFixture(t)
 	f.user("alice")
 	_, old := f.login("alice", pass)
 	if _, err := f.account.Logout(ctx, handlers.LogoutRequest{Caller: old}); err != nil {
@@ -56,13 +56,13 @@ func TestLogoutPrunesExpiredRevocations(t *testing.T) {
 	if _, err := f.account.Logout(ctx, handlers.LogoutRequest{Caller: current}); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := f.store.revoked[old.TokenID]; ok || len(f.store.revoked) != 1 {
-		t.Errorf("revocations = %v, want only the live one", f.store.revoked)
+	if revoked := f.revocations(t); len(revoked) != 1 || revoked[current.TokenID] == (revocation{}) {
+		t.Errorf("revocations = %v, want only the live one", revoked)
 	}
 }
 
 func TestLogoutFailures(t *testing.T) {
-	f := newFixture()
+	f := newFixture(t)
 	f.user("alice")
 	_, caller := f.login("alice", pass)
 
@@ -73,14 +73,13 @@ func TestLogoutFailures(t *testing.T) {
 	_, err = f.account.Logout(ctx, handlers.LogoutRequest{Caller: noID})
 	wantError(t, err, taskapi.EUNAUTHORIZED, taskapi.MsgInvalidToken)
 
-	f.store.down = true
-	_, err = f.account.Logout(ctx, handlers.LogoutRequest{Caller: caller})
-	wantError(t, err, taskapi.EUNAVAILABLE, taskapi.MsgDatabaseDown)
-
-	f.store.down = false
-	f.store.deleteUser(caller.UserID)
+	f.deleteUser(t, caller.UserID)
 	_, err = f.account.Logout(ctx, handlers.LogoutRequest{Caller: caller})
 	wantError(t, err, taskapi.EUNAUTHORIZED, taskapi.MsgInvalidToken)
+
+	f.loseDatabase(t)
+	_, err = f.account.Logout(ctx, handlers.LogoutRequest{Caller: caller})
+	wantError(t, err, taskapi.EUNAVAILABLE, taskapi.MsgDatabaseDown)
 }
 
 // revocationsFunc is a RevocationStore whose answer the test chooses.
@@ -93,7 +92,7 @@ func (r revocationsFunc) RevokeToken(context.Context, string, int64, time.Time, 
 func (r revocationsFunc) IsTokenRevoked(_ context.Context, jti string) (bool, error) { return r(jti) }
 
 func TestRejectingRevoked(t *testing.T) {
-	f := newFixture()
+	f := newFixture(t)
 	f.user("alice")
 	token, caller := f.login("alice", pass)
 
@@ -123,11 +122,12 @@ func TestRejectingRevoked(t *testing.T) {
 }
 
 func TestRejectingRevokedFailsClosed(t *testing.T) {
-	f := newFixture()
+	f := newFixture(t)
 	f.user("alice")
 	token, _ := f.login("alice", pass)
 	for _, storeErr := range []error{
-		errDown, // the store's own EUNAVAILABLE passes as is
+		// the store's own EUNAVAILABLE passes as is
+		taskapi.Wrap(errors.New("connection refused"), taskapi.EUNAVAILABLE, taskapi.MsgDatabaseDown),
 		taskapi.Wrap(errors.New("no such table"), taskapi.EINTERNAL, taskapi.MsgInternal),
 		errors.New("unclassified"),
 	} {
@@ -138,7 +138,7 @@ func TestRejectingRevokedFailsClosed(t *testing.T) {
 			t.Errorf("error %v does not wrap the cause %v", err, storeErr)
 		}
 	}
-	f.store.down = true
+	f.loseDatabase(t)
 	_, err := f.auth.Validate(ctx, handlers.ValidateRequest{Token: token})
 	wantError(t, err, taskapi.EUNAVAILABLE, taskapi.MsgDatabaseDown)
 }
@@ -160,7 +160,7 @@ func TestRejectingRevokedRefusesTokenWithoutID(t *testing.T) {
 }
 
 func TestValidateReportsExpiry(t *testing.T) {
-	f := newFixture()
+	f := newFixture(t)
 	f.user("alice")
 	token, caller := f.login("alice", pass)
 	resp, err := f.auth.Validate(ctx, handlers.ValidateRequest{Token: token})
@@ -174,7 +174,7 @@ func TestValidateReportsExpiry(t *testing.T) {
 }
 
 func TestMeReadsTheDatabase(t *testing.T) {
-	f := newFixture()
+	f := newFixture(t)
 	f.user("alice")
 	_, caller := f.login("alice", pass)
 	registeredAt := f.clock.Now()
@@ -193,17 +193,16 @@ func TestMeReadsTheDatabase(t *testing.T) {
 
 	_, err = f.account.Me(ctx, handlers.MeRequest{})
 	wantError(t, err, taskapi.EUNAUTHORIZED, taskapi.MsgNoToken)
-	f.store.down = true
-	_, err = f.account.Me(ctx, handlers.MeRequest{Caller: caller})
-	wantError(t, err, taskapi.EUNAVAILABLE, taskapi.MsgDatabaseDown)
-	f.store.down = false
-	f.store.deleteUser(caller.UserID)
+	f.deleteUser(t, caller.UserID)
 	_, err = f.account.Me(ctx, handlers.MeRequest{Caller: caller})
 	wantError(t, err, taskapi.EUNAUTHORIZED, taskapi.MsgInvalidToken)
+	f.loseDatabase(t)
+	_, err = f.account.Me(ctx, handlers.MeRequest{Caller: caller})
+	wantError(t, err, taskapi.EUNAVAILABLE, taskapi.MsgDatabaseDown)
 }
 
 func TestChangePassword(t *testing.T) {
-	f := newFixture()
+	f := newFixture(t)
 	f.user("alice")
 	before, caller := f.login("alice", pass)
 	f.clock.Advance(time.Minute)
@@ -228,10 +227,17 @@ func TestChangePassword(t *testing.T) {
 }
 
 func TestChangePasswordFailures(t *testing.T) {
-	f := newFixture()
+	f := newFixture(t)
 	f.user("alice")
 	_, caller := f.login("alice", pass)
-	hashBefore := f.store.users[0].PasswordHash
+	storedHash := func() string {
+		u, err := f.store.UserByID(ctx, caller.UserID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return u.PasswordHash
+	}
+	hashBefore := storedHash()
 	cases := []struct {
 		name          string
 		req           handlers.ChangePasswordRequest
@@ -258,19 +264,18 @@ func TestChangePasswordFailures(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := f.account.ChangePassword(ctx, tc.req)
 			wantError(t, err, tc.code, tc.message, tc.fields...)
-			if f.store.users[0].PasswordHash != hashBefore {
+			if storedHash() != hashBefore {
 				t.Fatal("a refused change altered the stored hash")
 			}
 		})
 	}
 
-	f.store.down = true
+	f.deleteUser(t, caller.UserID)
 	_, err := f.account.ChangePassword(ctx, handlers.ChangePasswordRequest{Caller: caller, CurrentPassword: pass, NewPassword: "new battery staple"})
-	wantError(t, err, taskapi.EUNAVAILABLE, taskapi.MsgDatabaseDown)
-	f.store.down = false
-	f.store.deleteUser(caller.UserID)
-	_, err = f.account.ChangePassword(ctx, handlers.ChangePasswordRequest{Caller: caller, CurrentPassword: pass, NewPassword: "new battery staple"})
 	wantError(t, err, taskapi.EUNAUTHORIZED, taskapi.MsgInvalidToken)
+	f.loseDatabase(t)
+	_, err = f.account.ChangePassword(ctx, handlers.ChangePasswordRequest{Caller: caller, CurrentPassword: pass, NewPassword: "new battery staple"})
+	wantError(t, err, taskapi.EUNAVAILABLE, taskapi.MsgDatabaseDown)
 }
 
 // passwordGen draws passwords the rules accept: 8 characters to 72 bytes,
@@ -280,11 +285,12 @@ var passwordGen = rapid.StringOfN(rapid.Rune(), handlers.PasswordMinLen, handler
 
 // Feature: ecs-task-management-api, Property 3: Password Security
 func TestPropertyPasswordChangeStoresOnlyBcrypt(t *testing.T) {
+	outer := t // owns the databases: a rapid.T has no temporary directory
 	rapid.Check(t, func(t *rapid.T) {
 		old := passwordGen.Draw(t, "old")
 		next := passwordGen.Filter(func(s string) bool { return s != old }).Draw(t, "new")
 
-		f := newFixture()
+		f := newFixture(outer)
 		reg, err := f.auth.Register(ctx, handlers.RegisterRequest{Username: "alice", Email: "alice@example.com", Password: old})
 		if err != nil {
 			t.Fatalf("Register: %v", err)

@@ -13,7 +13,7 @@ import (
 var ctx = context.Background()
 
 func TestRegisterReturnsPublicUser(t *testing.T) {
-	f := newFixture()
+	f := newFixture(t)
 	resp, err := f.auth.Register(ctx, handlers.RegisterRequest{Username: "alice", Email: " Alice@Example.COM ", Password: "correct horse"})
 	if err != nil {
 		t.Fatal(err)
@@ -50,16 +50,17 @@ func TestRegisterValidation(t *testing.T) {
 		{"short password", handlers.RegisterRequest{Username: "alice", Email: "a@b.co", Password: "1234567"}, []string{"password"}},
 		{"password over 72 bytes", handlers.RegisterRequest{Username: "alice", Email: "a@b.co", Password: strings.Repeat("é", 37)}, []string{"password"}},
 	}
+	f := newFixture(t) // refused registrations leave it empty
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := newFixture().auth.Register(ctx, tc.req)
+			_, err := f.auth.Register(ctx, tc.req)
 			wantError(t, err, taskapi.EINVALID, "Validation failed", tc.fields...)
 		})
 	}
 }
 
 func TestRegisterDuplicateIgnoresCase(t *testing.T) {
-	f := newFixture()
+	f := newFixture(t)
 	f.user("alice")
 	_, err := f.auth.Register(ctx, handlers.RegisterRequest{Username: "ALICE", Email: "other@example.com", Password: "correct horse"})
 	wantError(t, err, taskapi.ECONFLICT, taskapi.MsgConflict)
@@ -68,7 +69,7 @@ func TestRegisterDuplicateIgnoresCase(t *testing.T) {
 }
 
 func TestLoginIssuesTokenForOneHour(t *testing.T) {
-	f := newFixture()
+	f := newFixture(t)
 	f.user("alice")
 	resp, err := f.auth.Login(ctx, handlers.LoginRequest{Username: "alice", Password: "correct horse"})
 	if err != nil {
@@ -87,7 +88,7 @@ func TestLoginIssuesTokenForOneHour(t *testing.T) {
 }
 
 func TestLoginFailuresAreIndistinguishable(t *testing.T) {
-	f := newFixture()
+	f := newFixture(t)
 	f.user("alice")
 	for _, req := range []handlers.LoginRequest{
 		{Username: "alice", Password: "wrong password"},
@@ -102,19 +103,19 @@ func TestLoginFailuresAreIndistinguishable(t *testing.T) {
 }
 
 func TestLoginRequiresFields(t *testing.T) {
-	_, err := newFixture().auth.Login(ctx, handlers.LoginRequest{Username: " "})
+	_, err := newFixture(t).auth.Login(ctx, handlers.LoginRequest{Username: " "})
 	wantError(t, err, taskapi.EINVALID, "Validation failed", "username", "password")
 }
 
 func TestLoginDatabaseDownIs503(t *testing.T) {
-	f := newFixture()
-	f.store.down = true
+	f := newFixture(t)
+	f.loseDatabase(t)
 	_, err := f.auth.Login(ctx, handlers.LoginRequest{Username: "alice", Password: "correct horse"})
 	wantError(t, err, taskapi.EUNAVAILABLE, taskapi.MsgDatabaseDown)
 }
 
 func TestValidate(t *testing.T) {
-	f := newFixture()
+	f := newFixture(t)
 	f.user("alice")
 	login, _ := f.auth.Login(ctx, handlers.LoginRequest{Username: "alice", Password: "correct horse"})
 

@@ -33,7 +33,7 @@ func (h *heldHasher) Hash(p string) (string, error) {
 // bcrypt hash that unknown-user logins are compared against; such a login
 // waits for it instead, and still gets the usual 401.
 func TestNewAuthDoesNotWaitForTheDummyHash(t *testing.T) {
-	f := newFixture()
+	f := newFixture(t)
 	h := &heldHasher{Bcrypt: password.Bcrypt{Cost: 4}, open: make(chan struct{})}
 	done := make(chan *handlers.Auth, 1)
 	go func() {
@@ -67,7 +67,7 @@ func TestNewAuthDoesNotWaitForTheDummyHash(t *testing.T) {
 // bcrypt slots were busy), the next unknown-user login tries again
 // rather than failing forever.
 func TestDummyHashFailureIsRetried(t *testing.T) {
-	f := newFixture()
+	f := newFixture(t)
 	h := &heldHasher{Bcrypt: password.Bcrypt{Cost: 4}, open: make(chan struct{})}
 	h.failures.Store(1)
 	close(h.open)

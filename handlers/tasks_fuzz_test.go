@@ -50,17 +50,24 @@ func FuzzTaskID(f *testing.F) {
 	} {
 		f.Add(s)
 	}
-	fx := newFixture()
-	alice, bob := fx.user("alice"), fx.user("bob")
 	const taskID = 3
 	f.Fuzz(func(t *testing.T, id string) {
-		// Every input starts from alice's one task, number 3.
-		fx.store.mu.Lock()
-		fx.store.tasks = map[int64]taskapi.Task{taskID: {
-			ID: taskID, UserID: alice.UserID, Title: "mine",
-			Status: taskapi.StatusPending, Priority: taskapi.PriorityMedium,
-		}}
-		fx.store.mu.Unlock()
+		// Every input starts from a fresh store holding alice's one task,
+		// number 3: the store numbers tasks from 1 and never reuses a
+		// number, so tasks 1 and 2 are created and deleted first.
+		fx := newFixture(t)
+		alice, bob := fx.user("alice"), fx.user("bob")
+		for want := int64(1); want <= taskID; want++ {
+			created, err := fx.tasks.Create(ctx, handlers.CreateTaskRequest{Caller: alice, Title: "mine"})
+			if err != nil || created.Task.ID != want {
+				t.Fatalf("task %d: Create = %+v, %v", want, created, err)
+			}
+			if want < taskID {
+				if _, err := fx.tasks.Delete(ctx, handlers.TaskRequest{Caller: alice, ID: itoa(want)}); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
 
 		n, perr := strconv.ParseInt(id, 10, 64)
 		valid := decimal.MatchString(id) && perr == nil && n >= 1 && n <= math.MaxInt32
@@ -117,7 +124,7 @@ func FuzzListQuery(f *testing.F) {
 	f.Add("", "", "", "", "1e2", "2147483648")
 	f.Add("", "", "", "", " 20", "99999999999999999999")
 	f.Add("in_progress", "low", "created_at", "asc", "020", "00")
-	fx := newFixture()
+	fx := newFixture(f)
 	alice := fx.user("alice")
 	for i := range 5 {
 		if _, err := fx.tasks.Create(ctx, handlers.CreateTaskRequest{Caller: alice, Title: "task " + strconv.Itoa(i)}); err != nil {
@@ -181,7 +188,7 @@ func FuzzParseDueDate(f *testing.F) {
 	} {
 		f.Add(s)
 	}
-	fx := newFixture()
+	fx := newFixture(f)
 	alice := fx.user("alice")
 	minDue := time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC)
 	maxDue := time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)

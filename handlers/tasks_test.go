@@ -12,7 +12,7 @@ import (
 func ptr[T any](v T) *T { return &v }
 
 func TestCreateTaskDefaultsAndOwner(t *testing.T) {
-	f := newFixture()
+	f := newFixture(t)
 	alice := f.user("alice")
 	resp, err := f.tasks.Create(ctx, handlers.CreateTaskRequest{Caller: alice, Title: "  Write report  "})
 	if err != nil {
@@ -55,7 +55,7 @@ func TestCreateTaskValidation(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			f := newFixture()
+			f := newFixture(t)
 			tc.req.Caller = f.user("alice")
 			_, err := f.tasks.Create(ctx, tc.req)
 			wantError(t, err, taskapi.EINVALID, "Validation failed", tc.fields...)
@@ -64,7 +64,7 @@ func TestCreateTaskValidation(t *testing.T) {
 }
 
 func TestTitleOfExactly200CharactersIsAccepted(t *testing.T) {
-	f := newFixture()
+	f := newFixture(t)
 	_, err := f.tasks.Create(ctx, handlers.CreateTaskRequest{Caller: f.user("alice"), Title: strings.Repeat("é", 200)})
 	if err != nil {
 		t.Fatal(err)
@@ -94,7 +94,7 @@ func TestDueDateLayouts(t *testing.T) {
 }
 
 func TestGetTask(t *testing.T) {
-	f := newFixture()
+	f := newFixture(t)
 	alice, bob := f.user("alice"), f.user("bob")
 	created, _ := f.tasks.Create(ctx, handlers.CreateTaskRequest{Caller: alice, Title: "mine"})
 	id := itoa(created.Task.ID)
@@ -114,7 +114,7 @@ func TestGetTask(t *testing.T) {
 }
 
 func TestTaskHandlersRefuseAnonymousCaller(t *testing.T) {
-	f := newFixture()
+	f := newFixture(t)
 	_, err := f.tasks.Create(ctx, handlers.CreateTaskRequest{Title: "x"})
 	wantError(t, err, taskapi.EUNAUTHORIZED, taskapi.MsgNoToken)
 	_, err = f.tasks.List(ctx, handlers.ListTasksRequest{})
@@ -124,7 +124,7 @@ func TestTaskHandlersRefuseAnonymousCaller(t *testing.T) {
 }
 
 func TestUpdateTaskPartial(t *testing.T) {
-	f := newFixture()
+	f := newFixture(t)
 	alice := f.user("alice")
 	created, _ := f.tasks.Create(ctx, handlers.CreateTaskRequest{Caller: alice, Title: "t", Description: ptr("d"), DueDate: ptr("2026-05-01")})
 	f.clock.Advance(time.Minute)
@@ -150,7 +150,7 @@ func TestUpdateTaskPartial(t *testing.T) {
 }
 
 func TestUpdateTaskErrors(t *testing.T) {
-	f := newFixture()
+	f := newFixture(t)
 	alice, bob := f.user("alice"), f.user("bob")
 	created, _ := f.tasks.Create(ctx, handlers.CreateTaskRequest{Caller: alice, Title: "t"})
 	id := itoa(created.Task.ID)
@@ -172,7 +172,7 @@ func TestUpdateTaskErrors(t *testing.T) {
 }
 
 func TestDeleteTask(t *testing.T) {
-	f := newFixture()
+	f := newFixture(t)
 	alice, bob := f.user("alice"), f.user("bob")
 	created, _ := f.tasks.Create(ctx, handlers.CreateTaskRequest{Caller: alice, Title: "t"})
 	id := itoa(created.Task.ID)
@@ -188,7 +188,7 @@ func TestDeleteTask(t *testing.T) {
 }
 
 func TestListTasksQueryValidation(t *testing.T) {
-	f := newFixture()
+	f := newFixture(t)
 	alice := f.user("alice")
 	_, err := f.tasks.List(ctx, handlers.ListTasksRequest{Caller: alice, Status: "done", Priority: "p", Sort: "title", Order: "up", Limit: "101", Offset: "-1"})
 	wantError(t, err, taskapi.EINVALID, "Validation failed", "status", "priority", "sort", "order", "limit", "offset")
@@ -199,7 +199,7 @@ func TestListTasksQueryValidation(t *testing.T) {
 }
 
 func TestListTasksPageAndDefaults(t *testing.T) {
-	f := newFixture()
+	f := newFixture(t)
 	alice, bob := f.user("alice"), f.user("bob")
 	for i := 0; i < 3; i++ {
 		f.tasks.Create(ctx, handlers.CreateTaskRequest{Caller: alice, Title: "a"})
@@ -220,12 +220,12 @@ func TestListTasksPageAndDefaults(t *testing.T) {
 }
 
 func TestHealth(t *testing.T) {
-	f := newFixture()
-	h := handlers.NewHealth("task-service", pinger{f.store})
+	f := newFixture(t)
+	h := handlers.NewHealth("task-service", f.store)
 	if resp, err := h.Check(ctx, handlers.HealthRequest{}); err != nil || resp.Status != "ok" {
 		t.Fatalf("shallow = %+v, %v", resp, err)
 	}
-	f.store.down = true
+	f.loseDatabase(t)
 	if _, err := h.Check(ctx, handlers.HealthRequest{}); err != nil {
 		t.Errorf("shallow health must not depend on the database: %v", err)
 	}
@@ -234,7 +234,7 @@ func TestHealth(t *testing.T) {
 }
 
 func TestIfMatchGuardsUpdatesAndDeletes(t *testing.T) {
-	f := newFixture()
+	f := newFixture(t)
 	alice := f.user("alice")
 	created, _ := f.tasks.Create(ctx, handlers.CreateTaskRequest{Caller: alice, Title: "v1"})
 	id, etag1 := itoa(created.Task.ID), created.ETag()

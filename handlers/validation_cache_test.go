@@ -8,6 +8,7 @@ import (
 
 	"taskapi"
 	"taskapi/handlers"
+	"taskapi/internal/fakeclock"
 )
 
 // countingValidator answers from a table of tokens and counts the calls
@@ -57,8 +58,8 @@ func (v *countingValidator) count() int {
 	return v.calls
 }
 
-func cacheFixture() (*handlers.ValidationCache, *countingValidator, *fakeClock) {
-	clock := &fakeClock{t: time.Date(2026, 11, 29, 8, 0, 0, 0, time.UTC)}
+func cacheFixture() (*handlers.ValidationCache, *countingValidator, *fakeclock.Clock) {
+	clock := fakeclock.New(time.Date(2026, 11, 29, 8, 0, 0, 0, time.UTC))
 	v := newCountingValidator()
 	return handlers.CacheValidations(v, 30*time.Second, 100, clock.Now), v, clock
 }

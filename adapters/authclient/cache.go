@@ -27,14 +27,14 @@ type cachedValidation struct {
 	expires   time.Time
 }
 
-// newValidationCache returns a cache of up to size entries living ttl, or
-// nil (no caching) when either is zero.
-func newValidationCache(size int, ttl time.Duration) *validationCache {
+// newValidationCache returns a cache of up to size entries living ttl by
+// the clock now, or nil (no caching) when size or ttl is zero.
+func newValidationCache(size int, ttl time.Duration, now func() time.Time) *validationCache {
 	if size <= 0 || ttl <= 0 {
 		return nil
 	}
 	entries, _ := lru.New[[sha256.Size]byte, cachedValidation](size) // fails only for size <= 0
-	return &validationCache{ttl: ttl, now: time.Now, entries: entries}
+	return &validationCache{ttl: ttl, now: now, entries: entries}
 }
 
 func (c *validationCache) get(token string) (taskapi.Principal, bool) {

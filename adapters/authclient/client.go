@@ -63,6 +63,9 @@ type Options struct {
 	// negative disables the cache. CacheSize bounds the entries [10000].
 	CacheTTL  time.Duration
 	CacheSize int
+	// Now tells the time for the cache's expiry [time.Now]; tests pass a
+	// settable clock so that expiry never depends on how long a call took.
+	Now func() time.Time
 	// RequestID reads the current request's correlation id from a context,
 	// so that it travels on to the auth service.
 	RequestID func(context.Context) string
@@ -97,6 +100,9 @@ func (o *Options) setDefaults() {
 	}
 	if o.Resolver == nil {
 		o.Resolver = net.DefaultResolver
+	}
+	if o.Now == nil {
+		o.Now = time.Now
 	}
 	if o.RequestID == nil {
 		o.RequestID = func(context.Context) string { return "" }
@@ -133,7 +139,7 @@ func New(opts Options) (*Client, error) {
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 			Transport:     &http.Transport{MaxIdleConnsPerHost: 32, IdleConnTimeout: 30 * time.Second},
 		},
-		cache: newValidationCache(opts.CacheSize, opts.CacheTTL),
+		cache: newValidationCache(opts.CacheSize, opts.CacheTTL, opts.Now),
 	}
 	if base.Scheme == "http" {
 		port := base.Port()

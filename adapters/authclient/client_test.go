@@ -12,6 +12,7 @@ import (
 
 	"taskapi"
 	"taskapi/adapters/authclient"
+	"taskapi/internal/fakeclock"
 	"taskapi/internal/faultproxy"
 	"taskapi/internal/testdns"
 	"taskapi/tokens"
@@ -234,7 +235,8 @@ func TestUnauthorizedNeverOpensBreaker(t *testing.T) {
 
 func TestCacheSavesRoundTripsAndExpires(t *testing.T) {
 	f := newFakeAuth(t, "127.0.0.2")
-	c := newClient(t, f, testdns.New(t, serviceName, "127.0.0.2"), authclient.Options{CacheTTL: 150 * time.Millisecond})
+	clock := fakeclock.New(time.Now())
+	c := newClient(t, f, testdns.New(t, serviceName, "127.0.0.2"), authclient.Options{CacheTTL: 30 * time.Second, Now: clock.Now})
 	for i := 0; i < 5; i++ {
 		if _, err := c.ValidateToken(ctx, "token-a"); err != nil {
 			t.Fatal(err)
@@ -246,7 +248,7 @@ func TestCacheSavesRoundTripsAndExpires(t *testing.T) {
 	if _, err := c.ValidateToken(ctx, "token-b"); err != nil || f.total() != 2 {
 		t.Fatalf("another token must be validated on its own (calls %d, err %v)", f.total(), err)
 	}
-	time.Sleep(200 * time.Millisecond)
+	clock.Advance(30 * time.Second)
 	if _, err := c.ValidateToken(ctx, "token-a"); err != nil || f.total() != 3 {
 		t.Fatalf("an expired cache entry was used (calls %d, err %v)", f.total(), err)
 	}
@@ -254,10 +256,13 @@ func TestCacheSavesRoundTripsAndExpires(t *testing.T) {
 
 func TestCacheNeverOutlivesToken(t *testing.T) {
 	f := newFakeAuth(t, "127.0.0.2")
-	f.setResponder(func(string, int) (int, string) { return 200, validBody(time.Now().Add(time.Second)) })
-	c := newClient(t, f, testdns.New(t, serviceName, "127.0.0.2"), authclient.Options{CacheTTL: time.Hour})
+	// Whole seconds: the token's expiry travels as RFC 3339 without a
+	// fraction.
+	clock := fakeclock.New(time.Now().Truncate(time.Second))
+	f.setResponder(func(string, int) (int, string) { return 200, validBody(clock.Now().Add(time.Second)) })
+	c := newClient(t, f, testdns.New(t, serviceName, "127.0.0.2"), authclient.Options{CacheTTL: time.Hour, Now: clock.Now})
 	c.ValidateToken(ctx, "t")
-	time.Sleep(1100 * time.Millisecond)
+	clock.Advance(time.Second)
 	c.ValidateToken(ctx, "t")
 	if f.total() != 2 {
 		t.Fatalf("the cache answered for a token past its exp (calls %d)", f.total())

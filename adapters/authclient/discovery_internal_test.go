@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"taskapi/internal/fakeclock"
 )
 
 // scriptedResolver answers lookups as the test says: with addrs, with an
@@ -78,28 +80,10 @@ func (r *scriptedResolver) stats() (calls, maxRunning int, allowed []time.Durati
 	return r.calls, r.maxRunning, slices.Clone(r.allowed)
 }
 
-// fakeClock is a settable discovery.now.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
-func newTestDiscovery(r Resolver, refresh time.Duration) (*discovery, *fakeClock) {
-	clock := &fakeClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+func newTestDiscovery(r Resolver, refresh time.Duration) (*discovery, *fakeclock.Clock) {
+	clock := fakeclock.New(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	d := newDiscovery("auth.local", "3000", r, refresh)
-	d.now = clock.now
+	d.now = clock.Now
 	return d, clock
 }
 
@@ -124,13 +108,13 @@ func TestDiscoveryFailedLookupBacksOff(t *testing.T) {
 	mustLookup(t, d, "10.0.0.1")
 
 	r.set(func(r *scriptedResolver) { r.fail = true })
-	clock.add(8 * time.Second) // due for a lookup
+	clock.Advance(8 * time.Second) // due for a lookup
 	mustLookup(t, d, "10.0.0.1")
 	if calls, _, _ := r.stats(); calls != 2 {
 		t.Fatalf("%d lookups, want 2", calls)
 	}
 	for range 10 {
-		clock.add(50 * time.Millisecond)
+		clock.Advance(50 * time.Millisecond)
 		mustLookup(t, d, "10.0.0.1")
 	}
 	if calls, _, _ := r.stats(); calls != 2 {
@@ -142,7 +126,7 @@ func TestDiscoveryFailedLookupBacksOff(t *testing.T) {
 	// fails).
 	release := make(chan struct{})
 	r.set(func(r *scriptedResolver) { r.release = release })
-	clock.add(time.Second)
+	clock.Advance(time.Second)
 	for range 5 {
 		start := time.Now()
 		mustLookup(t, d, "10.0.0.1")
@@ -158,14 +142,14 @@ func TestDiscoveryFailedLookupBacksOff(t *testing.T) {
 
 	// DNS answers again: the next lookup brings its answer in.
 	r.set(func(r *scriptedResolver) { r.fail, r.release, r.addrs = false, nil, []string{"10.0.0.2"} })
-	clock.add(time.Second)
+	clock.Advance(time.Second)
 	mustLookup(t, d, "10.0.0.1") // starts the lookup in the background
 	settle(t, d)
 	mustLookup(t, d, "10.0.0.2")
 	// And with DNS healthy, the caller that finds the addresses due waits
 	// for the lookup again, so that a change is used at once.
 	r.set(func(r *scriptedResolver) { r.addrs = []string{"10.0.0.3"} })
-	clock.add(8 * time.Second)
+	clock.Advance(8 * time.Second)
 	mustLookup(t, d, "10.0.0.3")
 }
 
@@ -238,7 +222,7 @@ func TestDiscoveryOneLookupAtATime(t *testing.T) {
 	// Addresses known but due: one caller looks up, the others go on.
 	release = make(chan struct{})
 	r.set(func(r *scriptedResolver) { r.release, r.addrs = release, []string{"10.0.0.2"} })
-	clock.add(8 * time.Second)
+	clock.Advance(8 * time.Second)
 	looked := make(chan []string, 1)
 	go func() {
 		addrs, _ := d.lookup(context.Background())

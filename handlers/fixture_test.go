@@ -1,0 +1,149 @@
+package handlers_test
+
+import (
+	"context"
+	"database/sql"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"taskapi"
+	"taskapi/handlers"
+	"taskapi/internal/fakeclock"
+	"taskapi/password"
+	"taskapi/store"
+	"taskapi/tokens"
+)
+
+// fixture is a set of handlers over one store and a settable clock, wired
+// as the auth service wires them: tokens are checked against the store's
+// revocations.
+//
+// The store is the real one, on SQLite in a temporary directory: the
+// contract suite (store/contract_test.go) holds it to the same behaviour
+// as PostgreSQL, so what these tests see is what production sees, with no
+// fake of its own to keep in step. handlers' non-test code still never
+// imports store (purity_test.go).
+type fixture struct {
+	store     *store.DB
+	raw       *sql.DB // the same file, for rows no store method reads or writes
+	clock     *fakeclock.Clock
+	signer    *tokens.HS256
+	validator handlers.TokenValidator
+	auth      *handlers.Auth
+	account   *handlers.Account
+	tasks     *handlers.Tasks
+}
+
+var testSecret = []byte("0123456789abcdef0123456789abcdef")
+
+// newFixture opens a fresh, migrated database in t's temporary directory;
+// it is closed when t ends.
+func newFixture(t testing.TB) *fixture {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "tasks.db")
+	db, err := store.Open(context.Background(), store.Config{Driver: store.DriverSQLite, DSN: path})
+	if err != nil {
+		t.Fatalf("open store: %v", err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	if err := db.Migrate(context.Background()); err != nil {
+		t.Fatalf("migrate: %v", err)
+	}
+	// A second connection, opened only when a test uses it. foreign_keys
+	// is per connection: deleting a user must cascade as it does through
+	// the store.
+	raw, err := sql.Open(store.DriverSQLite, "file:"+path+"?_pragma=busy_timeout(5000)&_pragma=foreign_keys(1)")
+	if err != nil {
+		t.Fatalf("open raw connection: %v", err)
+	}
+	t.Cleanup(func() { _ = raw.Close() })
+
+	f := &fixture{store: db, raw: raw, clock: fakeclock.New(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))}
+	f.signer = tokens.NewHS256(testSecret, time.Hour, f.clock.Now)
+	f.validator = handlers.RejectingRevoked(f.signer, f.store)
+	// bcrypt.MinCost keeps the tests fast; the cost is configuration.
+	hasher := password.Bcrypt{Cost: 4}
+	auth, err := handlers.NewAuth(f.store, hasher, f.signer, f.validator, f.clock.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.auth = auth
+	f.account = handlers.NewAccount(f.store, hasher, f.store, f.clock.Now)
+	f.tasks = handlers.NewTasks(f.store, f.clock.Now)
+	return f
+}
+
+// user registers an account and returns it as a task-handler caller.
+func (f *fixture) user(name string) taskapi.Principal {
+	resp, err := f.auth.Register(context.Background(), handlers.RegisterRequest{Username: name, Email: name + "@example.com", Password: "correct horse"})
+	if err != nil {
+		panic(err)
+	}
+	return taskapi.Principal{UserID: resp.User.ID, Username: name}
+}
+
+// login logs an existing account in and returns its token and the caller
+// the transport would derive from it (with the token's id and expiry).
+func (f *fixture) login(name, pass string) (string, taskapi.Principal) {
+	resp, err := f.auth.Login(context.Background(), handlers.LoginRequest{Username: name, Password: pass})
+	if err != nil {
+		panic(err)
+	}
+	p, err := f.validator.ValidateToken(context.Background(), resp.Token)
+	if err != nil {
+		panic(err)
+	}
+	return resp.Token, p
+}
+
+// loseDatabase closes the store: from then on every call fails as it does
+// when the database cannot be reached (EUNAVAILABLE, MsgDatabaseDown; the
+// contract suite's ClosedDB case).
+func (f *fixture) loseDatabase(t *testing.T) {
+	t.Helper()
+	if err := f.store.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// deleteUser removes an account, as an operator might, leaving its
+// tokens signed and unexpired.
+func (f *fixture) deleteUser(t *testing.T, id int64) {
+	t.Helper()
+	if _, err := f.raw.Exec("DELETE FROM users WHERE id = ?", id); err != nil {
+		t.Fatalf("delete user %d: %v", id, err)
+	}
+}
+
+// revocation is one revoked token as the store keeps it.
+type revocation struct {
+	userID    int64
+	expiresAt time.Time
+}
+
+// revocations returns every revoked token the store holds, by token id.
+func (f *fixture) revocations(t *testing.T) map[string]revocation {
+	t.Helper()
+	rows, err := f.raw.Query("SELECT jti, user_id, expires_at FROM revoked_tokens")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	out := map[string]revocation{}
+	for rows.Next() {
+		var jti string
+		var r revocation
+		if err := rows.Scan(&jti, &r.userID, &r.expiresAt); err != nil {
+			t.Fatal(err)
+		}
+		out[jti] = r
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
