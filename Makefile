@@ -267,3 +267,34 @@ web-dist:
 	@grep -q '^  apiBase: "$(patsubst %/,%,$(API_BASE))",$$' $(WEB_DIST)/config.js || { echo "web-dist: could not set apiBase in config.js" >&2; exit 1; }
 	@echo "web-dist: $(WEB_DIST)/ (apiBase \"$(patsubst %/,%,$(API_BASE))\"); upload it as it is, config.js with Cache-Control: no-cache"
 
+# --- API contract and interactive reference (issue 12) ---
+# The OpenAPI document, embedded in the binary and served at /openapi.json.
+# Its linter, Redocly CLI, is pinned in tools/openapi-lint/package-lock.json
+# and installed there by `npm ci`: npm is all a machine needs for it.
+OPENAPI_SPEC       ?= adapters/httpapi/openapi/openapi.yaml
+OPENAPI_LINT       ?= tools/openapi-lint
+# Swagger UI for /docs: the swagger-ui-dist npm package of this version,
+# vendored (only the files the page loads) so that building and running
+# never need Node.
+SWAGGER_UI_VERSION ?= 5.35.0
+DOCS_ASSETS        ?= adapters/httpapi/docs/assets
+
+.PHONY: lint-openapi docs-assets
+
+## lint-openapi: lint the OpenAPI document (Redocly CLI, pinned, via npm; openapi-spec-validator too where installed)
+lint-openapi: $(OPENAPI_LINT)/node_modules/.installed
+	REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true \
+		$(OPENAPI_LINT)/node_modules/.bin/redocly lint --config $(OPENAPI_LINT)/redocly.yaml --format stylish $(OPENAPI_SPEC)
+	@if command -v openapi-spec-validator >/dev/null 2>&1; then openapi-spec-validator $(OPENAPI_SPEC); \
+		else echo "lint-openapi: openapi-spec-validator is not installed; skipped"; fi
+
+$(OPENAPI_LINT)/node_modules/.installed: $(OPENAPI_LINT)/package.json $(OPENAPI_LINT)/package-lock.json
+	cd $(OPENAPI_LINT) && npm ci --no-audit --no-fund --ignore-scripts
+	touch $@
+
+## docs-assets: refresh the vendored Swagger UI files of /docs from npm (swagger-ui-dist SWAGGER_UI_VERSION)
+docs-assets:
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	(cd "$$tmp" && npm pack --silent swagger-ui-dist@$(SWAGGER_UI_VERSION) >/dev/null && tar xzf swagger-ui-dist-$(SWAGGER_UI_VERSION).tgz) && \
+	for f in swagger-ui-bundle.js swagger-ui.css favicon-32x32.png LICENSE NOTICE; do cp "$$tmp/package/$$f" $(DOCS_ASSETS)/ || exit 1; done && \
+	echo "docs-assets: swagger-ui-dist $(SWAGGER_UI_VERSION) in $(DOCS_ASSETS)"

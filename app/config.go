@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"path/filepath"
 	"strconv"
@@ -55,6 +56,10 @@ type Config struct {
 	MetricsInterval  time.Duration
 
 	Abuse AbuseConfig
+
+	// wrapAPI, when set, wraps the API's handler: the integration tests
+	// check every request and answer against the OpenAPI document with it.
+	wrapAPI func(http.Handler) http.Handler
 }
 
 // EphemeralKeyNote is what the start-up line says when no JWT_SECRET is

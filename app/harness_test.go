@@ -47,6 +47,8 @@ type testServer struct {
 	URL  string
 	Logs *syncbuf.Buffer
 	stop func() error
+	// contract checks every exchange against the OpenAPI document.
+	contract *contract
 }
 
 // startServer runs Serve with env (plus test defaults) until the test ends.
@@ -67,6 +69,7 @@ func startServerWith(t testing.TB, env map[string]string, mutate func(*Config)) 
 	if err != nil {
 		t.Fatalf("config: %v", err)
 	}
+	contract := withContract(t, &cfg)
 	if mutate != nil {
 		mutate(&cfg)
 	}
@@ -87,7 +90,7 @@ func startServerWith(t testing.TB, env map[string]string, mutate func(*Config)) 
 	}
 	var once sync.Once
 	var stopErr error
-	s := &testServer{URL: "http://" + strings.Replace(addr, "[::]", "127.0.0.1", 1), Logs: logs}
+	s := &testServer{URL: "http://" + strings.Replace(addr, "[::]", "127.0.0.1", 1), Logs: logs, contract: contract}
 	s.stop = func() error {
 		once.Do(func() { cancel(); stopErr = <-done })
 		return stopErr

@@ -93,7 +93,11 @@ func buildHandler(cfg Config, db *store.DB, logger *slog.Logger, recorder *metri
 		}
 		opts.Site = site
 	}
-	return countOthers(withRequestTimeout(httpapi.NewServer(opts), cfg.RequestTimeout), others), nil
+	api := countOthers(withRequestTimeout(httpapi.NewServer(opts), cfg.RequestTimeout), others)
+	if cfg.wrapAPI != nil {
+		api = cfg.wrapAPI(api)
+	}
+	return api, nil
 }
 
 // countOthers keeps n equal to the number of requests being served that

@@ -31,6 +31,11 @@ var publicRoutes = map[string]bool{
 	"GET /health": true, "HEAD /health": true,
 	"GET /auth/health": true, "HEAD /auth/health": true,
 	"GET /tasks/health": true, "HEAD /tasks/health": true,
+	// The contract and the interactive reference.
+	"GET /openapi.json": true, "HEAD /openapi.json": true,
+	"GET /openapi.yaml": true, "HEAD /openapi.yaml": true,
+	"GET /docs": true, "HEAD /docs": true,
+	"GET /docs/{asset}": true, "HEAD /docs/{asset}": true,
 }
 
 // TestEveryRouteButThePublicOnesNeedsAToken walks the real route table:

@@ -46,4 +46,5 @@ func (s *server) routes() {
 	if s.Health != nil {
 		r.Handle("/health", endpoint(s, http.StatusOK, bindHealth, s.Health.Check)).Methods(http.MethodGet, http.MethodHead)
 	}
+	s.referenceRoutes()
 }

@@ -1,0 +1,39 @@
+// Starts Swagger UI on this page. It lives in its own file, not inline, so
+// the page's Content-Security-Policy can allow scripts from this origin only.
+"use strict";
+
+(function () {
+  var scheme = "bearerAuth";
+
+  // After a successful login the token authorises every later call, as if
+  // pasted into "Authorize"; after a logout it is forgotten.
+  function followSession(res) {
+    var path = "";
+    try {
+      path = new URL(res.url, window.location.href).pathname;
+    } catch (e) {
+      return res;
+    }
+    if (res.status === 200 && /\/auth\/login$/.test(path) && res.body && res.body.token) {
+      window.ui.preauthorizeApiKey(scheme, res.body.token);
+    }
+    if (res.status === 200 && /\/auth\/logout$/.test(path)) {
+      window.ui.authActions.logout([scheme]);
+    }
+    return res;
+  }
+
+  window.ui = SwaggerUIBundle({
+    // Relative, so the page works under any path prefix it is served at.
+    url: "openapi.json",
+    dom_id: "#swagger-ui",
+    deepLinking: true,
+    tryItOutEnabled: true,
+    persistAuthorization: true,
+    displayRequestDuration: true,
+    defaultModelsExpandDepth: 0,
+    presets: [SwaggerUIBundle.presets.apis],
+    layout: "BaseLayout",
+    responseInterceptor: followSession
+  });
+})();
