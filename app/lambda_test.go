@@ -83,6 +83,7 @@ func TestLambdaFunctionInitOnceFlushEveryInvocation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	lambdaContract := withContract(t, &cfg) // events go through the same router and contract
 	out := &syncbuf.Buffer{}
 	fn, err := NewLambdaFunction(context.Background(), cfg, out)
 	if err != nil {
@@ -116,6 +117,9 @@ func TestLambdaFunctionInitOnceFlushEveryInvocation(t *testing.T) {
 		if emfRecords() <= before {
 			t.Errorf("invocation %d wrote no metrics", i)
 		}
+	}
+	if n := lambdaContract.exchanges(); n != len(wantStatus) {
+		t.Errorf("the contract check saw %d invocations, want %d", n, len(wantStatus))
 	}
 	if _, err := fn.Invoke(context.Background(), []byte(`{"detail-type":"Scheduled Event"}`)); err == nil {
 		t.Error("a scheduled event was served")
