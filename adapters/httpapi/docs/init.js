@@ -5,8 +5,20 @@
 (function () {
   var scheme = "bearerAuth";
 
-  // After a successful login the token authorises every later call, as if
-  // pasted into "Authorize"; after a logout it is forgotten.
+  // authorize does what pasting the token into "Authorize" does, including
+  // keeping it across reloads (persistAuthorization).
+  function authorize(token) {
+    var schema = window.ui.specSelectors.specJson().getIn(["components", "securitySchemes", scheme]);
+    if (!schema) {
+      return;
+    }
+    var auth = {};
+    auth[scheme] = { name: scheme, schema: schema.toJS(), value: token };
+    window.ui.authActions.authorizeWithPersistOption(auth);
+  }
+
+  // After a successful login the token authorises every later call; after
+  // a logout it is forgotten.
   function followSession(res) {
     var path = "";
     try {
@@ -15,10 +27,10 @@
       return res;
     }
     if (res.status === 200 && /\/auth\/login$/.test(path) && res.body && res.body.token) {
-      window.ui.preauthorizeApiKey(scheme, res.body.token);
+      authorize(res.body.token);
     }
     if (res.status === 200 && /\/auth\/logout$/.test(path)) {
-      window.ui.authActions.logout([scheme]);
+      window.ui.authActions.logoutWithPersistOption([scheme]);
     }
     return res;
   }
