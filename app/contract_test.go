@@ -20,6 +20,7 @@ import (
 
 	"taskapi/adapters/httpapi"
 	"taskapi/adapters/httpapi/openapi"
+	"taskapi/web"
 )
 
 // The integration suite holds the server to its OpenAPI document: the
@@ -139,6 +140,9 @@ func (c *contract) wrap(next http.Handler) http.Handler {
 		if isPreflight(r) {
 			return // answered by the CORS layer, which the README describes
 		}
+		if isWebAppPage(r) {
+			return // the web app's files are pages for people, not the API
+		}
 		c.check(r, body, rec)
 	})
 }
@@ -147,6 +151,23 @@ func (c *contract) wrap(next http.Handler) http.Handler {
 // answers before any route.
 func isPreflight(r *http.Request) bool {
 	return r.Method == http.MethodOptions && r.Header.Get("Origin") != "" && r.Header.Get("Access-Control-Request-Method") != ""
+}
+
+// webAppPages are the exact paths of the web app's files (docs/webapp.md),
+// which the all-in-one server answers besides the API.
+var webAppPages = sync.OnceValue(func() map[string]bool {
+	pages := map[string]bool{}
+	if site, err := web.Load(); err == nil {
+		for _, p := range site.Paths() {
+			pages[p] = true
+		}
+	}
+	return pages
+})
+
+// isWebAppPage reports a request for one of the web app's files.
+func isWebAppPage(r *http.Request) bool {
+	return (r.Method == http.MethodGet || r.Method == http.MethodHead) && webAppPages()[r.URL.Path]
 }
 
 func (c *contract) check(r *http.Request, body *teeBody, rec *answerRecorder) {

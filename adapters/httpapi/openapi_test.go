@@ -16,10 +16,12 @@ import (
 
 	"taskapi/adapters/httpapi/openapi"
 	"taskapi/handlers"
+	"taskapi/web"
 )
 
 // routeTable builds the route table of a process running the given
-// services, as app wires it.
+// services, as app wires it (the web app's pages only in the all-in-one
+// process).
 func routeTable(services openapi.Services) *server {
 	opts := Options{
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
@@ -33,6 +35,13 @@ func routeTable(services openapi.Services) *server {
 	if services.Tasks {
 		opts.Tasks = &handlers.Tasks{}
 		opts.TaskHealth = handlers.NewHealth("task-service", nil)
+	}
+	if services.Auth && services.Tasks {
+		site, err := web.Load()
+		if err != nil {
+			panic(err) // embedded at build time
+		}
+		opts.Site = site
 	}
 	s := &server{Options: opts, router: mux.NewRouter()}
 	s.routes()
@@ -99,12 +108,33 @@ var serviceSets = map[string]openapi.Services{
 // TestDocumentCoversTheRouterExactly: every route of the router is in the
 // document each service serves, and every operation of that document is a
 // route. A route added without its documentation, or documentation left
-// behind by a removed route, fails here.
+// behind by a removed route, fails here. The web app's files (pages for
+// people, at exact paths, docs/webapp.md) are the one exception, and none
+// of them may be a path of the API.
 func TestDocumentCoversTheRouterExactly(t *testing.T) {
+	site, err := web.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
 	for name, services := range serviceSets {
 		t.Run(name, func(t *testing.T) {
-			routes := routesOf(t, routeTable(services))
-			ops := operationsOf(loadDocument(t, services))
+			spec := loadDocument(t, services)
+			pages := 0
+			routes := slices.DeleteFunc(routesOf(t, routeTable(services)), func(r string) bool {
+				method, path, _ := strings.Cut(r, " ")
+				if slices.Contains(site.Paths(), path) && (method == "GET" || method == "HEAD") {
+					if spec.Paths.Find(path) != nil {
+						t.Errorf("the web app's file %s is at a path of the API", path)
+					}
+					pages++
+					return true
+				}
+				return false
+			})
+			if (pages > 0) != (services.Auth && services.Tasks) {
+				t.Errorf("%d web app routes in the %s process: only the all-in-one process serves the app", pages, name)
+			}
+			ops := operationsOf(spec)
 			for _, r := range routes {
 				if ops[r] == nil {
 					t.Errorf("%s is a route but not in the OpenAPI document (adapters/httpapi/openapi/openapi.yaml)", r)
