@@ -531,3 +531,18 @@ test("at 320 px wide nothing scrolls sideways", async () => {
   await screenshot(page, "narrow-edit");
   clean(problems);
 });
+
+test("the app links to the API reference at /docs, which renders every route of the document without a console error", async () => {
+  const { data: doc } = await api(server.url, "GET", "/openapi.json");
+  const documented = Object.keys(doc.paths).sort();
+  assert.ok(documented.includes("/tasks") && documented.includes("/auth/login"), documented.join(", "));
+  // The app links to it.
+  const { page, problems } = await open();
+  await page.getByRole("link", { name: "API reference" }).click();
+  await page.waitForURL(`${server.url}/docs`);
+  await page.locator(".opblock").first().waitFor();
+  const shown = [...new Set(await page.locator(".opblock-summary-path").allTextContents())].sort();
+  assert.deepEqual(shown, documented);
+  await screenshot(page, "docs");
+  clean(problems);
+});

@@ -71,6 +71,8 @@ test("the static copy on its own origin registers, logs in and manages tasks thr
   const apiCalls = [];
   page.on("request", (req) => { if (req.url().startsWith(apiServer.url)) apiCalls.push(`${req.method()} ${new URL(req.url()).pathname}`); });
   await page.goto(`${siteOrigin}/`);
+  // The link to the API reference points at the API, not at the bucket.
+  assert.equal(await page.getByRole("link", { name: "API reference" }).getAttribute("href"), `${apiServer.url}/docs`);
   const username = `static_${process.pid}`;
   await page.getByRole("button", { name: "Create an account" }).click();
   const form = page.locator("#register-form");

@@ -5,6 +5,11 @@ import config from "../config.js";
 
 const base = String(config.apiBase || "").replace(/\/+$/, "");
 
+/** apiURL is the absolute or same-origin URL of an API path. */
+export function apiURL(path) {
+  return base + path;
+}
+
 /** ApiError is a failed call: status 0 means the server was not reached. */
 export class ApiError extends Error {
   constructor(status, message, details = [], retryAfter = 0) {

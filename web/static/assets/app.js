@@ -1,7 +1,7 @@
 // The task manager: log in or register, then list, filter, sort, page,
 // create, edit, complete and delete tasks. Plain DOM, no framework; every
 // piece of user text goes in through textContent, never as HTML.
-import { ApiError, request, query } from "./api.js";
+import { ApiError, apiURL, request, query } from "./api.js";
 import * as session from "./session.js";
 import { toRFC3339, toLocalInput, formatLocal, zoneName } from "./dates.js";
 import { busy, clearErrors, fieldError, formError, showError } from "./forms.js";
@@ -609,6 +609,8 @@ $("open-password").addEventListener("click", () => { opener = $("open-password")
 // ---------------------------------------------------------------- start
 
 function boot() {
+  // The interactive API reference lives with the API, wherever that is.
+  $("docs-link").href = apiURL("/docs");
   const s = session.load();
   if (!s) {
     showAuth("login");
