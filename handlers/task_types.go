@@ -32,16 +32,28 @@ type ListTasksRequest struct {
 	Order    string // desc (default) or asc
 	Limit    string
 	Offset   string
+	Cursor   string // next_cursor of the previous page, to continue the list
 }
 
 // ListTasksResponse is one page of the caller's tasks. Count is the number
 // on this page, Total the number that matched across all pages.
+// NextCursor continues the list after this page; it is null on the last.
 type ListTasksResponse struct {
-	Tasks  []taskapi.Task `json:"tasks"`
-	Count  int            `json:"count"`
-	Total  int            `json:"total"`
-	Limit  int            `json:"limit"`
-	Offset int            `json:"offset"`
+	Tasks      []taskapi.Task `json:"tasks"`
+	Count      int            `json:"count"`
+	Total      int            `json:"total"`
+	Limit      int            `json:"limit"`
+	Offset     int            `json:"offset"`
+	NextCursor *string        `json:"next_cursor"`
+}
+
+// NextPage is the cursor of the page that follows, or "" on the last
+// page, for transports that link to it (the HTTP Link header).
+func (r ListTasksResponse) NextPage() string {
+	if r.NextCursor == nil {
+		return ""
+	}
+	return *r.NextCursor
 }
 
 // TaskRequest names one task: GET and DELETE /tasks/{id}. IfMatch is the

@@ -114,6 +114,21 @@ func (h *Tasks) List(ctx context.Context, req ListTasksRequest) (ListTasksRespon
 	}
 	f.Limit = parseInt(&fe, "limit", req.Limit, DefaultPageSize, 1, MaxPageSize)
 	f.Offset = parseInt(&fe, "offset", req.Offset, 0, 0, maxOffset)
+	if req.Cursor != "" {
+		// Only once the list itself is valid can a cursor be matched to it.
+		c, ok := parseCursor(req.Cursor)
+		switch {
+		case !ok:
+			fe.add("cursor", MsgBadCursor)
+		case len(fe) == 0 && !c.belongsTo(f):
+			fe.add("cursor", MsgCursorOtherList)
+		default:
+			f.After = &c.after
+		}
+		if f.Offset != 0 {
+			fe.add("offset", "Give offset or cursor, not both")
+		}
+	}
 	if err := fe.err(); err != nil {
 		return ListTasksResponse{}, err
 	}
@@ -124,8 +139,19 @@ func (h *Tasks) List(ctx context.Context, req ListTasksRequest) (ListTasksRespon
 	if page.Tasks == nil {
 		page.Tasks = []taskapi.Task{} // an empty list is [], never null
 	}
-	return ListTasksResponse{Tasks: page.Tasks, Count: len(page.Tasks), Total: page.Total, Limit: f.Limit, Offset: f.Offset}, nil
+	resp := ListTasksResponse{Tasks: page.Tasks, Count: len(page.Tasks), Total: page.Total, Limit: f.Limit, Offset: f.Offset}
+	if page.More && len(page.Tasks) > 0 {
+		next := cursorFor(f, page.Tasks[len(page.Tasks)-1])
+		resp.NextCursor = &next
+	}
+	return resp, nil
 }
+
+// The answers to a cursor that cannot continue the list asked for.
+const (
+	MsgBadCursor       = "Cursor is not valid; pass next_cursor exactly as a list returned it"
+	MsgCursorOtherList = "Cursor belongs to a list with another sort, order or filter; keep them as they were"
+)
 
 // Get returns one of the caller's tasks.
 func (h *Tasks) Get(ctx context.Context, req TaskRequest) (GetTaskResponse, error) {

@@ -67,6 +67,7 @@ func bindListTasks(r *http.Request, req *handlers.ListTasksRequest) error {
 		Order:    q.Get("order"),
 		Limit:    q.Get("limit"),
 		Offset:   q.Get("offset"),
+		Cursor:   q.Get("cursor"),
 	}
 	return nil
 }

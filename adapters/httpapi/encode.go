@@ -39,8 +39,14 @@ type ETagger interface {
 	ETag() string
 }
 
-// encode writes v as the JSON body with the given status, and its ETag
-// header if it has one.
+// NextPager is a response that is one page of a list.
+type NextPager interface {
+	// NextPage is the cursor of the next page, "" on the last one.
+	NextPage() string
+}
+
+// encode writes v as the JSON body with the given status, its ETag header
+// if it has one, and a Link to the next page if it is a page with one.
 func (s *server) encode(w http.ResponseWriter, r *http.Request, status int, v any) {
 	body, err := json.Marshal(v)
 	if err != nil {
@@ -49,6 +55,9 @@ func (s *server) encode(w http.ResponseWriter, r *http.Request, status int, v an
 	}
 	if e, ok := v.(ETagger); ok {
 		w.Header().Set("ETag", e.ETag())
+	}
+	if p, ok := v.(NextPager); ok && p.NextPage() != "" {
+		w.Header().Set("Link", nextLink(r, p.NextPage()))
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
@@ -159,4 +168,16 @@ func jsonKind(t reflect.Type) string {
 		return "boolean"
 	}
 	return "value of another type"
+}
+
+// nextLink is the Link header value (RFC 8288) for the page after r's:
+// r's query with the cursor set and any offset dropped. The target is a
+// query-only reference, which resolves against the URL the client asked
+// for (RFC 3986, 5.2.2) whatever prefix a proxy or an API Gateway stage
+// put in front of the path that reaches this server.
+func nextLink(r *http.Request, cursor string) string {
+	q := r.URL.Query()
+	q.Del("offset")
+	q.Set("cursor", cursor)
+	return "<?" + q.Encode() + `>; rel="next"`
 }

@@ -173,6 +173,7 @@ func TestSameAnswersAsNetHTTP(t *testing.T) {
 		{"list, encoded query", "GET", "/tasks?status=in%5Fprogress&priority=%68igh", "", http.Header{"Authorization": {bearer}}},
 		{"list, plus in query", "GET", "/tasks?status=in+progress", "", http.Header{"Authorization": {bearer}}},
 		{"list, bad limit", "GET", "/tasks?limit=many", "", http.Header{"Authorization": {bearer}}},
+		{"list, next page", "GET", "/tasks?sort=priority&limit=1", "", http.Header{"Authorization": {bearer}}},
 		{"get", "GET", taskPath, "", http.Header{"Authorization": {bearer}, "Accept": {"application/json", "text/plain"}}},
 		{"get, unknown id", "GET", "/tasks/999999", "", http.Header{"Authorization": {bearer}}},
 		{"get, malformed id", "GET", "/tasks/abc", "", http.Header{"Authorization": {bearer}}},
@@ -194,7 +195,7 @@ func TestSameAnswersAsNetHTTP(t *testing.T) {
 	}
 	// What some cases are there for, so that they keep testing it.
 	premise := map[string]int{
-		"list, multi-value query": 200, "list, encoded query": 200, "list, bad limit": 400,
+		"list, multi-value query": 200, "list, encoded query": 200, "list, bad limit": 400, "list, next page": 200,
 		"get": 200, "get, unknown id": 404, "no token": 401, "two Authorization headers": 401,
 		"not JSON": 415, "validation": 400, "too large": 413, "wrong method": 405,
 		"unknown route": 404, "register, taken": 409, "health, HEAD": 200,
@@ -216,6 +217,9 @@ func TestSameAnswersAsNetHTTP(t *testing.T) {
 			want := answer{res.StatusCode, res.Header, w.Body.String()}
 			if s, ok := premise[c.name]; ok && want.Status != s || want.Status >= 500 {
 				t.Fatalf("net/http: %d %s; the case is meant to give %d", want.Status, want.Body, s)
+			}
+			if c.name == "list, next page" && !strings.Contains(want.Header.Get("Link"), `rel="next"`) {
+				t.Fatalf("net/http: no Link to the next page: %v", want.Header)
 			}
 
 			ctx := context.Background()
