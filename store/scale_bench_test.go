@@ -71,9 +71,10 @@ func BenchmarkListScale(b *testing.B) {
 		users := []struct {
 			name string
 			id   int64
+			n    int
 		}{
-			{"tasks=100", bulkTasks(b, db, "small", 100)},
-			{"tasks=100000", bulkTasks(b, db, "large", 100000)},
+			{"tasks=100", bulkTasks(b, db, "small", 100), 100},
+			{"tasks=100000", bulkTasks(b, db, "large", 100000), 100000},
 		}
 		ctx := context.Background()
 		for _, s := range listShapes {
@@ -91,6 +92,21 @@ func BenchmarkListScale(b *testing.B) {
 			}
 		}
 		for _, u := range users {
+			// The page at 90 % of the list, reached by keyset: the position
+			// is the last task of the page before it.
+			at := 90*u.n/100 - 1
+			before, err := db.ListTasks(ctx, taskapi.TaskFilter{UserID: u.id, Sort: taskapi.SortCreatedAt, Limit: 1, Offset: at})
+			if err != nil || len(before.Tasks) != 1 {
+				b.Fatalf("task %d: %v", at, err)
+			}
+			b.Run(fmt.Sprintf("cursor-90%%/%s", u.name), func(b *testing.B) {
+				f := taskapi.TaskFilter{UserID: u.id, Sort: taskapi.SortCreatedAt, Limit: 20, After: ptr(before.Tasks[0].Key())}
+				for i := 0; i < b.N; i++ {
+					if page, err := db.ListTasks(ctx, f); err != nil || len(page.Tasks) != 20 {
+						b.Fatalf("page of %d: %v", len(page.Tasks), err)
+					}
+				}
+			})
 			b.Run(fmt.Sprintf("offset-90%%/%s", u.name), func(b *testing.B) {
 				f := taskapi.TaskFilter{UserID: u.id, Sort: taskapi.SortCreatedAt, Limit: 20}
 				if u.name == "tasks=100" {
@@ -105,5 +121,35 @@ func BenchmarkListScale(b *testing.B) {
 				}
 			})
 		}
+	})
+}
+
+// BenchmarkCreateTask times creates under a quota (the check and the
+// insert), one at a time and from four goroutines, for a user who already
+// holds 1,000 tasks.
+func BenchmarkCreateTask(b *testing.B) {
+	benchStores(b, func(b *testing.B, db *store.DB) {
+		ctx := context.Background()
+		user := bulkTasks(b, db, "creator", 1000)
+		now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+		create := func(b *testing.B) {
+			t := taskapi.Task{UserID: user, Title: "new", Priority: taskapi.PriorityHigh, CreatedAt: now, UpdatedAt: now}
+			if err := db.CreateTask(ctx, &t, 10000000); err != nil {
+				b.Error(err)
+			}
+		}
+		b.Run("serial", func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				create(b)
+			}
+		})
+		b.Run("parallel-4", func(b *testing.B) {
+			b.SetParallelism(2) // GOMAXPROCS 2 on the CI machine: 4 goroutines
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					create(b)
+				}
+			})
+		})
 	})
 }
