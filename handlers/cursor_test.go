@@ -12,7 +12,7 @@ import (
 // TestListTasksCursorWalk pages through a list by next_cursor: every task
 // once, in order, and a null next_cursor on the last page only.
 func TestListTasksCursorWalk(t *testing.T) {
-	f := newFixture()
+	f := newFixture(t)
 	alice := f.user("alice")
 	var want []int64
 	for i := 0; i < 7; i++ {
@@ -52,7 +52,7 @@ func TestListTasksCursorWalk(t *testing.T) {
 }
 
 func TestListTasksCursorErrors(t *testing.T) {
-	f := newFixture()
+	f := newFixture(t)
 	alice := f.user("alice")
 	for i := 0; i < 3; i++ {
 		f.tasks.Create(ctx, handlers.CreateTaskRequest{Caller: alice, Title: "a"})
