@@ -253,7 +253,7 @@ func (b *bench) scenarios(ctx context.Context) error {
 		if err := bulkInsertTasks(ctx, pool, big, viaAPI, cfg.big); err != nil {
 			return err
 		}
-		line += fmt.Sprintf(", stopped by -seed-limit %s; the other %d in one INSERT … SELECT generate_series into the same table (triggers and indexes maintained) in %.1f s: at this machine's create rate the API alone would need about %.0f s of the run's 10 minutes",
+		line += fmt.Sprintf(", stopped by -seed-limit %s; the other %d by INSERT … SELECT generate_series, 100 rows a statement, into the same table (triggers and indexes maintained) in %.1f s: at this machine's create rate the API alone would need about %.0f s of the run's 10 minutes",
 			cfg.seedLimit, cfg.big-viaAPI, time.Since(bulkStart).Seconds(), float64(cfg.big)/(float64(viaAPI)/took.Seconds()))
 	}
 	b.report.Seeding = append(b.report.Seeding, line)
