@@ -45,6 +45,7 @@ type config struct {
 	loginConc   int
 	dbConns     int
 	analysis    string
+	render      string
 	keepSchema  bool
 	commandLine string
 }
@@ -84,6 +85,7 @@ func parseFlags(args []string) (config, error) {
 	fs.IntVar(&c.loginConc, "login-c", runtime.NumCPU(), "concurrency of the login scenario")
 	fs.IntVar(&c.dbConns, "db-conns", 0, "DB_MAX_OPEN_CONNS of every service (0: the service's default, 3)")
 	fs.StringVar(&c.analysis, "analysis", "", "a Markdown file of remarks on this run, copied into BENCHMARKS.md after the targets")
+	fs.StringVar(&c.render, "render", "", "run nothing: rewrite -md from this JSON report (with -analysis, if given)")
 	fs.BoolVar(&c.keepSchema, "keep", false, "keep the benchmark's schema (for a look afterwards)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -124,6 +126,13 @@ func main() {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "taskbench:", err)
 		os.Exit(2)
+	}
+	if cfg.render != "" {
+		if err := render(cfg); err != nil {
+			fmt.Fprintln(os.Stderr, "taskbench:", err)
+			os.Exit(1)
+		}
+		return
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

@@ -135,3 +135,37 @@ func TestShortQueryHidesTheCursor(t *testing.T) {
 		t.Errorf("got %q", got)
 	}
 }
+
+// TestRenderRewritesTheMarkdownFromJSON: -render turns a JSON report and
+// an analysis file into the Markdown page, running nothing.
+func TestRenderRewritesTheMarkdownFromJSON(t *testing.T) {
+	dir := t.TempDir()
+	js := filepath.Join(dir, "b.json")
+	report := `{"started":"2026-11-29T08:00:00Z","finished":"2026-11-29T08:05:00Z","command":"make bench",
+		"scenarios":[{"name":"get-one","deployment":"split","request":"GET /tasks/{id}","concurrency":32,"rps":1234}],
+		"targets":[{"name":"get-one, split deployment","want":"≥ 60 %","got":"50 %","met":false,"why":"the HTTP stack"}]}`
+	if err := os.WriteFile(js, []byte(report), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	analysis := filepath.Join(dir, "a.md")
+	if err := os.WriteFile(analysis, []byte("## Remarks\n\nThe machine was busy.\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	md := filepath.Join(dir, "B.md")
+	c, err := parseFlags([]string{"-render", js, "-analysis", analysis, "-md", md, "-db", "postgres://u@127.0.0.1/x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := render(c); err != nil {
+		t.Fatal(err)
+	}
+	out, err := os.ReadFile(md)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"| get-one, split deployment | ≥ 60 % | 50 % | **not met** | the HTTP stack |", "## Remarks", "The machine was busy.", "| get-one | split | `GET /tasks/{id}` | 32 | 1234 |"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("rendered page lacks %q:\n%s", want, out)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -530,4 +531,28 @@ func shortQuery(path string) string {
 	u.RawQuery = q.Encode()
 	s, _ := url.QueryUnescape(u.String())
 	return s
+}
+
+// render rewrites the Markdown report from a JSON one, with remarks from
+// -analysis: for adding what a person learned from a run to its page
+// without running it again.
+func render(cfg config) error {
+	data, err := os.ReadFile(cfg.render)
+	if err != nil {
+		return err
+	}
+	var r loadgen.Report
+	if err := json.Unmarshal(data, &r); err != nil {
+		return fmt.Errorf("%s: %w", cfg.render, err)
+	}
+	if cfg.analysis != "" {
+		text, err := os.ReadFile(cfg.analysis)
+		if err != nil {
+			return fmt.Errorf("-analysis: %w", err)
+		}
+		r.Analysis = string(text)
+	}
+	b := &bench{cfg: cfg, report: &r}
+	b.cfg.jsonPath = ""
+	return b.write()
 }
