@@ -358,6 +358,7 @@ func (b *bench) scenarios(ctx context.Context) error {
 	}
 
 	// Writes: create, then update and delete what was created.
+	pool.SetMaxIdleConns(cfg.conc) // no reconnects in the window: new backends would escape the probe
 	if b.wants(loadgen.LimitInsert) && ctx.Err() == nil {
 		p := newProbe(b.pg)
 		o := b.opts()
