@@ -81,7 +81,7 @@ tidy:
 clean:
 	rm -rf bin data
 
-# --- Lambda / SAM (issue 4) ---
+# --- Lambda / SAM ---
 # One binary serves Lambda events when AWS_LAMBDA_RUNTIME_API is set. `sam build`
 # (BuildMethod: makefile in template.yaml) runs build-<LogicalId> with ARTIFACTS_DIR
 # set, and expects the function's `bootstrap` there. GOARCH must match the
@@ -134,7 +134,7 @@ sam-local-db:
 	for i in $$(seq 1 30); do docker exec $(SAM_DB) pg_isready -q -U dbadmin && exit 0; sleep 1; done; \
 		echo "PostgreSQL in $(SAM_DB) did not become ready" >&2; exit 1
 
-# --- ECS deployment (issue 5) ---
+# --- ECS deployment ---
 # The AWS CLI (and docker, for ecs-push) against your account. Settings come
 # from the environment or the command line, e.g. make ecs-deploy TAG=v1.0.0
 # VPC_ID=vpc-... (docs/deploy-ecs.md); the scripts are in ecs/scripts/.
@@ -193,7 +193,7 @@ lint-ecs:
 		echo "lint-ecs: cfn-lint $$v, not the pinned $(CFN_LINT_VERSION): its findings may differ" >&2
 	cfn-lint -- $(CFN_TEMPLATES)
 
-# --- fuzzing (issue 7) ---
+# --- fuzzing ---
 # The seed corpus of every Fuzz target already runs in `make test`; `make
 # fuzz` explores from it, each target for FUZZTIME, one after the other.
 # A failing input is saved under its package's testdata/fuzz/ and replays
@@ -234,7 +234,7 @@ vulncheck:
 	echo "vulncheck: database $$version"; \
 	$(GO) run $(GOVULNCHECK) -db "file://$$db" ./...
 
-# --- web app and browser tests (issue 12) ---
+# --- web app and browser tests ---
 # The app is plain files in web/static/, embedded in the binary: `make run`
 # serves it at / without Node. Node and npm are needed only for the browser
 # tests (playwright-core, pinned by web/e2e/package-lock.json), which drive

@@ -26,7 +26,7 @@ import (
 	"taskapi/internal/testdb"
 )
 
-// Fault injection (issue 7): the database connection cut mid-query, the
+// Fault injection: the database connection cut mid-query, the
 // database stalled or its pool exhausted, concurrent updates of one task,
 // and an instance stopped and restarted under load behind a load balancer.
 // Every load loop is bounded in count and time, and only loopback

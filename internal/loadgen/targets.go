@@ -30,7 +30,8 @@ var ListShapes = []string{"created_at", "due_date", "priority", "status+priority
 // ListName is the scenario name of a list shape for a user.
 func ListName(user, shape string) string { return ListPrefix + user + "/" + shape }
 
-// Target is one goal of issue 10 and whether the run met it.
+// Target is one goal the benchmark holds the service to (BENCHMARKS.md
+// lists them) and whether the run met it.
 type Target struct {
 	Name string `json:"name"`
 	Want string `json:"want"`
