@@ -143,21 +143,14 @@ type TaskPage struct {
 type TaskPatch struct {
 	IfVersion   int64
 	Title       *string
-	Description Field[string]
+	Description Optional[string]
 	Status      *Status
 	Priority    *Priority
-	DueDate     Field[time.Time]
+	DueDate     Optional[time.Time]
 }
 
 // Empty reports whether the patch changes nothing.
 func (p TaskPatch) Empty() bool { // IfVersion is a condition, not a change
 	return p.Title == nil && !p.Description.Set && p.Status == nil &&
 		p.Priority == nil && !p.DueDate.Set
-}
-
-// Field is an optional, nullable value in a partial update: Set says the
-// caller named the field, and a nil Value then means "clear it".
-type Field[T any] struct {
-	Set   bool
-	Value *T
 }

@@ -76,14 +76,14 @@ func (r GetTaskResponse) ETag() string { return TaskETag(r.Task) }
 // are changed, and an explicit null clears description or due_date. There
 // is deliberately no id, user_id or created_at field to bind.
 type UpdateTaskRequest struct {
-	Caller      taskapi.Principal          `json:"-"`
-	ID          string                     `json:"-"`
-	IfMatch     string                     `json:"-"` // the If-Match header as sent
-	Title       Optional[string]           `json:"title"`
-	Description Optional[string]           `json:"description"`
-	Status      Optional[taskapi.Status]   `json:"status"`
-	Priority    Optional[taskapi.Priority] `json:"priority"`
-	DueDate     Optional[string]           `json:"due_date"`
+	Caller      taskapi.Principal                  `json:"-"`
+	ID          string                             `json:"-"`
+	IfMatch     string                             `json:"-"` // the If-Match header as sent
+	Title       taskapi.Optional[string]           `json:"title"`
+	Description taskapi.Optional[string]           `json:"description"`
+	Status      taskapi.Optional[taskapi.Status]   `json:"status"`
+	Priority    taskapi.Optional[taskapi.Priority] `json:"priority"`
+	DueDate     taskapi.Optional[string]           `json:"due_date"`
 }
 
 // MessageResponse is a bare confirmation, as for a delete.

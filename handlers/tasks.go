@@ -201,41 +201,40 @@ func (h *Tasks) Update(ctx context.Context, req UpdateTaskRequest) (TaskMessageR
 func buildPatch(fe *fieldErrors, req UpdateTaskRequest) taskapi.TaskPatch {
 	var p taskapi.TaskPatch
 	if req.Title.Set {
-		if req.Title.Null {
+		if req.Title.Value == nil {
 			fe.add("title", "Title cannot be null")
 		} else {
-			title := strings.TrimSpace(req.Title.Value)
+			title := strings.TrimSpace(*req.Title.Value)
 			checkTitle(fe, title)
 			p.Title = &title
 		}
 	}
 	if req.Description.Set {
-		p.Description.Set = true
-		if !req.Description.Null {
-			checkDescription(fe, req.Description.Value)
-			p.Description.Value = &req.Description.Value
+		if req.Description.Value != nil {
+			checkDescription(fe, *req.Description.Value)
 		}
+		p.Description = req.Description
 	}
 	if req.Status.Set {
-		if req.Status.Null {
+		if req.Status.Value == nil {
 			fe.add("status", "Status cannot be null")
 		} else {
-			checkStatus(fe, req.Status.Value)
-			p.Status = &req.Status.Value
+			checkStatus(fe, *req.Status.Value)
+			p.Status = req.Status.Value
 		}
 	}
 	if req.Priority.Set {
-		if req.Priority.Null {
+		if req.Priority.Value == nil {
 			fe.add("priority", "Priority cannot be null")
 		} else {
-			checkPriority(fe, req.Priority.Value)
-			p.Priority = &req.Priority.Value
+			checkPriority(fe, *req.Priority.Value)
+			p.Priority = req.Priority.Value
 		}
 	}
 	if req.DueDate.Set {
 		p.DueDate.Set = true
-		if !req.DueDate.Null {
-			p.DueDate.Value = checkDueDate(fe, req.DueDate.Value)
+		if req.DueDate.Value != nil {
+			p.DueDate.Value = checkDueDate(fe, *req.DueDate.Value)
 		}
 	}
 	if p.Empty() && len(*fe) == 0 {

@@ -88,7 +88,7 @@ func FuzzTaskID(f *testing.F) {
 			if err == nil && got.Task.ID != int64(taskID) {
 				t.Fatalf("Get %q returned task %d, want %d", id, got.Task.ID, taskID)
 			}
-			_, err = fx.tasks.Update(ctx, handlers.UpdateTaskRequest{Caller: caller, ID: id, Title: handlers.Some("renamed")})
+			_, err = fx.tasks.Update(ctx, handlers.UpdateTaskRequest{Caller: caller, ID: id, Title: taskapi.Some("renamed")})
 			check(t, "Update "+strconv.Quote(id), err, want(caller))
 			_, err = fx.tasks.Delete(ctx, handlers.TaskRequest{Caller: caller, ID: id})
 			check(t, "Delete "+strconv.Quote(id), err, want(caller))

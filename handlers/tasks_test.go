@@ -131,8 +131,8 @@ func TestUpdateTaskPartial(t *testing.T) {
 
 	resp, err := f.tasks.Update(ctx, handlers.UpdateTaskRequest{
 		Caller: alice, ID: itoa(created.Task.ID),
-		Status:      handlers.Some(taskapi.StatusCompleted),
-		Description: handlers.Null[string](),
+		Status:      taskapi.Some(taskapi.StatusCompleted),
+		Description: taskapi.Null[string](),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -155,14 +155,14 @@ func TestUpdateTaskErrors(t *testing.T) {
 	created, _ := f.tasks.Create(ctx, handlers.CreateTaskRequest{Caller: alice, Title: "t"})
 	id := itoa(created.Task.ID)
 
-	_, err := f.tasks.Update(ctx, handlers.UpdateTaskRequest{Caller: bob, ID: id, Title: handlers.Some("stolen")})
+	_, err := f.tasks.Update(ctx, handlers.UpdateTaskRequest{Caller: bob, ID: id, Title: taskapi.Some("stolen")})
 	wantError(t, err, taskapi.EFORBIDDEN, taskapi.MsgForbidden)
-	_, err = f.tasks.Update(ctx, handlers.UpdateTaskRequest{Caller: alice, ID: "12345", Title: handlers.Some("x")})
+	_, err = f.tasks.Update(ctx, handlers.UpdateTaskRequest{Caller: alice, ID: "12345", Title: taskapi.Some("x")})
 	wantError(t, err, taskapi.ENOTFOUND, "Task with id 12345 not found")
 	_, err = f.tasks.Update(ctx, handlers.UpdateTaskRequest{Caller: alice, ID: id})
 	wantError(t, err, taskapi.EINVALID, "Validation failed", "body")
 	_, err = f.tasks.Update(ctx, handlers.UpdateTaskRequest{Caller: alice, ID: id,
-		Title: handlers.Null[string](), Status: handlers.Null[taskapi.Status](), Priority: handlers.Some(taskapi.Priority("x"))})
+		Title: taskapi.Null[string](), Status: taskapi.Null[taskapi.Status](), Priority: taskapi.Some(taskapi.Priority("x"))})
 	wantError(t, err, taskapi.EINVALID, "Validation failed", "title", "status", "priority")
 
 	after, _ := f.tasks.Get(ctx, handlers.TaskRequest{Caller: alice, ID: id})
@@ -241,12 +241,12 @@ func TestIfMatchGuardsUpdatesAndDeletes(t *testing.T) {
 	if etag1 != `"1"` {
 		t.Fatalf("a new task's ETag = %s", etag1)
 	}
-	upd, err := f.tasks.Update(ctx, handlers.UpdateTaskRequest{Caller: alice, ID: id, IfMatch: etag1, Title: handlers.Some("v2")})
+	upd, err := f.tasks.Update(ctx, handlers.UpdateTaskRequest{Caller: alice, ID: id, IfMatch: etag1, Title: taskapi.Some("v2")})
 	if err != nil || upd.ETag() != `"2"` {
 		t.Fatalf("update at the current ETag: %+v, %v", upd, err)
 	}
 	// A client still holding version 1 would overwrite version 2: refused.
-	_, err = f.tasks.Update(ctx, handlers.UpdateTaskRequest{Caller: alice, ID: id, IfMatch: etag1, Title: handlers.Some("lost update")})
+	_, err = f.tasks.Update(ctx, handlers.UpdateTaskRequest{Caller: alice, ID: id, IfMatch: etag1, Title: taskapi.Some("lost update")})
 	wantError(t, err, taskapi.EPRECONDITION, taskapi.MsgTaskChanged)
 	// A weak tag never matches (strong comparison, RFC 9110); when it
 	// names the current version the 412 says so instead of "changed".
@@ -258,7 +258,7 @@ func TestIfMatchGuardsUpdatesAndDeletes(t *testing.T) {
 	for _, bad := range []string{`"2`, "2", `2, "2"`, `"2" 3`, `W/2`, `,`, `"2"x`, `"x y"`} {
 		_, err = f.tasks.Delete(ctx, handlers.TaskRequest{Caller: alice, ID: id, IfMatch: bad})
 		wantError(t, err, taskapi.EINVALID, handlers.MsgMalformedIfMatch)
-		_, err = f.tasks.Update(ctx, handlers.UpdateTaskRequest{Caller: alice, ID: id, IfMatch: bad, Title: handlers.Some("x")})
+		_, err = f.tasks.Update(ctx, handlers.UpdateTaskRequest{Caller: alice, ID: id, IfMatch: bad, Title: taskapi.Some("x")})
 		wantError(t, err, taskapi.EINVALID, handlers.MsgMalformedIfMatch)
 	}
 	// Well-formed lists, with RFC 9110's optional whitespace and empty
@@ -268,7 +268,7 @@ func TestIfMatchGuardsUpdatesAndDeletes(t *testing.T) {
 		wantError(t, err, taskapi.EPRECONDITION, taskapi.MsgTaskChanged)
 	}
 	// A list matches if any tag is current; "*" matches any version.
-	if _, err := f.tasks.Update(ctx, handlers.UpdateTaskRequest{Caller: alice, ID: id, IfMatch: `"7", "2"`, Status: handlers.Some(taskapi.StatusCompleted)}); err != nil {
+	if _, err := f.tasks.Update(ctx, handlers.UpdateTaskRequest{Caller: alice, ID: id, IfMatch: `"7", "2"`, Status: taskapi.Some(taskapi.StatusCompleted)}); err != nil {
 		t.Fatalf("list with the current tag: %v", err)
 	}
 	if _, err := f.tasks.Delete(ctx, handlers.TaskRequest{Caller: alice, ID: id, IfMatch: "*"}); err != nil {

@@ -617,22 +617,22 @@ func testUpdateFields(t *testing.T, db *store.DB) {
 		apply func(*taskapi.Task)
 	}{
 		{"title", taskapi.TaskPatch{Title: ptr("renamed")}, func(w *taskapi.Task) { w.Title = "renamed" }},
-		{"description", taskapi.TaskPatch{Description: taskapi.Field[string]{Set: true, Value: ptr("second")}},
+		{"description", taskapi.TaskPatch{Description: taskapi.Optional[string]{Set: true, Value: ptr("second")}},
 			func(w *taskapi.Task) { w.Description = ptr("second") }},
-		{"clear description", taskapi.TaskPatch{Description: taskapi.Field[string]{Set: true}},
+		{"clear description", taskapi.TaskPatch{Description: taskapi.Optional[string]{Set: true}},
 			func(w *taskapi.Task) { w.Description = nil }},
 		{"status", taskapi.TaskPatch{Status: ptr(taskapi.StatusCompleted)}, func(w *taskapi.Task) { w.Status = taskapi.StatusCompleted }},
 		{"priority", taskapi.TaskPatch{Priority: ptr(taskapi.PriorityLow)}, func(w *taskapi.Task) { w.Priority = taskapi.PriorityLow }},
-		{"due date", taskapi.TaskPatch{DueDate: taskapi.Field[time.Time]{Set: true, Value: &newDue}},
+		{"due date", taskapi.TaskPatch{DueDate: taskapi.Optional[time.Time]{Set: true, Value: &newDue}},
 			func(w *taskapi.Task) { w.DueDate = ptr(norm(newDue)) }},
-		{"clear due date", taskapi.TaskPatch{DueDate: taskapi.Field[time.Time]{Set: true}},
+		{"clear due date", taskapi.TaskPatch{DueDate: taskapi.Optional[time.Time]{Set: true}},
 			func(w *taskapi.Task) { w.DueDate = nil }},
 		{"everything", taskapi.TaskPatch{
 			Title:       ptr("all"),
-			Description: taskapi.Field[string]{Set: true, Value: ptr("third")},
+			Description: taskapi.Optional[string]{Set: true, Value: ptr("third")},
 			Status:      ptr(taskapi.StatusInProgress),
 			Priority:    ptr(taskapi.PriorityHigh),
-			DueDate:     taskapi.Field[time.Time]{Set: true, Value: &due},
+			DueDate:     taskapi.Optional[time.Time]{Set: true, Value: &due},
 		}, func(w *taskapi.Task) {
 			w.Title, w.Description, w.Status, w.Priority, w.DueDate = "all", ptr("third"), taskapi.StatusInProgress, taskapi.PriorityHigh, ptr(norm(due))
 		}},
@@ -845,10 +845,10 @@ func testConcurrentFieldUpdates(t *testing.T, db *store.DB) {
 		due := base.Add(time.Duration(i+1) * 24 * time.Hour)
 		writes = append(writes,
 			write{"title", taskapi.TaskPatch{Title: ptr(fmt.Sprintf("title %d", i))}, time.Time{}},
-			write{"description", taskapi.TaskPatch{Description: taskapi.Field[string]{Set: true, Value: ptr(fmt.Sprintf("description %d", i))}}, time.Time{}},
+			write{"description", taskapi.TaskPatch{Description: taskapi.Optional[string]{Set: true, Value: ptr(fmt.Sprintf("description %d", i))}}, time.Time{}},
 			write{"status", taskapi.TaskPatch{Status: ptr([]taskapi.Status{taskapi.StatusInProgress, taskapi.StatusCompleted}[i%2])}, time.Time{}},
 			write{"priority", taskapi.TaskPatch{Priority: ptr([]taskapi.Priority{taskapi.PriorityLow, taskapi.PriorityHigh}[i%2])}, time.Time{}},
-			write{"due_date", taskapi.TaskPatch{DueDate: taskapi.Field[time.Time]{Set: true, Value: &due}}, time.Time{}},
+			write{"due_date", taskapi.TaskPatch{DueDate: taskapi.Optional[time.Time]{Set: true, Value: &due}}, time.Time{}},
 		)
 	}
 	// Clocks from base+1s to base+Ns, handed out in a scrambled order, so

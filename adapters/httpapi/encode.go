@@ -151,13 +151,17 @@ func mistypedFields(body []byte, v any) []taskapi.FieldError {
 	return out
 }
 
+// wrapper is a field type whose JSON is that of another value, or null
+// (taskapi.Optional): Elem returns a pointer to a new such value.
+type wrapper interface{ Elem() any }
+
 // jsonKind names, in JSON's terms, the kind of value a Go type expects.
 func jsonKind(t reflect.Type) string {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
-	if t.Kind() == reflect.Struct && t.NumField() > 0 && t.Field(t.NumField()-1).Name == "Value" {
-		return jsonKind(t.Field(t.NumField() - 1).Type) // handlers.Optional[T]: T's kind
+	if w, ok := reflect.Zero(t).Interface().(wrapper); ok {
+		return jsonKind(reflect.TypeOf(w.Elem()))
 	}
 	switch t.Kind() {
 	case reflect.String:
