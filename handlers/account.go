@@ -69,7 +69,7 @@ func (a *Account) Me(ctx context.Context, req MeRequest) (MeResponse, error) {
 	if err != nil {
 		return MeResponse{}, userGone(err)
 	}
-	return MeResponse{User: AccountUser{
+	return MeResponse{User: PublicUser{
 		ID: u.ID, Username: u.Username, Email: u.Email,
 		CreatedAt: u.CreatedAt.UTC(), UpdatedAt: u.UpdatedAt.UTC(),
 	}}, nil

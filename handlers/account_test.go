@@ -186,7 +186,7 @@ func TestMeReadsTheDatabase(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := handlers.AccountUser{ID: caller.UserID, Username: "alice", Email: "alice@example.com", CreatedAt: registeredAt, UpdatedAt: registeredAt}
+	want := handlers.PublicUser{ID: caller.UserID, Username: "alice", Email: "alice@example.com", CreatedAt: registeredAt, UpdatedAt: registeredAt}
 	if resp.User != want {
 		t.Errorf("Me = %+v, want %+v", resp.User, want)
 	}

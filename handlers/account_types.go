@@ -18,16 +18,19 @@ type MeRequest struct {
 
 // MeResponse answers GET /auth/me with the caller's account as stored.
 type MeResponse struct {
-	User AccountUser `json:"user"`
+	User PublicUser `json:"user"`
 }
 
-// AccountUser is the public view of an account, as its owner sees it.
-type AccountUser struct {
+// PublicUser is the public view of an account (never its password hash),
+// in every answer about one: registration fills in CreatedAt, /auth/me
+// both times, login neither. A zero time is left out of the JSON, so each
+// answer keeps its own documented shape with one type.
+type PublicUser struct {
 	ID        int64     `json:"id"`
 	Username  string    `json:"username"`
 	Email     string    `json:"email"`
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
+	CreatedAt time.Time `json:"created_at,omitzero"`
+	UpdatedAt time.Time `json:"updated_at,omitzero"`
 }
 
 // ChangePasswordRequest is the body of PUT /auth/password. Caller is set

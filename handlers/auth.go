@@ -102,7 +102,7 @@ func (a *Auth) Register(ctx context.Context, req RegisterRequest) (RegisterRespo
 	}
 	return RegisterResponse{
 		Message: "User registered successfully",
-		User:    RegisteredUser{ID: u.ID, Username: u.Username, Email: u.Email, CreatedAt: u.CreatedAt},
+		User:    PublicUser{ID: u.ID, Username: u.Username, Email: u.Email, CreatedAt: u.CreatedAt},
 	}, nil
 }
 
@@ -155,7 +155,7 @@ func (a *Auth) Login(ctx context.Context, req LoginRequest) (LoginResponse, erro
 		Token:     token,
 		TokenType: "Bearer",
 		ExpiresIn: int64(lifetime.Seconds()),
-		User:      UserBrief{ID: u.ID, Username: u.Username, Email: u.Email},
+		User:      PublicUser{ID: u.ID, Username: u.Username, Email: u.Email},
 	}, nil
 }
 

@@ -11,16 +11,8 @@ type RegisterRequest struct {
 
 // RegisterResponse answers a successful registration.
 type RegisterResponse struct {
-	Message string         `json:"message"`
-	User    RegisteredUser `json:"user"`
-}
-
-// RegisteredUser is the public view of a new account.
-type RegisteredUser struct {
-	ID        int64     `json:"id"`
-	Username  string    `json:"username"`
-	Email     string    `json:"email"`
-	CreatedAt time.Time `json:"created_at"`
+	Message string     `json:"message"`
+	User    PublicUser `json:"user"`
 }
 
 // LoginRequest is the body of POST /auth/login. ClientIP is set by the
@@ -33,18 +25,11 @@ type LoginRequest struct {
 
 // LoginResponse carries the access token of a successful login.
 type LoginResponse struct {
-	Message   string    `json:"message"`
-	Token     string    `json:"token"`
-	TokenType string    `json:"token_type"`
-	ExpiresIn int64     `json:"expires_in"` // seconds
-	User      UserBrief `json:"user"`
-}
-
-// UserBrief is the public view of an account in a login answer.
-type UserBrief struct {
-	ID       int64  `json:"id"`
-	Username string `json:"username"`
-	Email    string `json:"email"`
+	Message   string     `json:"message"`
+	Token     string     `json:"token"`
+	TokenType string     `json:"token_type"`
+	ExpiresIn int64      `json:"expires_in"` // seconds
+	User      PublicUser `json:"user"`
 }
 
 // ValidateRequest carries the bearer token of POST /auth/validate. The
