@@ -43,18 +43,18 @@ func (p Priority) Valid() bool {
 // Task is one item of a user's to-do list. Optional values are nil when
 // absent (JSON null). All times are in UTC (RFC 3339 in JSON).
 type Task struct {
-	ID          int64      `db:"id" json:"id"`
-	UserID      int64      `db:"user_id" json:"user_id"`
-	Title       string     `db:"title" json:"title"`
-	Description *string    `db:"description" json:"description"`
-	Status      Status     `db:"status" json:"status"`
-	Priority    Priority   `db:"priority" json:"priority"`
-	DueDate     *time.Time `db:"due_date" json:"due_date"`
-	CreatedAt   time.Time  `db:"created_at" json:"created_at"`
-	UpdatedAt   time.Time  `db:"updated_at" json:"updated_at"`
+	ID          int64      `json:"id"`
+	UserID      int64      `json:"user_id"`
+	Title       string     `json:"title"`
+	Description *string    `json:"description"`
+	Status      Status     `json:"status"`
+	Priority    Priority   `json:"priority"`
+	DueDate     *time.Time `json:"due_date"`
+	CreatedAt   time.Time  `json:"created_at"`
+	UpdatedAt   time.Time  `json:"updated_at"`
 	// Version counts the task's updates (1 when created). It travels as
 	// the ETag header, not in the body.
-	Version int64 `db:"version" json:"-"`
+	Version int64 `json:"-"`
 }
 
 // TaskSort names the column a task list is ordered by.

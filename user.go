@@ -5,12 +5,12 @@ import "time"
 // User is a registered account. PasswordHash is a bcrypt hash and never
 // leaves the process: response types copy the public fields instead.
 type User struct {
-	ID           int64     `db:"id"`
-	Username     string    `db:"username"`
-	Email        string    `db:"email"`
-	PasswordHash string    `db:"password_hash"`
-	CreatedAt    time.Time `db:"created_at"`
-	UpdatedAt    time.Time `db:"updated_at"`
+	ID           int64
+	Username     string
+	Email        string
+	PasswordHash string
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
 }
 
 // Principal is the authenticated caller of a request, as proven by a token.
