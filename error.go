@@ -84,7 +84,7 @@ func ErrorCode(err error) string {
 }
 
 // Messages shared by more than one layer, so that tests and clients can
-// rely on the exact wording of the design's error shapes.
+// rely on the exact wording of the documented error shapes (docs/api.md).
 const (
 	MsgInvalidCredentials = "Invalid username or password"
 	MsgNoToken            = "No authentication token provided"
@@ -99,6 +99,11 @@ const (
 	MsgTaskChanged        = "The task has changed since it was read; fetch it again"
 	MsgTooManyLogins      = "Too many failed login attempts, try again later"
 	MsgWrongPassword      = "Current password is incorrect"
+	MsgUserNotFound       = "User not found"
+	// A value outside a task's set is refused in the same words whether
+	// the handlers' rules or the database's CHECK constraint catch it.
+	MsgInvalidStatus   = "Status must be one of pending, in_progress, completed"
+	MsgInvalidPriority = "Priority must be one of low, medium, high"
 )
 
 // TaskNotFound returns the design's 404 error for a task id.

@@ -110,13 +110,13 @@ const noNUL = "Text must not contain the NUL character (U+0000)"
 
 func checkStatus(fe *fieldErrors, s taskapi.Status) {
 	if !s.Valid() {
-		fe.add("status", "Status must be one of pending, in_progress, completed")
+		fe.add("status", taskapi.MsgInvalidStatus)
 	}
 }
 
 func checkPriority(fe *fieldErrors, p taskapi.Priority) {
 	if !p.Valid() {
-		fe.add("priority", "Priority must be one of low, medium, high")
+		fe.add("priority", taskapi.MsgInvalidPriority)
 	}
 }
 

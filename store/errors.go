@@ -122,8 +122,8 @@ func foreignKeyViolation(err error) bool {
 // checkFields maps the migrations' CHECK constraint names to the field
 // error a client sees; the names are the same on both engines.
 var checkFields = map[string]taskapi.FieldError{
-	"tasks_status_check":   {Field: "status", Message: "Status must be one of pending, in_progress, completed"},
-	"tasks_priority_check": {Field: "priority", Message: "Priority must be one of low, medium, high"},
+	"tasks_status_check":   {Field: "status", Message: taskapi.MsgInvalidStatus},
+	"tasks_priority_check": {Field: "priority", Message: taskapi.MsgInvalidPriority},
 }
 
 // checkViolation reports whether err is a CHECK constraint rejecting a

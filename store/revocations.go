@@ -27,7 +27,7 @@ func (db *DB) RevokeToken(ctx context.Context, jti string, userID int64, expires
 			jti, userID, timeArg(expiresAt), timeArg(now))
 		if err != nil {
 			if foreignKeyViolation(err) {
-				return taskapi.Wrap(err, taskapi.ENOTFOUND, "User not found")
+				return taskapi.Wrap(err, taskapi.ENOTFOUND, taskapi.MsgUserNotFound)
 			}
 			return err
 		}

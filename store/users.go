@@ -76,7 +76,7 @@ func (db *DB) user(ctx context.Context, query string, arg any) (*taskapi.User, e
 	var r userRow
 	if err := db.x.GetContext(ctx, &r, db.rebind(query), arg); err != nil {
 		if notFound(err) {
-			return nil, taskapi.Errorf(taskapi.ENOTFOUND, "User not found")
+			return nil, taskapi.Errorf(taskapi.ENOTFOUND, taskapi.MsgUserNotFound)
 		}
 		return nil, classify(err)
 	}
@@ -97,7 +97,7 @@ func (db *DB) UpdatePassword(ctx context.Context, userID int64, hash string, now
 		if n, err := res.RowsAffected(); err != nil {
 			return err
 		} else if n == 0 {
-			return taskapi.Errorf(taskapi.ENOTFOUND, "User not found")
+			return taskapi.Errorf(taskapi.ENOTFOUND, taskapi.MsgUserNotFound)
 		}
 		return nil
 	})
