@@ -35,7 +35,7 @@ func NewRecorder(cfg Config, out io.Writer, db *store.DB) *metrics.Recorder {
 	w := out
 	if cfg.LogFormat == "text" {
 		if logger, err := NewLogger(out, cfg.LogLevel, cfg.LogFormat); err == nil {
-			w = &metricsSummary{logger: logger}
+			w = metrics.Summary(logger)
 		}
 	}
 	r := metrics.New(w, cfg.MetricsNamespace, services...)

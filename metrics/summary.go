@@ -1,18 +1,22 @@
-package app
+package metrics
 
 import (
 	"encoding/json"
+	"io"
 	"log/slog"
-	"math"
 )
 
-// metricsSummary stands in for the log stream as the metrics recorder's
-// writer under LOG_FORMAT=text. EMF records are JSON lines of several
-// hundred characters meant for CloudWatch, not for a person watching make
-// run; this turns each service's record of an interval that saw requests
-// into one short log line, and drops the rest (per-route and pool
-// records, idle intervals). Under json the records go out unchanged.
-type metricsSummary struct {
+// Summary returns a writer to give a Recorder in place of the log stream
+// when people, not CloudWatch, read the log (LOG_FORMAT=text). EMF records
+// are JSON lines of several hundred characters meant for CloudWatch, not
+// for a person watching make run; the summary turns each service's record
+// of an interval that saw requests into one short line on logger, and
+// drops the rest (per-route and pool records, idle intervals).
+func Summary(logger *slog.Logger) io.Writer {
+	return &summary{logger: logger}
+}
+
+type summary struct {
 	logger *slog.Logger
 }
 
@@ -28,7 +32,7 @@ type emfRecord struct {
 }
 
 // Write takes one EMF record (the recorder writes each in one call).
-func (m *metricsSummary) Write(p []byte) (int, error) {
+func (m *summary) Write(p []byte) (int, error) {
 	var rec emfRecord
 	if err := json.Unmarshal(p, &rec); err != nil {
 		// Not a record this code knows: say so rather than lose it.
@@ -46,5 +50,3 @@ func (m *metricsSummary) Write(p []byte) (int, error) {
 		"errors_5xx", rec.ErrorCount, "avg_ms", round3(avg), "max_ms", round3(rec.ResponseTime.Max))
 	return len(p), nil
 }
-
-func round3(f float64) float64 { return math.Round(f*1000) / 1000 }
