@@ -3,12 +3,12 @@ package app
 import (
 	"context"
 	"fmt"
-	"io"
 	"net"
-	"net/http"
 	"strconv"
 	"strings"
 	"time"
+
+	"taskapi/adapters/httpapi"
 )
 
 // healthcheckTimeout bounds the whole check; the ECS container health
@@ -16,11 +16,11 @@ import (
 const healthcheckTimeout = 3 * time.Second
 
 // Healthcheck is the `taskapi healthcheck` command, the container health
-// check of an image that has no shell or curl: it asks this container's
-// own server for GET /health on $HOST:$PORT (127.0.0.1 when the server
-// listens on every interface) and returns nil only for a 200. It reads
-// nothing but HOST and PORT, so it runs before (and without) the
-// configuration the server needs: no database, no JWT secret.
+// check: httpapi.CheckHealth against this container's own server on
+// $HOST:$PORT (127.0.0.1 when the server listens on every interface),
+// within healthcheckTimeout. It reads nothing but HOST and PORT, so it
+// runs before (and without) the configuration the server needs: no
+// database, no JWT secret.
 func Healthcheck(ctx context.Context, getenv func(string) string) error {
 	port := strings.TrimSpace(getenv("PORT"))
 	if port == "" {
@@ -36,25 +36,8 @@ func Healthcheck(ctx context.Context, getenv func(string) string) error {
 	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
 		host = "127.0.0.1"
 	}
-	url := "http://" + net.JoinHostPort(host, port) + "/health"
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
+	if err := httpapi.CheckHealth(ctx, net.JoinHostPort(host, port)); err != nil {
 		return fmt.Errorf("healthcheck: %w", err)
-	}
-	client := &http.Client{
-		// Never through a proxy, one connection, no redirects: only this
-		// server's own 200 counts.
-		Transport:     &http.Transport{Proxy: nil, DisableKeepAlives: true},
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return fmt.Errorf("healthcheck: %w", err)
-	}
-	defer resp.Body.Close()
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("healthcheck: GET %s: %s", url, resp.Status)
 	}
 	return nil
 }
