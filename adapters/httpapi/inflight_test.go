@@ -1,4 +1,4 @@
-package app
+package httpapi
 
 import (
 	"net/http"
@@ -13,7 +13,7 @@ import (
 func TestCountOthers(t *testing.T) {
 	var n atomic.Int64
 	var during int64
-	h := countOthers(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := CountOthers(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		during = n.Load()
 		if r.URL.Path == "/panic" {
 			panic(http.ErrAbortHandler)
