@@ -98,6 +98,9 @@ const (
 	MsgBusy               = "The server is busy, try again shortly"
 	MsgTaskChanged        = "The task has changed since it was read; fetch it again"
 	MsgTooManyLogins      = "Too many failed login attempts, try again later"
+	// MsgTooManyRegistrations answers 429 to a client address over the
+	// registration limit.
+	MsgTooManyRegistrations = "Too many registrations from this address, try again later"
 	MsgWrongPassword      = "Current password is incorrect"
 	MsgUserNotFound       = "User not found"
 	// A value outside a task's set is refused in the same words whether

@@ -16,6 +16,8 @@ type AbuseConfig struct {
 	LoginMaxFailures   int           // per account per window
 	LoginIPMaxFailures int           // per client address per window
 	LoginWindow        time.Duration // over which failures are counted
+	RegisterIPMax      int           // registrations per client address per window
+	RegisterIPWindow   time.Duration // over which registrations are counted
 	BcryptConcurrency  int           // bcrypt operations at once
 	BcryptQueueTimeout time.Duration // longest wait for a bcrypt slot
 	TrustedProxyHops   int           // proxies that append to X-Forwarded-For
@@ -28,6 +30,8 @@ func loadAbuseConfig(e *envReader) AbuseConfig {
 		LoginMaxFailures:   e.int("LOGIN_MAX_FAILURES", 5, 1, 1000),
 		LoginIPMaxFailures: e.int("LOGIN_IP_MAX_FAILURES", 20, 1, 100000),
 		LoginWindow:        e.duration("LOGIN_FAILURE_WINDOW", 15*time.Minute),
+		RegisterIPMax:      e.int("REGISTER_IP_MAX", 10, 1, 100000),
+		RegisterIPWindow:   e.duration("REGISTER_IP_WINDOW", time.Hour),
 		BcryptConcurrency:  e.int("BCRYPT_CONCURRENCY", max(2, runtime.GOMAXPROCS(0)), 1, 1024),
 		BcryptQueueTimeout: e.duration("BCRYPT_QUEUE_TIMEOUT", time.Second),
 		TrustedProxyHops:   e.int("TRUSTED_PROXY_HOPS", 1, 0, 10),
@@ -55,6 +59,12 @@ func loadAbuseConfig(e *envReader) AbuseConfig {
 func (c AbuseConfig) passwordThrottles() (accounts, clients *throttle.Limiter) {
 	return throttle.New(c.LoginMaxFailures, c.LoginWindow, 100_000),
 		throttle.New(c.LoginIPMaxFailures, c.LoginWindow, 100_000)
+}
+
+// registrationThrottle returns the limit on registrations per client
+// address, bounded to 100,000 addresses in memory.
+func (c AbuseConfig) registrationThrottle() *throttle.Limiter {
+	return throttle.New(c.RegisterIPMax, c.RegisterIPWindow, 100_000)
 }
 
 // hasher returns bcrypt at cost, bounded in concurrency: BCRYPT_CONCURRENCY

@@ -183,6 +183,26 @@ func TestLoginThrottleOverHTTP(t *testing.T) {
 		"X-Forwarded-For", "10.9.9.9, 203.0.113.50").expect(t, 429, "")
 }
 
+// TestRegistrationThrottleOverHTTP: registrations from one client address
+// are limited (REGISTER_IP_MAX per REGISTER_IP_WINDOW), a taken name's 409
+// counting like a success, while another address may still register.
+func TestRegistrationThrottleOverHTTP(t *testing.T) {
+	s := startServer(t, map[string]string{"SQLITE_PATH": t.TempDir() + "/db", "REGISTER_IP_MAX": "3", "REGISTER_IP_WINDOW": "1h"})
+	body := func(name string) map[string]string {
+		return map[string]string{"username": name, "email": name + "@example.com", "password": "correct horse battery"}
+	}
+	s.call(t, "POST", "/auth/register", "", body("alice"), "X-Forwarded-For", "198.51.100.1").expect(t, 201, "")
+	s.call(t, "POST", "/auth/register", "", body("alice"), "X-Forwarded-For", "198.51.100.1").expect(t, 409, "Username or email already exists")
+	s.call(t, "POST", "/auth/register", "", body("bob"), "X-Forwarded-For", "10.0.0.1, 198.51.100.1").expect(t, 201, "")
+	r := s.call(t, "POST", "/auth/register", "", body("carol"), "X-Forwarded-For", "10.0.0.2, 198.51.100.1")
+	r.expect(t, 429, "Too many registrations from this address, try again later")
+	if ra := r.Header.Get("Retry-After"); ra == "" || ra == "0" {
+		t.Errorf("Retry-After = %q", ra)
+	}
+	s.call(t, "POST", "/auth/login", "", map[string]string{"username": "carol", "password": "correct horse battery"}).expect(t, 401, "")
+	s.call(t, "POST", "/auth/register", "", body("carol"), "X-Forwarded-For", "198.51.100.2").expect(t, 201, "")
+}
+
 // TestLoginStormKeepsServiceResponsive floods the login with more
 // concurrent bcrypt work than the bound allows: the excess gets 503 with
 // Retry-After quickly, and /health keeps answering.

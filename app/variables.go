@@ -55,6 +55,8 @@ var Variables = []Variable{
 	{Name: "LOGIN_MAX_FAILURES", Auth: true},
 	{Name: "LOGIN_IP_MAX_FAILURES", Auth: true},
 	{Name: "LOGIN_FAILURE_WINDOW", Auth: true},
+	{Name: "REGISTER_IP_MAX", Auth: true},
+	{Name: "REGISTER_IP_WINDOW", Auth: true},
 	{Name: "BCRYPT_CONCURRENCY", Auth: true},
 	{Name: "BCRYPT_QUEUE_TIMEOUT", Auth: true},
 	{Name: "TRUSTED_PROXY_HOPS", Auth: true},

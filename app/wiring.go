@@ -54,7 +54,8 @@ func buildHandler(cfg Config, db *store.DB, logger *slog.Logger, recorder *metri
 		hasher := cfg.Abuse.hasher(cfg.BcryptCost, others)
 		accounts, clients := cfg.Abuse.passwordThrottles()
 		auth, err := handlers.NewAuth(db, hasher, signer, validator, now, handlers.WithLoginThrottle(accounts, clients),
-			handlers.WithDummyHasher(password.Bcrypt{Cost: cfg.BcryptCost}))
+			handlers.WithDummyHasher(password.Bcrypt{Cost: cfg.BcryptCost}),
+			handlers.WithRegistrationThrottle(cfg.Abuse.registrationThrottle()))
 		if err != nil {
 			return nil, err
 		}

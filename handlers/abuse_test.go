@@ -2,6 +2,7 @@ package handlers_test
 
 import (
 	"errors"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -143,5 +144,171 @@ func TestWrongCurrentPasswordsAreThrottled(t *testing.T) {
 	// The allowance is the login's too: one secret, one budget.
 	if w := accounts.Wait("alice"); w == 0 {
 		t.Error("the login throttle did not see the wrong current passwords")
+	}
+}
+
+// gatedHasher is a countingHasher whose comparisons all wait at a gate,
+// so that every concurrent login is past its throttle check before any
+// password is compared: the widest race a burst of requests can open.
+type gatedHasher struct {
+	countingHasher
+	arrived atomic.Int64
+	gate    chan struct{}
+}
+
+func newGatedHasher() *gatedHasher {
+	return &gatedHasher{countingHasher: countingHasher{Bcrypt: password.Bcrypt{Cost: 4}}, gate: make(chan struct{})}
+}
+
+func (g *gatedHasher) Compare(hash, pw string) error {
+	g.arrived.Add(1)
+	<-g.gate
+	return g.countingHasher.Compare(hash, pw)
+}
+
+// burst runs n attempts at once. It opens the hasher's gate only when
+// every attempt has either returned or is waiting to compare a password,
+// so the outcome depends on counts, never on timing. It returns how many
+// passwords were compared and how many attempts were refused 429.
+func burst(t *testing.T, n int, h *gatedHasher, attempt func(i int) error) (compared, throttled int) {
+	t.Helper()
+	var wg sync.WaitGroup
+	var returned, refused atomic.Int64
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if taskapi.ErrorCode(attempt(i)) == taskapi.ETOOMANY {
+				refused.Add(1)
+			}
+			returned.Add(1)
+		}()
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for returned.Load()+h.arrived.Load() < int64(n) {
+		if time.Now().After(deadline) {
+			close(h.gate)
+			t.Fatal("attempts neither returned nor reached the password check within 20s")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	close(h.gate)
+	wg.Wait()
+	return int(h.compares.Load()), int(refused.Load())
+}
+
+func TestConcurrentWrongPasswordsNeverBeatTheAccountLimit(t *testing.T) {
+	f := newFixture()
+	f.user("alice")
+	h := newGatedHasher()
+	auth, err := handlers.NewAuth(f.store, h, f.signer, f.signer, f.clock.Now,
+		handlers.WithLoginThrottle(throttle.New(5, 15*time.Minute, 100), throttle.New(1000, 15*time.Minute, 100)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.compares.Store(0) // NewAuth hashed its dummy password
+	compared, throttled := burst(t, 40, h, func(i int) error {
+		_, err := auth.Login(ctx, handlers.LoginRequest{Username: "alice", Password: "guess-" + itoa(int64(i)), ClientIP: "198.51.100." + itoa(int64(i))})
+		return err
+	})
+	if compared != 5 || throttled != 35 {
+		t.Fatalf("40 concurrent wrong passwords: %d compared, %d refused 429; want exactly 5 compared (the allowance) and 35 refused", compared, throttled)
+	}
+}
+
+func TestConcurrentWrongPasswordsNeverBeatTheClientLimit(t *testing.T) {
+	f := newFixture()
+	h := newGatedHasher()
+	auth, err := handlers.NewAuth(f.store, h, f.signer, f.signer, f.clock.Now,
+		handlers.WithLoginThrottle(throttle.New(1000, 15*time.Minute, 100), throttle.New(7, 15*time.Minute, 100)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.compares.Store(0)
+	// One address, a different account each time.
+	compared, throttled := burst(t, 30, h, func(i int) error {
+		_, err := auth.Login(ctx, handlers.LoginRequest{Username: "user" + itoa(int64(i)), Password: "guess-1234", ClientIP: "198.51.100.7"})
+		return err
+	})
+	if compared != 7 || throttled != 23 {
+		t.Fatalf("30 concurrent guesses from one address: %d compared, %d refused 429; want 7 and 23", compared, throttled)
+	}
+}
+
+func TestConcurrentWrongCurrentPasswordsShareTheLoginLimit(t *testing.T) {
+	f := newFixture()
+	alice := f.user("alice")
+	h := newGatedHasher()
+	accounts := throttle.New(4, 15*time.Minute, 100)
+	account := handlers.NewAccount(f.store, h, nil, f.clock.Now, handlers.WithPasswordThrottle(accounts))
+	compared, throttled := burst(t, 20, h, func(i int) error {
+		_, err := account.ChangePassword(ctx, handlers.ChangePasswordRequest{Caller: alice, CurrentPassword: "guess-" + itoa(int64(i)), NewPassword: "new-password-1"})
+		return err
+	})
+	if compared != 4 || throttled != 16 {
+		t.Fatalf("20 concurrent wrong current passwords: %d compared, %d refused 429; want 4 and 16", compared, throttled)
+	}
+	if w := accounts.Wait("alice"); w == 0 {
+		t.Error("the login throttle did not see the wrong current passwords")
+	}
+}
+
+func TestRegistrationsAreThrottledPerClient(t *testing.T) {
+	f := newFixture()
+	h := &countingHasher{Bcrypt: password.Bcrypt{Cost: 4}}
+	auth, err := handlers.NewAuth(f.store, h, f.signer, f.signer, f.clock.Now,
+		handlers.WithRegistrationThrottle(throttle.New(3, time.Hour, 100)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.compares.Store(0)
+	register := func(name, ip string) error {
+		_, err := auth.Register(ctx, handlers.RegisterRequest{Username: name, Email: name + "@example.com", Password: "correct horse", ClientIP: ip})
+		return err
+	}
+	if err := register("alice", "198.51.100.1"); err != nil {
+		t.Fatal(err)
+	}
+	// A taken name counts too: probing which accounts exist is what the
+	// limit slows down.
+	wantError(t, register("alice", "198.51.100.1"), taskapi.ECONFLICT, taskapi.MsgConflict)
+	// Invalid input costs nothing and reveals nothing: not counted.
+	wantError(t, register("a", "198.51.100.1"), taskapi.EINVALID, "Validation failed", "username")
+	if err := register("bob", "198.51.100.1"); err != nil {
+		t.Fatal(err)
+	}
+	err = register("carol", "198.51.100.1")
+	wantError(t, err, taskapi.ETOOMANY, taskapi.MsgTooManyRegistrations)
+	var e *taskapi.Error
+	if errors.As(err, &e); e.RetryAfter <= 0 || e.RetryAfter > 20*time.Minute {
+		t.Errorf("RetryAfter = %s, want the refill time (20m)", e.RetryAfter)
+	}
+	if _, err := f.store.UserByUsername(ctx, "carol"); taskapi.ErrorCode(err) != taskapi.ENOTFOUND {
+		t.Fatalf("the refused registration created the account: %v", err)
+	}
+	if err := register("carol", "198.51.100.2"); err != nil {
+		t.Fatalf("another address was throttled too: %v", err)
+	}
+}
+
+func TestConcurrentRegistrationsNeverBeatTheClientLimit(t *testing.T) {
+	f := newFixture()
+	auth, err := handlers.NewAuth(f.store, password.Bcrypt{Cost: 4}, f.signer, f.signer, f.clock.Now,
+		handlers.WithRegistrationThrottle(throttle.New(4, time.Hour, 100)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for i := 0; i < 20; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			name := "user" + itoa(int64(i))
+			auth.Register(ctx, handlers.RegisterRequest{Username: name, Email: name + "@example.com", Password: "correct horse", ClientIP: "203.0.113.4"})
+		}()
+	}
+	wg.Wait()
+	if n := len(f.store.users); n != 4 {
+		t.Fatalf("20 concurrent registrations from one address created %d accounts, want the limit of 4", n)
 	}
 }

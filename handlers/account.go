@@ -97,20 +97,8 @@ func (a *Account) ChangePassword(ctx context.Context, req ChangePasswordRequest)
 	if err != nil {
 		return MessageResponse{}, userGone(err)
 	}
-	key := strings.ToLower(u.Username)
-	if a.guesses != nil {
-		if wait := a.guesses.Wait(key); wait > 0 {
-			return MessageResponse{}, &taskapi.Error{Code: taskapi.ETOOMANY, Message: taskapi.MsgTooManyLogins, RetryAfter: wait}
-		}
-	}
-	if err := a.hasher.Compare(u.PasswordHash, req.CurrentPassword); err != nil {
-		if taskapi.ErrorCode(err) == taskapi.EUNAVAILABLE {
-			return MessageResponse{}, err // busy: not a wrong password
-		}
-		if a.guesses != nil {
-			a.guesses.Fail(key)
-		}
-		return MessageResponse{}, taskapi.Errorf(taskapi.EUNAUTHORIZED, taskapi.MsgWrongPassword)
+	if err := a.checkPassword(u, req.CurrentPassword); err != nil {
+		return MessageResponse{}, err
 	}
 	hash, err := a.hasher.Hash(req.NewPassword)
 	if err != nil {
@@ -120,6 +108,26 @@ func (a *Account) ChangePassword(ctx context.Context, req ChangePasswordRequest)
 		return MessageResponse{}, userGone(err)
 	}
 	return MessageResponse{Message: "Password updated successfully"}, nil
+}
+
+// checkPassword checks u's password as the caller's proof of identity,
+// under the login's per-account allowance: the attempt is reserved before
+// bcrypt and given back only when the password was right or could not be
+// checked. A wrong one is 401 MsgWrongPassword.
+func (a *Account) checkPassword(u *taskapi.User, password string) error {
+	key := strings.ToLower(u.Username)
+	if err := reserveAttempt(a.guesses, key, nil, ""); err != nil {
+		return err
+	}
+	if err := a.hasher.Compare(u.PasswordHash, password); err != nil {
+		if taskapi.ErrorCode(err) == taskapi.EUNAVAILABLE {
+			releaseAttempt(a.guesses, key)
+			return err // busy: not a wrong password
+		}
+		return taskapi.Errorf(taskapi.EUNAUTHORIZED, taskapi.MsgWrongPassword)
+	}
+	releaseAttempt(a.guesses, key)
+	return nil
 }
 
 // userGone turns "no such user" for an authenticated caller into 401

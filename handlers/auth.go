@@ -28,6 +28,9 @@ type Auth struct {
 	// accounts and clients throttle failed logins per username and per
 	// client address; nil means no throttling.
 	accounts, clients LoginThrottle
+	// registrations throttles registrations per client address; nil
+	// means no throttling.
+	registrations LoginThrottle
 }
 
 // AuthOption configures optional behaviour of NewAuth.
@@ -38,6 +41,15 @@ type AuthOption func(*Auth)
 // any password is checked, while other accounts are unaffected.
 func WithLoginThrottle(accounts, clients LoginThrottle) AuthOption {
 	return func(a *Auth) { a.accounts, a.clients = accounts, clients }
+}
+
+// WithRegistrationThrottle limits registrations per client address: each
+// one that passes validation takes an attempt, whether it creates an
+// account or finds the name taken (409), so that neither mass sign-ups nor
+// probing which accounts exist goes unchecked. A caller over the limit
+// gets 429 with Retry-After before any password is hashed.
+func WithRegistrationThrottle(clients LoginThrottle) AuthOption {
+	return func(a *Auth) { a.registrations = clients }
 }
 
 // WithDummyHasher makes the throw-away hash with h instead of the login
@@ -91,13 +103,25 @@ func (a *Auth) Register(ctx context.Context, req RegisterRequest) (RegisterRespo
 	if err := fe.err(); err != nil {
 		return RegisterResponse{}, err
 	}
+	if a.registrations != nil && req.ClientIP != "" {
+		if wait := a.registrations.Reserve(req.ClientIP); wait > 0 {
+			return RegisterResponse{}, &taskapi.Error{Code: taskapi.ETOOMANY, Message: taskapi.MsgTooManyRegistrations, RetryAfter: wait}
+		}
+	}
 	hash, err := a.hasher.Hash(req.Password)
 	if err != nil {
+		if taskapi.ErrorCode(err) == taskapi.EUNAVAILABLE {
+			releaseAttempt(a.registrations, req.ClientIP) // busy: not the caller's doing
+			return RegisterResponse{}, err
+		}
 		return RegisterResponse{}, fmt.Errorf("hash password: %w", err)
 	}
 	now := a.now().UTC()
 	u := taskapi.User{Username: username, Email: email, PasswordHash: hash, CreatedAt: now, UpdatedAt: now}
 	if err := a.users.CreateUser(ctx, &u); err != nil {
+		if taskapi.ErrorCode(err) == taskapi.EUNAVAILABLE {
+			releaseAttempt(a.registrations, req.ClientIP) // nothing was created or revealed
+		}
 		return RegisterResponse{}, err
 	}
 	return RegisterResponse{
@@ -121,7 +145,9 @@ func (a *Auth) Login(ctx context.Context, req LoginRequest) (LoginResponse, erro
 		return LoginResponse{}, err
 	}
 	accountKey := strings.ToLower(username)
-	if err := a.throttled(accountKey, req.ClientIP); err != nil {
+	// The attempt is reserved before anything else: concurrent wrong
+	// passwords must not all pass a check that only counts finished ones.
+	if err := a.reserve(accountKey, req.ClientIP); err != nil {
 		return LoginResponse{}, err
 	}
 	u, err := a.users.UserByUsername(ctx, username)
@@ -130,19 +156,24 @@ func (a *Auth) Login(ctx context.Context, req LoginRequest) (LoginResponse, erro
 	case err == nil:
 		hash = u.PasswordHash
 	case taskapi.ErrorCode(err) != taskapi.ENOTFOUND:
+		a.release(accountKey, req.ClientIP) // no password was checked
 		return LoginResponse{}, err
 	default:
 		if hash, err = a.dummy(); err != nil {
+			a.release(accountKey, req.ClientIP) // no password was checked
 			return LoginResponse{}, err
 		}
 	}
 	if err := a.hasher.Compare(hash, req.Password); err != nil || u == nil {
 		if taskapi.ErrorCode(err) == taskapi.EUNAVAILABLE {
-			return LoginResponse{}, err // busy: not the caller's failure
+			a.release(accountKey, req.ClientIP) // busy: not the caller's failure
+			return LoginResponse{}, err
 		}
-		a.failed(accountKey, req.ClientIP)
 		return LoginResponse{}, taskapi.Errorf(taskapi.EUNAUTHORIZED, taskapi.MsgInvalidCredentials)
 	}
+	// A correct password forgives the account's earlier typos and gives
+	// the client address its attempt back.
+	a.release("", req.ClientIP)
 	if a.accounts != nil {
 		a.accounts.Reset(accountKey)
 	}
@@ -177,15 +208,30 @@ func (a *Auth) Validate(ctx context.Context, req ValidateRequest) (ValidateRespo
 	}, nil
 }
 
-// throttled refuses a login attempt from an account or client address
-// that failed too often recently.
-func (a *Auth) throttled(account, client string) error {
+// reserve takes one attempt from the account's and the client address's
+// allowances, or neither: a caller over either limit gets 429 before any
+// password is checked.
+func (a *Auth) reserve(account, client string) error {
+	return reserveAttempt(a.accounts, account, a.clients, client)
+}
+
+// release gives back the attempts reserve took; an empty key is skipped.
+func (a *Auth) release(account, client string) {
+	releaseAttempt(a.accounts, account)
+	releaseAttempt(a.clients, client)
+}
+
+// reserveAttempt reserves one attempt of key in each throttle given
+// (a nil throttle or an empty key is no limit), all or none.
+func reserveAttempt(first LoginThrottle, firstKey string, second LoginThrottle, secondKey string) error {
 	var wait time.Duration
-	if a.accounts != nil {
-		wait = a.accounts.Wait(account)
+	if first != nil && firstKey != "" {
+		wait = first.Reserve(firstKey)
 	}
-	if a.clients != nil && client != "" {
-		wait = max(wait, a.clients.Wait(client))
+	if wait == 0 && second != nil && secondKey != "" {
+		if wait = second.Reserve(secondKey); wait > 0 {
+			releaseAttempt(first, firstKey)
+		}
 	}
 	if wait > 0 {
 		return &taskapi.Error{Code: taskapi.ETOOMANY, Message: taskapi.MsgTooManyLogins, RetryAfter: wait}
@@ -193,11 +239,10 @@ func (a *Auth) throttled(account, client string) error {
 	return nil
 }
 
-func (a *Auth) failed(account, client string) {
-	if a.accounts != nil {
-		a.accounts.Fail(account)
-	}
-	if a.clients != nil && client != "" {
-		a.clients.Fail(client)
+// releaseAttempt gives back one attempt of key; a nil throttle or an empty
+// key is nothing to give back.
+func releaseAttempt(t LoginThrottle, key string) {
+	if t != nil && key != "" {
+		t.Release(key)
 	}
 }

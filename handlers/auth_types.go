@@ -2,11 +2,13 @@ package handlers
 
 import "time"
 
-// RegisterRequest is the body of POST /auth/register.
+// RegisterRequest is the body of POST /auth/register. ClientIP is set by
+// the transport, like LoginRequest's.
 type RegisterRequest struct {
 	Username string `json:"username"`
 	Email    string `json:"email"`
 	Password string `json:"password"`
+	ClientIP string `json:"-"`
 }
 
 // RegisterResponse answers a successful registration.

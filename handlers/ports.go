@@ -88,10 +88,14 @@ type TokenValidator interface {
 // Clock tells the time; tests pass a fixed one.
 type Clock func() time.Time
 
-// LoginThrottle counts failed logins per key (an account or a client
-// address) and says how long a key must wait before it may try again.
+// LoginThrottle limits password checks per key (an account or a client
+// address). Reserve takes one attempt before the password is checked, or
+// says how long the key must wait; the check and the taking are atomic, so
+// concurrent attempts never check more passwords than the allowance.
+// Release gives an attempt back (the password was right, or it could not
+// be checked); Reset forgets a key's attempts altogether.
 type LoginThrottle interface {
-	Wait(key string) time.Duration
-	Fail(key string)
+	Reserve(key string) time.Duration
+	Release(key string)
 	Reset(key string)
 }

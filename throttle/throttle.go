@@ -1,7 +1,13 @@
 // Package throttle limits how often a key (an account, a client address)
-// may fail: a token bucket per key (golang.org/x/time/rate), kept in a
-// bounded LRU (hashicorp/golang-lru) so that a flood of distinct keys
-// costs bounded memory.
+// may try something that costs or risks much (a password check, a
+// registration): a token bucket per key, kept in a bounded LRU
+// (hashicorp/golang-lru) so that a flood of distinct keys costs bounded
+// memory.
+//
+// A caller reserves an attempt before doing the costly work and gives it
+// back when the attempt turns out harmless (a correct password). The
+// reservation is atomic, so n concurrent attempts never get more than the
+// allowance between them, however long the work takes.
 //
 // Limits are per process: with several ECS tasks each counts on its own,
 // so the effective limit scales with the task count. A WAF rate rule in
@@ -14,56 +20,91 @@ import (
 	"time"
 
 	lru "github.com/hashicorp/golang-lru/v2"
-	"golang.org/x/time/rate"
 )
 
-// Limiter allows each key a burst of failures that refills evenly over a
-// window: with 5 per 15 minutes, a sixth failure in a row must wait three
+// Limiter allows each key a burst of attempts that refills evenly over a
+// window: with 5 per 15 minutes, a sixth attempt in a row must wait three
 // minutes, and a quiet key is back to 5 after 15.
 type Limiter struct {
-	every time.Duration // refill: one failure allowance per interval
-	burst int
+	every time.Duration // refill: one attempt per interval
+	burst float64
 	now   func() time.Time
 
 	mu      sync.Mutex
-	buckets *lru.Cache[string, *rate.Limiter]
+	buckets *lru.Cache[string, *bucket]
 }
 
-// New returns a limiter of failures per window for up to size keys.
-func New(failures int, window time.Duration, size int) *Limiter {
-	buckets, _ := lru.New[string, *rate.Limiter](max(size, 1))
-	return &Limiter{every: window / time.Duration(max(failures, 1)), burst: max(failures, 1), now: time.Now, buckets: buckets}
+// bucket is one key's allowance: tokens as of at.
+type bucket struct {
+	tokens float64
+	at     time.Time
 }
 
-// Wait returns how long the caller must wait before key may fail again;
-// zero means it may try now.
-func (l *Limiter) Wait(key string) time.Duration {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	b, ok := l.buckets.Get(key)
-	if !ok {
-		return 0
+// New returns a limiter of attempts per window for up to size keys.
+func New(attempts int, window time.Duration, size int) *Limiter {
+	buckets, _ := lru.New[string, *bucket](max(size, 1))
+	return &Limiter{every: window / time.Duration(max(attempts, 1)), burst: float64(max(attempts, 1)), now: time.Now, buckets: buckets}
+}
+
+// refill brings b up to now and returns its tokens.
+func (l *Limiter) refill(b *bucket, now time.Time) float64 {
+	if now.After(b.at) {
+		b.tokens = math.Min(l.burst, b.tokens+float64(now.Sub(b.at))/float64(l.every))
+		b.at = now
 	}
-	tokens := b.TokensAt(l.now())
-	if tokens >= 1 {
-		return 0
-	}
+	return b.tokens
+}
+
+// wait is how long a bucket holding tokens must wait for a whole one.
+func (l *Limiter) wait(tokens float64) time.Duration {
 	return time.Duration(math.Ceil((1 - tokens) * float64(l.every)))
 }
 
-// Fail records one failure for key.
-func (l *Limiter) Fail(key string) {
+// Wait returns how long key must wait before it may try again; zero means
+// it may try now. It reserves nothing.
+func (l *Limiter) Wait(key string) time.Duration {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	b, ok := l.buckets.Get(key)
+	b, ok := l.buckets.Peek(key)
 	if !ok {
-		b = rate.NewLimiter(rate.Every(l.every), l.burst)
-		l.buckets.Add(key, b)
+		return 0
 	}
-	b.AllowN(l.now(), 1)
+	if tokens := l.refill(b, l.now()); tokens < 1 {
+		return l.wait(tokens)
+	}
+	return 0
 }
 
-// Reset forgets key's failures, as after a successful login.
+// Reserve takes one attempt from key's allowance and returns zero, or,
+// when none is left, takes nothing and returns how long key must wait.
+// The check and the taking are one step under the limiter's lock.
+func (l *Limiter) Reserve(key string) time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	b, ok := l.buckets.Get(key)
+	if !ok {
+		b = &bucket{tokens: l.burst, at: now}
+		l.buckets.Add(key, b)
+	}
+	if tokens := l.refill(b, now); tokens < 1 {
+		return l.wait(tokens)
+	}
+	b.tokens--
+	return 0
+}
+
+// Release gives back one attempt that Reserve took, as for a correct
+// password. A key forgotten meanwhile (evicted, reset) is left alone.
+func (l *Limiter) Release(key string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if b, ok := l.buckets.Peek(key); ok {
+		b.tokens = math.Min(l.burst, l.refill(b, l.now())+1)
+	}
+}
+
+// Reset forgets key's attempts, as after a successful login.
 func (l *Limiter) Reset(key string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()

@@ -19,6 +19,14 @@ func (s *server) bindLogin(r *http.Request, req *handlers.LoginRequest) error {
 	return nil
 }
 
+func (s *server) bindRegister(r *http.Request, req *handlers.RegisterRequest) error {
+	if err := decodeJSON(r, req); err != nil {
+		return err
+	}
+	req.ClientIP = clientIP(r, s.TrustedProxyHops)
+	return nil
+}
+
 func bindValidate(r *http.Request, req *handlers.ValidateRequest) error {
 	token, err := bearerToken(r)
 	req.Token = token
@@ -87,9 +95,4 @@ func bindUpdateTask(r *http.Request, req *handlers.UpdateTaskRequest) error {
 	req.ID = mux.Vars(r)["id"]
 	req.IfMatch = r.Header.Get("If-Match")
 	return nil
-}
-
-// bindJSON binds a request whose every field comes from the JSON body.
-func bindJSON[Req any](r *http.Request, req *Req) error {
-	return decodeJSON(r, req)
 }

@@ -1,10 +1,6 @@
 package httpapi
 
-import (
-	"net/http"
-
-	"taskapi/handlers"
-)
+import "net/http"
 
 // routes is the one route table of the API, shared by every transport.
 func (s *server) routes() {
@@ -17,7 +13,7 @@ func (s *server) routes() {
 	r.MethodNotAllowedHandler = http.HandlerFunc(s.methodNotAllowed)
 
 	if s.Auth != nil {
-		r.Handle("/auth/register", endpoint(s, http.StatusCreated, bindJSON[handlers.RegisterRequest], s.Auth.Register)).Methods(http.MethodPost)
+		r.Handle("/auth/register", endpoint(s, http.StatusCreated, s.bindRegister, s.Auth.Register)).Methods(http.MethodPost)
 		r.Handle("/auth/login", endpoint(s, http.StatusOK, s.bindLogin, s.Auth.Login)).Methods(http.MethodPost)
 		r.Handle("/auth/validate", endpoint(s, http.StatusOK, bindValidate, s.Auth.Validate)).Methods(http.MethodPost)
 		r.Handle("/auth/health", endpoint(s, http.StatusOK, bindHealth, s.AuthHealth.Check)).Methods(http.MethodGet, http.MethodHead)
