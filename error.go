@@ -101,8 +101,8 @@ const (
 	// MsgTooManyRegistrations answers 429 to a client address over the
 	// registration limit.
 	MsgTooManyRegistrations = "Too many registrations from this address, try again later"
-	MsgWrongPassword      = "Current password is incorrect"
-	MsgUserNotFound       = "User not found"
+	MsgWrongPassword        = "Current password is incorrect"
+	MsgUserNotFound         = "User not found"
 	// A value outside a task's set is refused in the same words whether
 	// the handlers' rules or the database's CHECK constraint catch it.
 	MsgInvalidStatus   = "Status must be one of pending, in_progress, completed"
