@@ -107,6 +107,8 @@ const (
 	// the handlers' rules or the database's CHECK constraint catch it.
 	MsgInvalidStatus   = "Status must be one of pending, in_progress, completed"
 	MsgInvalidPriority = "Priority must be one of low, medium, high"
+	// MsgAccountDeleted confirms DELETE /auth/me.
+	MsgAccountDeleted = "Account deleted successfully"
 )
 
 // TaskNotFound returns the design's 404 error for a task id.

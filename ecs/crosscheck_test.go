@@ -521,6 +521,7 @@ func TestALBRoutingMatchesTheServices(t *testing.T) {
 		{"POST", "/auth/login", "auth"},
 		{"POST", "/auth/logout", "auth"},
 		{"GET", "/auth/me", "auth"},
+		{"DELETE", "/auth/me", "auth"},
 		{"PUT", "/auth/password", "auth"},
 		{"GET", "/auth/health", "auth"},
 		{"GET", "/tasks", "task"},

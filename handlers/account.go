@@ -10,7 +10,7 @@ import (
 )
 
 // Account holds the handlers a signed-in user calls about their own
-// account: logout, me, change password. The transport authenticates the
+// account: logout, me, change password, delete. The transport authenticates the
 // caller first (with a validator that rejects revoked tokens).
 type Account struct {
 	users       AccountStore
@@ -108,6 +108,31 @@ func (a *Account) ChangePassword(ctx context.Context, req ChangePasswordRequest)
 		return MessageResponse{}, userGone(err)
 	}
 	return MessageResponse{Message: "Password updated successfully"}, nil
+}
+
+// DeleteMe deletes the caller's account, with all of its tasks, after
+// checking its password (throttled like a login: a stolen token cannot
+// guess it). Every token of the account is refused from then on, by the
+// auth service at once: validation finds no user. The username and email
+// become free to register again, as a new account with a new id.
+func (a *Account) DeleteMe(ctx context.Context, req DeleteAccountRequest) (MessageResponse, error) {
+	if err := requireCaller(req.Caller); err != nil {
+		return MessageResponse{}, err
+	}
+	if req.Password == "" {
+		return MessageResponse{}, taskapi.Invalid(taskapi.FieldError{Field: "password", Message: "Password is required"})
+	}
+	u, err := a.users.UserByID(ctx, req.Caller.UserID)
+	if err != nil {
+		return MessageResponse{}, userGone(err)
+	}
+	if err := a.checkPassword(u, req.Password); err != nil {
+		return MessageResponse{}, err
+	}
+	if err := a.users.DeleteUser(ctx, u.ID); err != nil {
+		return MessageResponse{}, userGone(err)
+	}
+	return MessageResponse{Message: taskapi.MsgAccountDeleted}, nil
 }
 
 // checkPassword checks u's password as the caller's proof of identity,

@@ -89,7 +89,9 @@ func (r revocationsFunc) RevokeToken(context.Context, string, int64, time.Time, 
 	return errors.New("not used")
 }
 
-func (r revocationsFunc) IsTokenRevoked(_ context.Context, jti string) (bool, error) { return r(jti) }
+func (r revocationsFunc) TokenInvalidated(_ context.Context, jti string, _ int64) (bool, error) {
+	return r(jti)
+}
 
 func TestRejectingRevoked(t *testing.T) {
 	f := newFixture(t)

@@ -40,3 +40,10 @@ type ChangePasswordRequest struct {
 	CurrentPassword string            `json:"current_password"`
 	NewPassword     string            `json:"new_password"`
 }
+
+// DeleteAccountRequest is the body of DELETE /auth/me: the caller's
+// password, proof that the token's holder is the account's owner.
+type DeleteAccountRequest struct {
+	Caller   taskapi.Principal `json:"-"`
+	Password string            `json:"password"`
+}

@@ -21,12 +21,16 @@ type UserStore interface {
 	UserByID(ctx context.Context, id int64) (*taskapi.User, error)
 }
 
-// AccountStore is a UserStore that can also change a password.
+// AccountStore is a UserStore that can also change a password and delete
+// an account.
 type AccountStore interface {
 	UserStore
 	// UpdatePassword replaces user userID's password hash and sets its
 	// updated_at to now; an unknown user is ENOTFOUND.
 	UpdatePassword(ctx context.Context, userID int64, hash string, now time.Time) error
+	// DeleteUser deletes user userID with their tasks and revocations; an
+	// unknown user is ENOTFOUND.
+	DeleteUser(ctx context.Context, userID int64) error
 }
 
 // RevocationStore remembers revoked tokens by their id (the jti claim),
@@ -36,8 +40,9 @@ type RevocationStore interface {
 	// expiresAt, when the token would have expired anyway. Revoking a token
 	// twice is not an error. An unknown user is ENOTFOUND.
 	RevokeToken(ctx context.Context, jti string, userID int64, expiresAt, now time.Time) error
-	// IsTokenRevoked reports whether token jti has been revoked.
-	IsTokenRevoked(ctx context.Context, jti string) (bool, error)
+	// TokenInvalidated reports whether token jti of userID may no longer
+	// be used: it was revoked, or user userID no longer exists.
+	TokenInvalidated(ctx context.Context, jti string, userID int64) (bool, error)
 }
 
 // TaskStore persists tasks. Errors follow the same codes as UserStore's;
@@ -46,7 +51,7 @@ type TaskStore interface {
 	// CreateTask inserts t and sets its ID. Times are stored as given. A
 	// positive quota refuses the task with taskapi.TaskQuotaReached when
 	// the user already holds quota tasks, exactly, however many creates
-	// run at once.
+	// run at once. A t.UserID with no user (deleted) is ENOTFOUND.
 	CreateTask(ctx context.Context, t *taskapi.Task, quota int) error
 	// TaskByID returns a task whoever owns it; the caller checks ownership.
 	TaskByID(ctx context.Context, id int64) (*taskapi.Task, error)

@@ -8,10 +8,11 @@ import (
 )
 
 // RejectingRevoked returns a TokenValidator that accepts what v accepts,
-// except tokens that have been revoked (logged out), which are
-// EUNAUTHORIZED with MsgInvalidToken. It asks revocations about every
-// token v accepts, so a logout takes effect at once on every auth
-// instance sharing the store.
+// except tokens that have been revoked (logged out) and tokens whose
+// account no longer exists (deleted), which are EUNAUTHORIZED with
+// MsgInvalidToken, as /auth/me says for them. It asks revocations about
+// every token v accepts, so a logout or a deletion takes effect at once on
+// every auth instance sharing the store.
 //
 // It fails closed: when the store cannot answer, the token is refused
 // with EUNAVAILABLE (503) rather than let through unchecked. A token
@@ -34,14 +35,14 @@ func (c revocationCheck) ValidateToken(ctx context.Context, token string) (taska
 		return taskapi.Principal{}, taskapi.Wrap(errors.New("token has no jti; revocation cannot be checked"),
 			taskapi.EUNAUTHORIZED, taskapi.MsgInvalidToken)
 	}
-	revoked, err := c.revocations.IsTokenRevoked(ctx, p.TokenID)
+	revoked, err := c.revocations.TokenInvalidated(ctx, p.TokenID, p.UserID)
 	switch {
 	case err != nil && taskapi.ErrorCode(err) == taskapi.EUNAVAILABLE:
 		return taskapi.Principal{}, err
 	case err != nil:
 		return taskapi.Principal{}, taskapi.Wrap(err, taskapi.EUNAVAILABLE, taskapi.MsgDatabaseDown)
 	case revoked:
-		return taskapi.Principal{}, taskapi.Wrap(errors.New("token revoked"), taskapi.EUNAUTHORIZED, taskapi.MsgInvalidToken)
+		return taskapi.Principal{}, taskapi.Wrap(errors.New("token revoked or its user deleted"), taskapi.EUNAUTHORIZED, taskapi.MsgInvalidToken)
 	}
 	return p, nil
 }

@@ -76,7 +76,9 @@ func (h *Tasks) Create(ctx context.Context, req CreateTaskRequest) (TaskMessageR
 		return TaskMessageResponse{}, err
 	}
 	if err := h.store.CreateTask(ctx, &t, h.quota); err != nil {
-		return TaskMessageResponse{}, err
+		// ENOTFOUND: the caller's account was deleted while their token
+		// was still accepted (a validation cache): the token outlived it.
+		return TaskMessageResponse{}, userGone(err)
 	}
 	return TaskMessageResponse{Message: "Task created successfully", Task: t}, nil
 }

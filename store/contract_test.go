@@ -49,6 +49,9 @@ func runContract(t *testing.T, open opener) {
 		{"Versions", testVersions},
 		{"CascadeDelete", testCascadeDelete},
 		{"CascadeDeleteRevocations", testCascadeDeleteRevocations},
+		{"TaskForMissingUser", testTaskForMissingUser},
+		{"TokenInvalidated", testTokenInvalidated},
+		{"DeleteUser", testDeleteUser},
 		{"ConcurrentWrites", testConcurrentWrites},
 		{"MigrateTwice", testMigrateTwice},
 		{"ClosedDB", testClosedDB},
@@ -791,6 +794,8 @@ func testClosedDB(t *testing.T, db *store.DB) {
 	_, calls["ListTasks"] = db.ListTasks(ctx, taskapi.TaskFilter{UserID: u.ID})
 	_, calls["UpdateTask"] = db.UpdateTask(ctx, 1, taskapi.TaskPatch{}, base)
 	_, calls["IsTokenRevoked"] = db.IsTokenRevoked(ctx, "jti")
+	_, calls["TokenInvalidated"] = db.TokenInvalidated(ctx, "jti", u.ID)
+	calls["DeleteUser"] = db.DeleteUser(ctx, u.ID)
 	for name, err := range calls {
 		t.Run(name, func(t *testing.T) {
 			wantErr(t, err, taskapi.EUNAVAILABLE, taskapi.MsgDatabaseDown)
@@ -978,4 +983,82 @@ func testVersions(t *testing.T, db *store.DB) {
 	}
 	_, err = db.UpdateTask(ctx, task.ID, taskapi.TaskPatch{Title: &stale, IfVersion: 2}, time.Now())
 	wantErr(t, err, taskapi.ENOTFOUND, fmt.Sprintf("Task with id %d not found", task.ID))
+}
+
+// testTaskForMissingUser: a task for a user who is gone (deleted while a
+// validation cache still accepted their token) is refused by the foreign
+// key, and the store says which row is missing instead of an internal
+// error (500).
+func testTaskForMissingUser(t *testing.T, db *store.DB) {
+	u := newUser(t, db, "gwen")
+	if err := store.ExecRaw(t.Context(), db, "DELETE FROM users WHERE id = ?", u.ID); err != nil {
+		t.Fatal(err)
+	}
+	err := db.CreateTask(t.Context(), &taskapi.Task{UserID: u.ID, Title: "orphan", CreatedAt: base, UpdatedAt: base}, 0)
+	wantErr(t, err, taskapi.ENOTFOUND, "User not found")
+	page := list(t, db, taskapi.TaskFilter{UserID: u.ID})
+	if page.Total != 0 {
+		t.Errorf("%d tasks stored for a missing user", page.Total)
+	}
+}
+
+// testTokenInvalidated: a token is invalidated by its revocation or by its
+// user's deletion, and by nothing else.
+func testTokenInvalidated(t *testing.T, db *store.DB) {
+	u, other := newUser(t, db, "hugo"), newUser(t, db, "iris")
+	invalidated := func(jti string, userID int64) bool {
+		t.Helper()
+		gone, err := db.TokenInvalidated(t.Context(), jti, userID)
+		if err != nil {
+			t.Fatalf("TokenInvalidated(%q, %d): %v", jti, userID, err)
+		}
+		return gone
+	}
+	if invalidated("live", u.ID) || invalidated("live2", other.ID) {
+		t.Fatal("a live token of an existing user is invalidated")
+	}
+	if err := db.RevokeToken(t.Context(), "out", u.ID, base.Add(time.Hour), base); err != nil {
+		t.Fatal(err)
+	}
+	if !invalidated("out", u.ID) || invalidated("live", u.ID) {
+		t.Error("want exactly the revoked token invalidated")
+	}
+	if !invalidated("live", 987654) {
+		t.Error("the token of a user that never existed is not invalidated")
+	}
+	if err := store.ExecRaw(t.Context(), db, "DELETE FROM users WHERE id = ?", u.ID); err != nil {
+		t.Fatal(err)
+	}
+	if !invalidated("live", u.ID) || !invalidated("out", u.ID) {
+		t.Error("a deleted user's tokens are not invalidated")
+	}
+	if invalidated("live2", other.ID) {
+		t.Error("another user's token was invalidated")
+	}
+}
+
+// testDeleteUser: deleting a user takes their tasks and revocations with
+// them and nobody else's; the name is free again, under a new id.
+func testDeleteUser(t *testing.T, db *store.DB) {
+	u, other := newUser(t, db, "jane"), newUser(t, db, "karl")
+	gone, kept := newTask(t, db, u.ID, nil), newTask(t, db, other.ID, nil)
+	if err := db.RevokeToken(t.Context(), "jane-out", u.ID, base.Add(time.Hour), base); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.DeleteUser(t.Context(), u.ID); err != nil {
+		t.Fatalf("DeleteUser: %v", err)
+	}
+	_, err := db.UserByID(t.Context(), u.ID)
+	wantErr(t, err, taskapi.ENOTFOUND, "User not found")
+	_, err = db.TaskByID(t.Context(), gone.ID)
+	wantErr(t, err, taskapi.ENOTFOUND, fmt.Sprintf("Task with id %d not found", gone.ID))
+	getTask(t, db, kept.ID)
+	if isRevoked(t, db, "jane-out") {
+		t.Error("the deleted user's revocation is still stored")
+	}
+	wantErr(t, db.DeleteUser(t.Context(), u.ID), taskapi.ENOTFOUND, "User not found")
+	again := newUser(t, db, "jane")
+	if again.ID == u.ID {
+		t.Errorf("the new account reused the deleted id %d", u.ID)
+	}
 }

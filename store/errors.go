@@ -27,6 +27,9 @@ import (
 //     went away, or that ran out of time waiting for the database, did not
 //     get an answer from it, and the caller has nobody to blame.
 //   - A CHECK constraint rejected a value: EINVALID, naming the field.
+//   - A foreign key rejected a row: ENOTFOUND "User not found". Every
+//     foreign key of the schema references users(id), so the row named a
+//     user that is gone (deleted while their token was still accepted).
 //   - Anything else is a bug or unforeseen: EINTERNAL with MsgInternal.
 //
 // Errors that are already a *taskapi.Error pass through unchanged.
@@ -40,6 +43,9 @@ func classify(err error) error {
 	}
 	if unavailable(err) {
 		return taskapi.Wrap(err, taskapi.EUNAVAILABLE, taskapi.MsgDatabaseDown)
+	}
+	if foreignKeyViolation(err) {
+		return taskapi.Wrap(err, taskapi.ENOTFOUND, taskapi.MsgUserNotFound)
 	}
 	if details, ok := checkViolation(err); ok {
 		e := taskapi.Invalid(details...)

@@ -47,3 +47,20 @@ func (db *DB) IsTokenRevoked(ctx context.Context, jti string) (bool, error) {
 	}
 	return n > 0, nil
 }
+
+// TokenInvalidated reports whether the token with id jti, issued to
+// userID, may no longer be used: it was revoked, or its user no longer
+// exists (deleted, with every revocation of theirs). One query answers
+// both, so checking that the account still exists costs validation no
+// extra round trip. Ids are never reused (SERIAL, AUTOINCREMENT), so a
+// token can never come to name a later account.
+func (db *DB) TokenInvalidated(ctx context.Context, jti string, userID int64) (bool, error) {
+	var gone bool
+	err := db.x.GetContext(ctx, &gone, db.rebind(
+		`SELECT EXISTS (SELECT 1 FROM revoked_tokens WHERE jti = ?)
+			OR NOT EXISTS (SELECT 1 FROM users WHERE id = ?)`), jti, userID)
+	if err != nil {
+		return false, classify(err)
+	}
+	return gone, nil
+}

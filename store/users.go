@@ -102,3 +102,22 @@ func (db *DB) UpdatePassword(ctx context.Context, userID int64, hash string, now
 		return nil
 	})
 }
+
+// DeleteUser deletes user userID and, through the schema's ON DELETE
+// CASCADE, their tasks and revocations, in one transaction. An unknown
+// user is ENOTFOUND. The user's tokens are refused from then on because
+// TokenInvalidated finds no user.
+func (db *DB) DeleteUser(ctx context.Context, userID int64) error {
+	return db.inTx(ctx, func(tx *sqlx.Tx) error {
+		res, err := tx.ExecContext(ctx, db.rebind("DELETE FROM users WHERE id = ?"), userID)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return taskapi.Errorf(taskapi.ENOTFOUND, taskapi.MsgUserNotFound)
+		}
+		return nil
+	})
+}

@@ -51,6 +51,14 @@ func bindChangePassword(r *http.Request, req *handlers.ChangePasswordRequest) er
 	return nil
 }
 
+func bindDeleteAccount(r *http.Request, req *handlers.DeleteAccountRequest) error {
+	if err := decodeJSON(r, req); err != nil {
+		return err
+	}
+	req.Caller = callerFrom(r.Context())
+	return nil
+}
+
 func bindHealth(r *http.Request, req *handlers.HealthRequest) error {
 	q := r.URL.Query()
 	req.Deep = q.Get("deep") == "1" || q.Get("deep") == "true"

@@ -20,6 +20,7 @@ func (s *server) routes() {
 		if s.Account != nil {
 			r.Handle("/auth/logout", s.authenticated(endpoint(s, http.StatusOK, bindLogout, s.Account.Logout))).Methods(http.MethodPost)
 			r.Handle("/auth/me", s.authenticated(endpoint(s, http.StatusOK, bindMe, s.Account.Me))).Methods(http.MethodGet)
+			r.Handle("/auth/me", s.authenticated(endpoint(s, http.StatusOK, bindDeleteAccount, s.Account.DeleteMe))).Methods(http.MethodDelete)
 			r.Handle("/auth/password", s.authenticated(endpoint(s, http.StatusOK, bindChangePassword, s.Account.ChangePassword))).Methods(http.MethodPut)
 		}
 	}

@@ -26,7 +26,8 @@ const MaxBodyBytes = 256 << 10
 type Options struct {
 	Logger *slog.Logger
 	Auth   *handlers.Auth
-	// Account serves /auth/logout, /auth/me and /auth/password; it is
+	// Account serves /auth/logout, /auth/me (GET, DELETE) and
+	// /auth/password; it is
 	// mounted only together with Auth.
 	Account *handlers.Account
 	Tasks   *handlers.Tasks

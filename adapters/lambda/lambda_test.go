@@ -181,6 +181,7 @@ func TestSameAnswersAsNetHTTP(t *testing.T) {
 		{"two Authorization headers", "GET", "/tasks", "", http.Header{"Authorization": {bearer, bearer}}},
 		{"wrong scheme", "GET", "/tasks", "", http.Header{"Authorization": {"Basic Y2Fyb2w6eA=="}}},
 		{"me", "GET", "/auth/me", "", http.Header{"Authorization": {bearer}}},
+		{"delete account, no password", "DELETE", "/auth/me", `{}`, http.Header{"Authorization": {bearer}, "Content-Type": {"application/json"}}},
 		{"not JSON", "POST", "/tasks", "title=x", http.Header{"Authorization": {bearer}, "Content-Type": {"text/plain"}}},
 		{"malformed JSON", "POST", "/tasks", `{"title":`, http.Header{"Authorization": {bearer}, "Content-Type": {"application/json"}}},
 		{"validation", "POST", "/tasks", `{"title":" ","priority":"urgent"}`, http.Header{"Authorization": {bearer}, "Content-Type": {"application/json"}}},
@@ -199,6 +200,7 @@ func TestSameAnswersAsNetHTTP(t *testing.T) {
 		"get": 200, "get, unknown id": 404, "no token": 401, "two Authorization headers": 401,
 		"not JSON": 415, "validation": 400, "too large": 413, "wrong method": 405,
 		"unknown route": 404, "register, taken": 409, "health, HEAD": 200,
+		"delete account, no password": 400,
 	}
 	for i, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

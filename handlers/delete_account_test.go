@@ -1,0 +1,100 @@
+package handlers_test
+
+import (
+	"testing"
+	"time"
+
+	"taskapi"
+	"taskapi/handlers"
+	"taskapi/password"
+	"taskapi/throttle"
+)
+
+func TestDeletedUsersTokenIsInvalid(t *testing.T) {
+	f := newFixture()
+	f.user("alice")
+	token, caller := f.login("alice", pass)
+	f.store.deleteUser(caller.UserID)
+	// The validator the auth service uses for /auth/validate, the account
+	// routes and, in one process, /tasks: it agrees with Me.
+	_, err := f.validator.ValidateToken(ctx, token)
+	wantError(t, err, taskapi.EUNAUTHORIZED, taskapi.MsgInvalidToken)
+	_, err = f.auth.Validate(ctx, handlers.ValidateRequest{Token: token})
+	wantError(t, err, taskapi.EUNAUTHORIZED, taskapi.MsgInvalidToken)
+	_, err = f.account.Me(ctx, handlers.MeRequest{Caller: caller})
+	wantError(t, err, taskapi.EUNAUTHORIZED, taskapi.MsgInvalidToken)
+}
+
+func TestCreateForADeletedUserIsInvalidToken(t *testing.T) {
+	f := newFixture()
+	alice := f.user("alice")
+	f.store.deleteUser(alice.UserID)
+	// A caller that a validation cache still accepts: the store's foreign
+	// key refuses the row, and the caller hears that the token is no good.
+	_, err := f.tasks.Create(ctx, handlers.CreateTaskRequest{Caller: alice, Title: "orphan"})
+	wantError(t, err, taskapi.EUNAUTHORIZED, taskapi.MsgInvalidToken)
+	if len(f.store.tasks) != 0 {
+		t.Fatal("a task was stored for a deleted user")
+	}
+}
+
+func TestDeleteMe(t *testing.T) {
+	f := newFixture()
+	f.user("alice")
+	bob := f.user("bob")
+	token, caller := f.login("alice", pass)
+	other, _ := f.login("alice", pass)
+	f.tasks.Create(ctx, handlers.CreateTaskRequest{Caller: caller, Title: "mine"})
+	f.tasks.Create(ctx, handlers.CreateTaskRequest{Caller: bob, Title: "bob's"})
+
+	_, err := f.account.DeleteMe(ctx, handlers.DeleteAccountRequest{Caller: caller})
+	wantError(t, err, taskapi.EINVALID, "Validation failed", "password")
+	_, err = f.account.DeleteMe(ctx, handlers.DeleteAccountRequest{Caller: caller, Password: "not the password"})
+	wantError(t, err, taskapi.EUNAUTHORIZED, taskapi.MsgWrongPassword)
+	_, err = f.account.DeleteMe(ctx, handlers.DeleteAccountRequest{Password: pass})
+	wantError(t, err, taskapi.EUNAUTHORIZED, taskapi.MsgNoToken)
+	if len(f.store.users) != 2 || len(f.store.tasks) != 2 {
+		t.Fatal("a refused deletion deleted something")
+	}
+
+	resp, err := f.account.DeleteMe(ctx, handlers.DeleteAccountRequest{Caller: caller, Password: pass})
+	if err != nil || resp.Message != "Account deleted successfully" {
+		t.Fatalf("DeleteMe = %+v, %v", resp, err)
+	}
+	for _, tk := range []string{token, other} {
+		_, err = f.validator.ValidateToken(ctx, tk)
+		wantError(t, err, taskapi.EUNAUTHORIZED, taskapi.MsgInvalidToken)
+	}
+	if len(f.store.users) != 1 || len(f.store.tasks) != 1 {
+		t.Fatalf("after deletion %d users and %d tasks, want bob and his task", len(f.store.users), len(f.store.tasks))
+	}
+	_, err = f.auth.Login(ctx, handlers.LoginRequest{Username: "alice", Password: pass})
+	wantError(t, err, taskapi.EUNAUTHORIZED, taskapi.MsgInvalidCredentials)
+	// Deleting again with the same token: the account is gone.
+	_, err = f.account.DeleteMe(ctx, handlers.DeleteAccountRequest{Caller: caller, Password: pass})
+	wantError(t, err, taskapi.EUNAUTHORIZED, taskapi.MsgInvalidToken)
+}
+
+func TestDeleteMeWrongPasswordsShareTheLoginLimit(t *testing.T) {
+	f := newFixture()
+	alice := f.user("alice")
+	h := newGatedHasher()
+	accounts := throttle.New(3, 15*time.Minute, 100)
+	account := handlers.NewAccount(f.store, h, f.store, f.clock.Now, handlers.WithPasswordThrottle(accounts))
+	compared, throttled := burst(t, 12, h, func(i int) error {
+		_, err := account.DeleteMe(ctx, handlers.DeleteAccountRequest{Caller: alice, Password: "guess-" + itoa(int64(i))})
+		return err
+	})
+	if compared != 3 || throttled != 9 {
+		t.Fatalf("12 concurrent wrong passwords: %d compared, %d refused 429; want 3 and 9", compared, throttled)
+	}
+	// The right password waits too, and the login sees the same count.
+	_, err := account.DeleteMe(ctx, handlers.DeleteAccountRequest{Caller: alice, Password: pass})
+	wantError(t, err, taskapi.ETOOMANY, taskapi.MsgTooManyLogins)
+	auth, _ := handlers.NewAuth(f.store, password.Bcrypt{Cost: 4}, f.signer, f.signer, f.clock.Now, handlers.WithLoginThrottle(accounts, nil))
+	_, err = auth.Login(ctx, handlers.LoginRequest{Username: "alice", Password: pass})
+	wantError(t, err, taskapi.ETOOMANY, taskapi.MsgTooManyLogins)
+	if len(f.store.users) != 1 {
+		t.Fatal("the account was deleted")
+	}
+}
