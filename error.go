@@ -10,18 +10,19 @@ import (
 // adapter's table is in adapters/httpapi/errors.go); the domain never names
 // a transport's status.
 const (
-	ECONFLICT     = "conflict"     // a unique value is taken
-	EFORBIDDEN    = "forbidden"    // the caller may not touch the resource
-	EINTERNAL     = "internal"     // a bug or an unclassified failure
-	EINVALID      = "invalid"      // the input breaks a rule
-	ENOTFOUND     = "not_found"    // no such resource
-	ETOOLARGE     = "too_large"    // the request body is over the limit
-	EUNAUTHORIZED = "unauthorized" // no valid credentials
-	EUNAVAILABLE  = "unavailable"  // a dependency (database, auth service) is down
-	EUNSUPPORTED  = "unsupported"  // a media type the API does not speak
-	EMETHOD       = "method"       // the route exists but not for this method
-	ETOOMANY      = "too_many"     // the caller is over a rate limit
-	EPRECONDITION = "precondition" // the resource changed since the caller read it
+	ECONFLICT      = "conflict"      // a unique value is taken
+	EFORBIDDEN     = "forbidden"     // the caller may not touch the resource
+	EINTERNAL      = "internal"      // a bug or an unclassified failure
+	EINVALID       = "invalid"       // the input breaks a rule
+	ENOTFOUND      = "not_found"     // no such resource
+	ETOOLARGE      = "too_large"     // the request body is over the limit
+	EUNAUTHORIZED  = "unauthorized"  // no valid credentials
+	EUNAVAILABLE   = "unavailable"   // a dependency (database, auth service) is down
+	EUNSUPPORTED   = "unsupported"   // a media type the API does not speak
+	EMETHOD        = "method"        // the route exists but not for this method
+	ETOOMANY       = "too_many"      // the caller is over a rate limit
+	EPRECONDITION  = "precondition"  // the resource changed since the caller read it
+	EUNPROCESSABLE = "unprocessable" // well-formed, but contradicts what was sent before
 )
 
 // Error is the error every layer returns when the client deserves to know
@@ -107,6 +108,12 @@ const (
 	// the handlers' rules or the database's CHECK constraint catch it.
 	MsgInvalidStatus   = "Status must be one of pending, in_progress, completed"
 	MsgInvalidPriority = "Priority must be one of low, medium, high"
+	// MsgKeyReused answers a create whose Idempotency-Key was used before
+	// with a different request.
+	MsgKeyReused = "Idempotency-Key was already used with a different request"
+	// MsgKeyInProgress answers a create whose Idempotency-Key another
+	// request is still using.
+	MsgKeyInProgress = "A request with this Idempotency-Key is in progress; retry shortly"
 	// MsgAccountDeleted confirms DELETE /auth/me.
 	MsgAccountDeleted = "Account deleted successfully"
 )

@@ -66,6 +66,14 @@ type TaskStore interface {
 	// DeleteTask removes task id; a non-zero ifVersion only at that version
 	// (EPRECONDITION otherwise).
 	DeleteTask(ctx context.Context, id, ifVersion int64) error
+	// IdempotentTask returns what userID's key remembers, or nil when the
+	// key is unknown or expired (created before key.NotBefore).
+	IdempotentTask(ctx context.Context, userID int64, key taskapi.IdempotencyKey) (*taskapi.IdempotentResult, error)
+	// CreateTaskOnce inserts t like CreateTask (quota included) and
+	// remembers it under key, atomically. When another request remembered
+	// the key first it stores nothing and returns that request's result;
+	// nil means t was created.
+	CreateTaskOnce(ctx context.Context, t *taskapi.Task, quota int, key taskapi.IdempotencyKey) (*taskapi.IdempotentResult, error)
 }
 
 // PasswordHasher turns passwords into slow, salted hashes and checks them.

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"fmt"
 	"net/mail"
 	"regexp"
 	"strconv"
@@ -84,6 +85,22 @@ func checkNewPassword(fe *fieldErrors, field, password string) {
 }
 
 // checkTitle validates a title that is being set, trimmed of outer space.
+// IdempotencyKeyMaxLen is the longest Idempotency-Key accepted.
+const IdempotencyKeyMaxLen = 255
+
+// checkIdempotencyKey accepts 1 to IdempotencyKeyMaxLen visible ASCII
+// characters (a UUID, a ULID, any printable token): nothing that could
+// smuggle spaces, control characters or encodings into logs or keys.
+func checkIdempotencyKey(fe *fieldErrors, key string) {
+	ok := len(key) >= 1 && len(key) <= IdempotencyKeyMaxLen
+	for i := 0; ok && i < len(key); i++ {
+		ok = key[i] > ' ' && key[i] < 0x7f
+	}
+	if !ok {
+		fe.add("Idempotency-Key", fmt.Sprintf("Idempotency-Key must be 1 to %d visible ASCII characters, such as a UUID", IdempotencyKeyMaxLen))
+	}
+}
+
 func checkTitle(fe *fieldErrors, title string) {
 	switch {
 	case strings.TrimSpace(title) == "":

@@ -4,8 +4,14 @@ import "taskapi"
 
 // CreateTaskRequest is the body of POST /tasks. Caller is set by the
 // transport from the validated token; it is never read from the body.
+// IdempotencyKey is the Idempotency-Key header (nil when absent) and
+// RequestHash a hash of the request that the transport computes, equal
+// for equal requests.
 type CreateTaskRequest struct {
-	Caller      taskapi.Principal `json:"-"`
+	Caller         taskapi.Principal `json:"-"`
+	IdempotencyKey *string           `json:"-"`
+	RequestHash    string            `json:"-"`
+
 	Title       string            `json:"title"`
 	Description *string           `json:"description"`
 	Status      *taskapi.Status   `json:"status"`
@@ -13,11 +19,17 @@ type CreateTaskRequest struct {
 	DueDate     *string           `json:"due_date"`
 }
 
-// TaskMessageResponse answers a create or an update.
+// TaskMessageResponse answers a create or an update. Replayed marks the
+// answer to a create as the remembered answer to an earlier request with
+// the same Idempotency-Key.
 type TaskMessageResponse struct {
-	Message string       `json:"message"`
-	Task    taskapi.Task `json:"task"`
+	Message  string       `json:"message"`
+	Task     taskapi.Task `json:"task"`
+	Replayed bool         `json:"-"`
 }
+
+// IdempotentReplay reports whether the answer repeats an earlier one.
+func (r TaskMessageResponse) IdempotentReplay() bool { return r.Replayed }
 
 // ETag is the task's entity tag, for the ETag header.
 func (r TaskMessageResponse) ETag() string { return TaskETag(r.Task) }

@@ -42,6 +42,13 @@ func (h *Tasks) timestamp() time.Time {
 
 // Create adds a task for the caller. Status defaults to pending and
 // priority to medium.
+//
+// With an Idempotency-Key, a create is done at most once per key and user
+// within IdempotencyWindow: a repeat of the request gets the first answer
+// again (Replayed), even if the task has changed or gone since; the key
+// with a different request is 422. Only a create that succeeded is
+// remembered, so a request refused for any reason may be retried with
+// the same key.
 func (h *Tasks) Create(ctx context.Context, req CreateTaskRequest) (TaskMessageResponse, error) {
 	if err := requireCaller(req.Caller); err != nil {
 		return TaskMessageResponse{}, err
@@ -72,15 +79,51 @@ func (h *Tasks) Create(ctx context.Context, req CreateTaskRequest) (TaskMessageR
 	if req.DueDate != nil {
 		t.DueDate = checkDueDate(&fe, *req.DueDate)
 	}
+	var key *taskapi.IdempotencyKey
+	if req.IdempotencyKey != nil {
+		checkIdempotencyKey(&fe, *req.IdempotencyKey)
+		key = &taskapi.IdempotencyKey{Key: *req.IdempotencyKey, RequestHash: req.RequestHash, NotBefore: now.Add(-IdempotencyWindow)}
+	}
 	if err := fe.err(); err != nil {
 		return TaskMessageResponse{}, err
 	}
-	if err := h.store.CreateTask(ctx, &t, h.quota); err != nil {
-		// ENOTFOUND: the caller's account was deleted while their token
-		// was still accepted (a validation cache): the token outlived it.
-		return TaskMessageResponse{}, userGone(err)
+	if key == nil {
+		if err := h.store.CreateTask(ctx, &t, h.quota); err != nil {
+			// ENOTFOUND: the caller's account was deleted while their token
+			// was still accepted (a validation cache): the token outlived it.
+			return TaskMessageResponse{}, userGone(err)
+		}
+		return TaskMessageResponse{Message: msgTaskCreated, Task: t}, nil
 	}
-	return TaskMessageResponse{Message: "Task created successfully", Task: t}, nil
+	// A repeat is answered before the quota: it creates nothing.
+	first, err := h.store.IdempotentTask(ctx, t.UserID, *key)
+	if err != nil {
+		return TaskMessageResponse{}, err
+	}
+	if first == nil {
+		if first, err = h.store.CreateTaskOnce(ctx, &t, h.quota, *key); err != nil {
+			return TaskMessageResponse{}, userGone(err)
+		}
+	}
+	if first != nil { // remembered, or a concurrent request with the key won
+		return replay(first, *key)
+	}
+	return TaskMessageResponse{Message: msgTaskCreated, Task: t}, nil
+}
+
+// msgTaskCreated confirms a create, first time or replayed.
+const msgTaskCreated = "Task created successfully"
+
+// IdempotencyWindow is how long an Idempotency-Key is remembered.
+const IdempotencyWindow = 24 * time.Hour
+
+// replay answers a repeated create with the first one's answer, or 422
+// when the key came with a different request.
+func replay(first *taskapi.IdempotentResult, key taskapi.IdempotencyKey) (TaskMessageResponse, error) {
+	if first.RequestHash != key.RequestHash {
+		return TaskMessageResponse{}, taskapi.Errorf(taskapi.EUNPROCESSABLE, taskapi.MsgKeyReused)
+	}
+	return TaskMessageResponse{Message: msgTaskCreated, Task: first.Task, Replayed: true}, nil
 }
 
 // List returns one page of the caller's tasks, filtered and sorted.

@@ -52,6 +52,9 @@ func runContract(t *testing.T, open opener) {
 		{"TaskForMissingUser", testTaskForMissingUser},
 		{"TokenInvalidated", testTokenInvalidated},
 		{"DeleteUser", testDeleteUser},
+		{"IdempotentCreate", testIdempotentCreate},
+		{"IdempotentCreateConcurrent", testIdempotentCreateConcurrent},
+		{"IdempotencyKeysExpire", testIdempotencyKeysExpire},
 		{"ConcurrentWrites", testConcurrentWrites},
 		{"MigrateTwice", testMigrateTwice},
 		{"ClosedDB", testClosedDB},
@@ -796,6 +799,8 @@ func testClosedDB(t *testing.T, db *store.DB) {
 	_, calls["IsTokenRevoked"] = db.IsTokenRevoked(ctx, "jti")
 	_, calls["TokenInvalidated"] = db.TokenInvalidated(ctx, "jti", u.ID)
 	calls["DeleteUser"] = db.DeleteUser(ctx, u.ID)
+	_, calls["IdempotentTask"] = db.IdempotentTask(ctx, u.ID, taskapi.IdempotencyKey{Key: "k"})
+	_, calls["CreateTaskOnce"] = db.CreateTaskOnce(ctx, &taskapi.Task{UserID: u.ID, Title: "x"}, 0, taskapi.IdempotencyKey{Key: "k"})
 	for name, err := range calls {
 		t.Run(name, func(t *testing.T) {
 			wantErr(t, err, taskapi.EUNAVAILABLE, taskapi.MsgDatabaseDown)
@@ -1060,5 +1065,147 @@ func testDeleteUser(t *testing.T, db *store.DB) {
 	again := newUser(t, db, "jane")
 	if again.ID == u.ID {
 		t.Errorf("the new account reused the deleted id %d", u.ID)
+	}
+}
+
+// countRows counts the rows of table (a literal from the test).
+func countRows(t *testing.T, db *store.DB, table string) int {
+	t.Helper()
+	var n int
+	if err := store.QueryRaw(t.Context(), db, "SELECT COUNT(*) FROM "+table).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func testIdempotentCreate(t *testing.T, db *store.DB) {
+	u, other := newUser(t, db, "lena"), newUser(t, db, "milo")
+	key := taskapi.IdempotencyKey{Key: "k-1", RequestHash: "hash-1", NotBefore: base.Add(-24 * time.Hour)}
+	if r, err := db.IdempotentTask(t.Context(), u.ID, key); err != nil || r != nil {
+		t.Fatalf("IdempotentTask before any create = %+v, %v; want nil", r, err)
+	}
+	task := &taskapi.Task{UserID: u.ID, Title: "once", Description: ptr("d"), CreatedAt: base, UpdatedAt: base}
+	if r, err := db.CreateTaskOnce(t.Context(), task, 0, key); err != nil || r != nil {
+		t.Fatalf("CreateTaskOnce = %+v, %v; want it created", r, err)
+	}
+	if task.ID == 0 || task.Version != 1 || task.Status != taskapi.StatusPending {
+		t.Fatalf("created task = %+v", task)
+	}
+	got, err := db.IdempotentTask(t.Context(), u.ID, key)
+	if err != nil || got == nil {
+		t.Fatalf("IdempotentTask = %+v, %v", got, err)
+	}
+	if got.RequestHash != "hash-1" || !reflect.DeepEqual(got.Task, *task) {
+		t.Errorf("remembered %+v, want hash-1 and %+v", got, *task)
+	}
+	// Changing the task does not change what the key remembers.
+	if _, err := db.UpdateTask(t.Context(), task.ID, taskapi.TaskPatch{Title: ptr("changed")}, base.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := db.IdempotentTask(t.Context(), u.ID, key); again == nil || again.Task.Title != "once" {
+		t.Errorf("after an update the key remembers %+v, want the task as created", again)
+	}
+	// A second create with the key stores nothing and returns the first.
+	dup := &taskapi.Task{UserID: u.ID, Title: "twice", CreatedAt: base, UpdatedAt: base}
+	first, err := db.CreateTaskOnce(t.Context(), dup, 0, taskapi.IdempotencyKey{Key: "k-1", RequestHash: "hash-2", NotBefore: key.NotBefore})
+	if err != nil || first == nil || first.Task.ID != task.ID || first.RequestHash != "hash-1" {
+		t.Fatalf("second CreateTaskOnce = %+v, %v; want the first result", first, err)
+	}
+	if n := list(t, db, taskapi.TaskFilter{UserID: u.ID}).Total; n != 1 {
+		t.Errorf("%d tasks after two creates with one key, want 1", n)
+	}
+	// Keys are per user.
+	if r, err := db.CreateTaskOnce(t.Context(), &taskapi.Task{UserID: other.ID, Title: "his", CreatedAt: base, UpdatedAt: base}, 0, key); err != nil || r != nil {
+		t.Fatalf("another user's create with the same key = %+v, %v", r, err)
+	}
+	// A user who is gone: the foreign key, as for CreateTask.
+	if err := store.ExecRaw(t.Context(), db, "DELETE FROM users WHERE id = ?", other.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, err = db.CreateTaskOnce(t.Context(), &taskapi.Task{UserID: other.ID, Title: "x", CreatedAt: base, UpdatedAt: base}, 0, taskapi.IdempotencyKey{Key: "k-9", NotBefore: key.NotBefore})
+	wantErr(t, err, taskapi.ENOTFOUND, "User not found")
+	if n := countRows(t, db, "idempotency_keys"); n != 1 {
+		t.Errorf("%d keys stored, want lena's only (milo's went with him)", n)
+	}
+}
+
+// testIdempotentCreateConcurrent: many creates with one key at once store
+// exactly one task, and every one of them learns that task.
+func testIdempotentCreateConcurrent(t *testing.T, db *store.DB) {
+	u := newUser(t, db, "nina")
+	key := taskapi.IdempotencyKey{Key: "burst", RequestHash: "h", NotBefore: base.Add(-24 * time.Hour)}
+	const n = 12
+	ids := make(chan int64, n)
+	errs := make(chan error, n)
+	var wg sync.WaitGroup
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			task := &taskapi.Task{UserID: u.ID, Title: "burst", CreatedAt: base, UpdatedAt: base}
+			first, err := db.CreateTaskOnce(t.Context(), task, 0, key)
+			switch {
+			case taskapi.ErrorCode(err) == taskapi.EUNAVAILABLE:
+				errs <- nil // SQLite busy beyond its timeout: nothing stored, the client retries
+			case err != nil:
+				errs <- err
+			case first != nil:
+				ids <- first.Task.ID
+			default:
+				ids <- task.ID
+			}
+		}()
+	}
+	wg.Wait()
+	close(ids)
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Errorf("CreateTaskOnce: %v", err)
+		}
+	}
+	seen := map[int64]int{}
+	for id := range ids {
+		seen[id]++
+	}
+	if len(seen) != 1 {
+		t.Errorf("answers named tasks %v, want one task for all", seen)
+	}
+	if total := list(t, db, taskapi.TaskFilter{UserID: u.ID}).Total; total != 1 {
+		t.Errorf("%d tasks stored by %d concurrent creates with one key, want 1", total, n)
+	}
+}
+
+// testIdempotencyKeysExpire: an expired key is absent and may be used
+// again; creates delete expired keys, a bounded number at a time.
+func testIdempotencyKeysExpire(t *testing.T, db *store.DB) {
+	u := newUser(t, db, "otto")
+	day := 24 * time.Hour
+	create := func(key string, at time.Time) *taskapi.IdempotentResult {
+		t.Helper()
+		r, err := db.CreateTaskOnce(t.Context(), &taskapi.Task{UserID: u.ID, Title: key, CreatedAt: at, UpdatedAt: at}, 0,
+			taskapi.IdempotencyKey{Key: key, RequestHash: "h", NotBefore: at.Add(-day)})
+		if err != nil {
+			t.Fatalf("CreateTaskOnce(%s): %v", key, err)
+		}
+		return r
+	}
+	for i := range 150 {
+		create(fmt.Sprint("old-", i), base)
+	}
+	later := base.Add(day + time.Second)
+	if r, _ := db.IdempotentTask(t.Context(), u.ID, taskapi.IdempotencyKey{Key: "old-0", NotBefore: later.Add(-day)}); r != nil {
+		t.Error("an expired key is still remembered")
+	}
+	if r := create("old-0", later); r != nil {
+		t.Error("an expired key was replayed instead of creating anew")
+	}
+	// That create deleted old-0 and a bounded batch of the other expired keys.
+	if n := countRows(t, db, "idempotency_keys"); n < 150-100 || n > 150-100+1 {
+		t.Errorf("%d keys left after one create, want 51 (a batch of 100 expired ones deleted, plus the new one)", n)
+	}
+	create("new-1", later)
+	if n := countRows(t, db, "idempotency_keys"); n != 2 {
+		t.Errorf("%d keys left after two creates, want the two live ones", n)
 	}
 }

@@ -51,7 +51,8 @@ func (r taskRow) task() taskapi.Task {
 // CreateTask inserts t and sets its ID. The times are stored as given, and
 // t's are replaced by the stored values (UTC, whole microseconds). An empty
 // status or priority takes the schema's default, pending or medium; any
-// other unknown value is EINVALID.
+// other unknown value is EINVALID. A t.UserID with no user (deleted) is
+// ENOTFOUND.
 //
 // A positive quota refuses the task with taskapi.TaskQuotaReached when
 // the user already holds quota tasks. The check reads the user's
@@ -63,6 +64,20 @@ func (r taskRow) task() taskapi.Task {
 // so that a create whose connection is cut is never committed behind the
 // client's back (see inTx).
 func (db *DB) CreateTask(ctx context.Context, t *taskapi.Task, quota int) error {
+	stored := newTaskRow(t)
+	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
+		return db.insertTask(ctx, tx, &stored, quota)
+	})
+	if err != nil {
+		return classify(err)
+	}
+	*t = stored
+	return nil
+}
+
+// newTaskRow is t as CreateTask stores it: defaults filled in, times
+// normalised.
+func newTaskRow(t *taskapi.Task) taskapi.Task {
 	stored := *t
 	if stored.Status == "" {
 		stored.Status = taskapi.StatusPending
@@ -75,29 +90,28 @@ func (db *DB) CreateTask(ctx context.Context, t *taskapi.Task, quota int) error 
 		d := normTime(*t.DueDate)
 		stored.DueDate = &d
 	}
+	return stored
+}
+
+// insertTask inserts t in tx, unless its user holds quota tasks already
+// (a positive quota), and sets its ID and version.
+func (db *DB) insertTask(ctx context.Context, tx *sqlx.Tx, t *taskapi.Task, quota int) error {
 	limit := math.MaxInt32 // task_totals.n is an INTEGER
 	if quota > 0 {
 		limit = min(quota, limit)
 	}
-	values := []any{stored.UserID, stored.Title, stored.Description, stored.Status, stored.Priority,
-		nullTimeArg(stored.DueDate), timeArg(stored.CreatedAt), timeArg(stored.UpdatedAt)}
-	query, args := createTaskSQLite, append(values, stored.UserID, limit)
+	values := []any{t.UserID, t.Title, t.Description, t.Status, t.Priority,
+		nullTimeArg(t.DueDate), timeArg(t.CreatedAt), timeArg(t.UpdatedAt)}
+	query, args := createTaskSQLite, append(values, t.UserID, limit)
 	if db.driver == DriverPostgres {
-		query, args = createTaskPostgres, append(append([]any{stored.UserID}, values...), limit)
+		query, args = createTaskPostgres, append(append([]any{t.UserID}, values...), limit)
 	}
-	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
-		err := tx.QueryRowxContext(ctx, db.rebind(query), args...).Scan(&stored.ID)
-		if notFound(err) {
-			return taskapi.TaskQuotaReached(quota)
-		}
-		return err
-	})
-	if err != nil {
-		return classify(err)
+	err := tx.QueryRowxContext(ctx, db.rebind(query), args...).Scan(&t.ID)
+	if notFound(err) {
+		return taskapi.TaskQuotaReached(quota)
 	}
-	stored.Version = 1 // the column's default
-	*t = stored
-	return nil
+	t.Version = 1 // the column's default
+	return err
 }
 
 // createTaskPostgres inserts a task unless its user holds the quota

@@ -1,10 +1,14 @@
 package httpapi
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"net/http"
 
 	"github.com/gorilla/mux"
 
+	"taskapi"
 	"taskapi/handlers"
 )
 
@@ -70,7 +74,23 @@ func bindCreateTask(r *http.Request, req *handlers.CreateTaskRequest) error {
 		return err
 	}
 	req.Caller = callerFrom(r.Context())
+	switch keys := r.Header.Values(IdempotencyKeyHeader); len(keys) {
+	case 0:
+	case 1:
+		req.IdempotencyKey = &keys[0]
+		req.RequestHash = requestHash(req)
+	default:
+		return taskapi.Invalid(taskapi.FieldError{Field: IdempotencyKeyHeader, Message: "Send one Idempotency-Key header"})
+	}
 	return nil
+}
+
+// requestHash is the hex SHA-256 of the request as decoded, re-encoded:
+// two bodies that mean the same (spacing, key order, escapes) hash alike.
+func requestHash(req any) string {
+	js, _ := json.Marshal(req) // a decoded request always encodes
+	sum := sha256.Sum256(js)
+	return hex.EncodeToString(sum[:])
 }
 
 func bindListTasks(r *http.Request, req *handlers.ListTasksRequest) error {

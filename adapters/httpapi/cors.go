@@ -17,8 +17,8 @@ func (s *server) withCORS(next http.Handler) http.Handler {
 	return cors.New(cors.Options{
 		AllowedOrigins: s.CORSAllowedOrigins,
 		AllowedMethods: []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete},
-		AllowedHeaders: []string{"Authorization", "Content-Type", "If-Match", RequestIDHeader},
-		ExposedHeaders: []string{RequestIDHeader, "Retry-After", "ETag"},
+		AllowedHeaders: []string{"Authorization", "Content-Type", "If-Match", IdempotencyKeyHeader, RequestIDHeader},
+		ExposedHeaders: []string{RequestIDHeader, "Retry-After", "ETag", ReplayedHeader},
 		MaxAge:         600,
 		// Tokens travel in the Authorization header, not cookies.
 		AllowCredentials: false,

@@ -45,8 +45,22 @@ type NextPager interface {
 	NextPage() string
 }
 
+// Replayer is a response that may repeat the answer to an earlier request
+// with the same Idempotency-Key.
+type Replayer interface {
+	IdempotentReplay() bool
+}
+
+// Idempotency headers: the client's key on POST /tasks, and the mark on an
+// answer that repeats the first answer given for that key.
+const (
+	IdempotencyKeyHeader = "Idempotency-Key"
+	ReplayedHeader       = "Idempotent-Replayed"
+)
+
 // encode writes v as the JSON body with the given status, its ETag header
-// if it has one, and a Link to the next page if it is a page with one.
+// if it has one, a Link to the next page if it is a page with one, and
+// Idempotent-Replayed if it repeats an earlier answer.
 func (s *server) encode(w http.ResponseWriter, r *http.Request, status int, v any) {
 	body, err := json.Marshal(v)
 	if err != nil {
@@ -58,6 +72,9 @@ func (s *server) encode(w http.ResponseWriter, r *http.Request, status int, v an
 	}
 	if p, ok := v.(NextPager); ok && p.NextPage() != "" {
 		w.Header().Set("Link", nextLink(r, p.NextPage()))
+	}
+	if rp, ok := v.(Replayer); ok && rp.IdempotentReplay() {
+		w.Header().Set(ReplayedHeader, "true")
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)

@@ -17,18 +17,19 @@ import (
 // statuses maps each domain error code to its HTTP status. The "error"
 // field of the body is the status's standard text, as in the design.
 var statuses = map[string]int{
-	taskapi.EINVALID:      http.StatusBadRequest,
-	taskapi.EUNAUTHORIZED: http.StatusUnauthorized,
-	taskapi.EFORBIDDEN:    http.StatusForbidden,
-	taskapi.ENOTFOUND:     http.StatusNotFound,
-	taskapi.EMETHOD:       http.StatusMethodNotAllowed,
-	taskapi.ECONFLICT:     http.StatusConflict,
-	taskapi.ETOOLARGE:     http.StatusRequestEntityTooLarge,
-	taskapi.EUNSUPPORTED:  http.StatusUnsupportedMediaType,
-	taskapi.ETOOMANY:      http.StatusTooManyRequests,
-	taskapi.EPRECONDITION: http.StatusPreconditionFailed,
-	taskapi.EINTERNAL:     http.StatusInternalServerError,
-	taskapi.EUNAVAILABLE:  http.StatusServiceUnavailable,
+	taskapi.EINVALID:       http.StatusBadRequest,
+	taskapi.EUNAUTHORIZED:  http.StatusUnauthorized,
+	taskapi.EFORBIDDEN:     http.StatusForbidden,
+	taskapi.ENOTFOUND:      http.StatusNotFound,
+	taskapi.EMETHOD:        http.StatusMethodNotAllowed,
+	taskapi.ECONFLICT:      http.StatusConflict,
+	taskapi.ETOOLARGE:      http.StatusRequestEntityTooLarge,
+	taskapi.EUNSUPPORTED:   http.StatusUnsupportedMediaType,
+	taskapi.ETOOMANY:       http.StatusTooManyRequests,
+	taskapi.EPRECONDITION:  http.StatusPreconditionFailed,
+	taskapi.EUNPROCESSABLE: http.StatusUnprocessableEntity,
+	taskapi.EINTERNAL:      http.StatusInternalServerError,
+	taskapi.EUNAVAILABLE:   http.StatusServiceUnavailable,
 }
 
 // StatusClientClosedRequest is recorded for a request whose client went
