@@ -98,4 +98,3 @@ func TestIdempotentCreateFailuresAreNotRemembered(t *testing.T) {
 		t.Fatalf("retry after a failure = %+v, %v; want a fresh create", r, err)
 	}
 }
-
