@@ -10,8 +10,8 @@ import (
 
 // accountStore is the store as the account handlers see it, telling the
 // process's validation cache (if any) about every revocation it stores,
-// so that a logout here is refused here on the very next request rather
-// than after AUTH_CACHE_TTL.
+// so that a logout or an account deletion here is refused here on the
+// very next request rather than after AUTH_CACHE_TTL.
 type accountStore struct {
 	*store.DB
 	cache *handlers.ValidationCache // nil: nothing to tell
@@ -26,6 +26,18 @@ func (s *accountStore) RevokeToken(ctx context.Context, jti string, userID int64
 	}
 	if s.cache != nil {
 		s.cache.ForgetToken(jti)
+	}
+	return nil
+}
+
+// DeleteUser deletes the account, then drops every cached validation of
+// its tokens, so that they are refused here on the very next request.
+func (s *accountStore) DeleteUser(ctx context.Context, userID int64) error {
+	if err := s.DB.DeleteUser(ctx, userID); err != nil {
+		return err
+	}
+	if s.cache != nil {
+		s.cache.ForgetUser(userID)
 	}
 	return nil
 }

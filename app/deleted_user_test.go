@@ -3,6 +3,7 @@ package app
 import (
 	"database/sql"
 	"fmt"
+	"maps"
 	"testing"
 
 	_ "github.com/lib/pq"  // the "postgres" driver, for deleteUserRow
@@ -31,16 +32,31 @@ func deleteUserRow(t *testing.T, dbEnv map[string]string, id float64) {
 	}
 }
 
-// TestDeletedUsersTokenIsInvalidEverywhere: once the account is gone, its
-// still signed and unexpired token is "Invalid token" on every route, as
-// /auth/me already said, and never a 500.
+// TestDeletedUsersTokenIsInvalidEverywhere: once the account is gone
+// (here deleted by an operator, behind the API's back), its still signed
+// and unexpired token is "Invalid token" on every route, as /auth/me
+// already said, and never a 500. A process that cached the token's
+// validation (AUTH_CACHE_TTL) may accept it for that long, but what it
+// lets through fails cleanly: reads find nothing, creates are 401.
 func TestDeletedUsersTokenIsInvalidEverywhere(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, dbEnv map[string]string) {
-		s := startServer(t, dbEnv)
+		env := maps.Clone(dbEnv)
+		env["JWT_SECRET"] = testSecret // both processes accept each other's tokens
+		cached := startServer(t, env)
+		env["AUTH_CACHE_TTL"] = "0"
+		s := startServer(t, env)
 		token, id := s.register(t, "alice")
 		other, _ := s.register(t, "bob")
 		s.call(t, "POST", "/tasks", token, map[string]any{"title": "mine"}).expect(t, 201, "")
+		cached.call(t, "GET", "/tasks", token, nil).expect(t, 200, "")
 		deleteUserRow(t, dbEnv, id)
+
+		cached.call(t, "POST", "/auth/validate", token, nil).expect(t, 401, "Invalid token")
+		cached.call(t, "GET", "/auth/me", token, nil).expect(t, 401, "Invalid token")
+		cached.call(t, "POST", "/tasks", token, map[string]any{"title": "orphan"}).expect(t, 401, "Invalid token")
+		if r := cached.call(t, "GET", "/tasks", token, nil); r.Status != 401 && (r.Status != 200 || r.Body["total"] != 0.0) {
+			t.Fatalf("cached GET /tasks of a deleted account = %d %s, want 401, or 200 with nothing", r.Status, r.Raw)
+		}
 
 		s.call(t, "GET", "/auth/me", token, nil).expect(t, 401, "Invalid token")
 		s.call(t, "POST", "/auth/validate", token, nil).expect(t, 401, "Invalid token")
