@@ -198,7 +198,7 @@ func burst(t *testing.T, n int, h *gatedHasher, attempt func(i int) error) (comp
 }
 
 func TestConcurrentWrongPasswordsNeverBeatTheAccountLimit(t *testing.T) {
-	f := newFixture()
+	f := newFixture(t)
 	f.user("alice")
 	h := newGatedHasher()
 	auth, err := handlers.NewAuth(f.store, h, f.signer, f.signer, f.clock.Now,
@@ -217,7 +217,7 @@ func TestConcurrentWrongPasswordsNeverBeatTheAccountLimit(t *testing.T) {
 }
 
 func TestConcurrentWrongPasswordsNeverBeatTheClientLimit(t *testing.T) {
-	f := newFixture()
+	f := newFixture(t)
 	h := newGatedHasher()
 	auth, err := handlers.NewAuth(f.store, h, f.signer, f.signer, f.clock.Now,
 		handlers.WithLoginThrottle(throttle.New(1000, 15*time.Minute, 100), throttle.New(7, 15*time.Minute, 100)))
@@ -236,7 +236,7 @@ func TestConcurrentWrongPasswordsNeverBeatTheClientLimit(t *testing.T) {
 }
 
 func TestConcurrentWrongCurrentPasswordsShareTheLoginLimit(t *testing.T) {
-	f := newFixture()
+	f := newFixture(t)
 	alice := f.user("alice")
 	h := newGatedHasher()
 	accounts := throttle.New(4, 15*time.Minute, 100)
@@ -254,7 +254,7 @@ func TestConcurrentWrongCurrentPasswordsShareTheLoginLimit(t *testing.T) {
 }
 
 func TestRegistrationsAreThrottledPerClient(t *testing.T) {
-	f := newFixture()
+	f := newFixture(t)
 	h := &countingHasher{Bcrypt: password.Bcrypt{Cost: 4}}
 	auth, err := handlers.NewAuth(f.store, h, f.signer, f.signer, f.clock.Now,
 		handlers.WithRegistrationThrottle(throttle.New(3, time.Hour, 100)))
@@ -292,7 +292,7 @@ func TestRegistrationsAreThrottledPerClient(t *testing.T) {
 }
 
 func TestConcurrentRegistrationsNeverBeatTheClientLimit(t *testing.T) {
-	f := newFixture()
+	f := newFixture(t)
 	auth, err := handlers.NewAuth(f.store, password.Bcrypt{Cost: 4}, f.signer, f.signer, f.clock.Now,
 		handlers.WithRegistrationThrottle(throttle.New(4, time.Hour, 100)))
 	if err != nil {
@@ -308,7 +308,7 @@ func TestConcurrentRegistrationsNeverBeatTheClientLimit(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	if n := len(f.store.users); n != 4 {
+	if n := f.count(t, "users"); n != 4 {
 		t.Fatalf("20 concurrent registrations from one address created %d accounts, want the limit of 4", n)
 	}
 }

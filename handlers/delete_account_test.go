@@ -11,10 +11,10 @@ import (
 )
 
 func TestDeletedUsersTokenIsInvalid(t *testing.T) {
-	f := newFixture()
+	f := newFixture(t)
 	f.user("alice")
 	token, caller := f.login("alice", pass)
-	f.store.deleteUser(caller.UserID)
+	f.deleteUser(t, caller.UserID)
 	// The validator the auth service uses for /auth/validate, the account
 	// routes and, in one process, /tasks: it agrees with Me.
 	_, err := f.validator.ValidateToken(ctx, token)
@@ -26,20 +26,20 @@ func TestDeletedUsersTokenIsInvalid(t *testing.T) {
 }
 
 func TestCreateForADeletedUserIsInvalidToken(t *testing.T) {
-	f := newFixture()
+	f := newFixture(t)
 	alice := f.user("alice")
-	f.store.deleteUser(alice.UserID)
+	f.deleteUser(t, alice.UserID)
 	// A caller that a validation cache still accepts: the store's foreign
 	// key refuses the row, and the caller hears that the token is no good.
 	_, err := f.tasks.Create(ctx, handlers.CreateTaskRequest{Caller: alice, Title: "orphan"})
 	wantError(t, err, taskapi.EUNAUTHORIZED, taskapi.MsgInvalidToken)
-	if len(f.store.tasks) != 0 {
+	if f.count(t, "tasks") != 0 {
 		t.Fatal("a task was stored for a deleted user")
 	}
 }
 
 func TestDeleteMe(t *testing.T) {
-	f := newFixture()
+	f := newFixture(t)
 	f.user("alice")
 	bob := f.user("bob")
 	token, caller := f.login("alice", pass)
@@ -53,7 +53,7 @@ func TestDeleteMe(t *testing.T) {
 	wantError(t, err, taskapi.EUNAUTHORIZED, taskapi.MsgWrongPassword)
 	_, err = f.account.DeleteMe(ctx, handlers.DeleteAccountRequest{Password: pass})
 	wantError(t, err, taskapi.EUNAUTHORIZED, taskapi.MsgNoToken)
-	if len(f.store.users) != 2 || len(f.store.tasks) != 2 {
+	if f.count(t, "users") != 2 || f.count(t, "tasks") != 2 {
 		t.Fatal("a refused deletion deleted something")
 	}
 
@@ -65,8 +65,8 @@ func TestDeleteMe(t *testing.T) {
 		_, err = f.validator.ValidateToken(ctx, tk)
 		wantError(t, err, taskapi.EUNAUTHORIZED, taskapi.MsgInvalidToken)
 	}
-	if len(f.store.users) != 1 || len(f.store.tasks) != 1 {
-		t.Fatalf("after deletion %d users and %d tasks, want bob and his task", len(f.store.users), len(f.store.tasks))
+	if f.count(t, "users") != 1 || f.count(t, "tasks") != 1 {
+		t.Fatalf("after deletion %d users and %d tasks, want bob and his task", f.count(t, "users"), f.count(t, "tasks"))
 	}
 	_, err = f.auth.Login(ctx, handlers.LoginRequest{Username: "alice", Password: pass})
 	wantError(t, err, taskapi.EUNAUTHORIZED, taskapi.MsgInvalidCredentials)
@@ -76,7 +76,7 @@ func TestDeleteMe(t *testing.T) {
 }
 
 func TestDeleteMeWrongPasswordsShareTheLoginLimit(t *testing.T) {
-	f := newFixture()
+	f := newFixture(t)
 	alice := f.user("alice")
 	h := newGatedHasher()
 	accounts := throttle.New(3, 15*time.Minute, 100)
@@ -94,7 +94,17 @@ func TestDeleteMeWrongPasswordsShareTheLoginLimit(t *testing.T) {
 	auth, _ := handlers.NewAuth(f.store, password.Bcrypt{Cost: 4}, f.signer, f.signer, f.clock.Now, handlers.WithLoginThrottle(accounts, nil))
 	_, err = auth.Login(ctx, handlers.LoginRequest{Username: "alice", Password: pass})
 	wantError(t, err, taskapi.ETOOMANY, taskapi.MsgTooManyLogins)
-	if len(f.store.users) != 1 {
+	if f.count(t, "users") != 1 {
 		t.Fatal("the account was deleted")
 	}
+}
+
+// count returns how many rows table (a literal from the test) holds.
+func (f *fixture) count(t *testing.T, table string) int {
+	t.Helper()
+	var n int
+	if err := f.raw.QueryRow("SELECT COUNT(*) FROM " + table).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }

@@ -14,7 +14,7 @@ func keyed(caller taskapi.Principal, title, key, hash string) handlers.CreateTas
 }
 
 func TestIdempotentCreateReplaysTheFirstAnswer(t *testing.T) {
-	f := newFixture()
+	f := newFixture(t)
 	alice, bob := f.user("alice"), f.user("bob")
 	first, err := f.tasks.Create(ctx, keyed(alice, "Buy milk", "key-1", "h1"))
 	if err != nil || first.Replayed {
@@ -29,7 +29,7 @@ func TestIdempotentCreateReplaysTheFirstAnswer(t *testing.T) {
 	if err != nil || !again.Replayed || again.Task != first.Task || again.Message != first.Message {
 		t.Fatalf("repeat = %+v, %v; want the first answer %+v, marked replayed", again, err, first)
 	}
-	if n := len(f.store.tasks); n != 1 {
+	if n := f.count(t, "tasks"); n != 1 {
 		t.Fatalf("%d tasks stored, want 1", n)
 	}
 	// The key is per user: bob's key-1 is his own.
@@ -45,13 +45,13 @@ func TestIdempotentCreateReplaysTheFirstAnswer(t *testing.T) {
 	if err != nil || later.Replayed || later.Task.ID == first.Task.ID {
 		t.Fatalf("create after expiry = %+v, %v; want a new task", later, err)
 	}
-	if n := len(f.store.tasks); n != 3 {
+	if n := f.count(t, "tasks"); n != 3 {
 		t.Fatalf("%d tasks stored, want 3", n)
 	}
 }
 
 func TestIdempotencyKeyRules(t *testing.T) {
-	f := newFixture()
+	f := newFixture(t)
 	alice := f.user("alice")
 	for _, key := range []string{"", strings.Repeat("k", 256), "has space", "tab\there", "é-accent", "nul\x00"} {
 		_, err := f.tasks.Create(ctx, keyed(alice, "t", key, "h"))
@@ -71,7 +71,7 @@ func TestIdempotencyKeyRules(t *testing.T) {
 }
 
 func TestIdempotentReplayIgnoresTheQuota(t *testing.T) {
-	f := newFixture()
+	f := newFixture(t)
 	alice := f.user("alice")
 	tasks := handlers.NewTasks(f.store, f.clock.Now, handlers.WithQuota(1))
 	first, err := tasks.Create(ctx, keyed(alice, "the one", "k", "h"))
@@ -88,13 +88,19 @@ func TestIdempotentReplayIgnoresTheQuota(t *testing.T) {
 }
 
 func TestIdempotentCreateFailuresAreNotRemembered(t *testing.T) {
-	f := newFixture()
+	f := newFixture(t)
 	alice := f.user("alice")
-	f.store.down = true
-	_, err := f.tasks.Create(ctx, keyed(alice, "t", "k", "h"))
-	wantError(t, err, taskapi.EUNAVAILABLE, taskapi.MsgDatabaseDown)
-	f.store.down = false
-	if r, err := f.tasks.Create(ctx, keyed(alice, "t", "k", "h")); err != nil || r.Replayed {
-		t.Fatalf("retry after a failure = %+v, %v; want a fresh create", r, err)
+	tasks := handlers.NewTasks(f.store, f.clock.Now, handlers.WithQuota(1))
+	full, err := tasks.Create(ctx, handlers.CreateTaskRequest{Caller: alice, Title: "fills the quota"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = tasks.Create(ctx, keyed(alice, "t", "k", "h"))
+	wantError(t, err, taskapi.EFORBIDDEN, "Task limit of 1 reached; delete tasks to add more")
+	if _, err := tasks.Delete(ctx, handlers.TaskRequest{Caller: alice, ID: itoa(full.Task.ID)}); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := tasks.Create(ctx, keyed(alice, "t", "k", "h")); err != nil || r.Replayed {
+		t.Fatalf("retry after a refusal = %+v, %v; want a fresh create", r, err)
 	}
 }
