@@ -22,7 +22,7 @@ func TestIdempotentCreateReplaysTheFirstAnswer(t *testing.T) {
 	}
 	f.clock.Advance(23 * time.Hour)
 	// The task changes meanwhile: the replay is still the first answer.
-	if _, err := f.tasks.Update(ctx, handlers.UpdateTaskRequest{Caller: alice, ID: itoa(first.Task.ID), Title: handlers.Optional[string]{Set: true, Value: "Buy oat milk"}}); err != nil {
+	if _, err := f.tasks.Update(ctx, handlers.UpdateTaskRequest{Caller: alice, ID: itoa(first.Task.ID), Title: taskapi.Some("Buy oat milk")}); err != nil {
 		t.Fatal(err)
 	}
 	again, err := f.tasks.Create(ctx, keyed(alice, "Buy milk", "key-1", "h1"))
