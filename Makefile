@@ -27,7 +27,7 @@ help:
 	@echo "usage: make <target>   (a plain make prints this list)"
 	@echo
 	@sed -n 's/^## \([A-Za-z0-9_-]*\): \(.*\)$$/\1\t\2/p' $(MAKEFILE_LIST) | \
-		while IFS="$$(printf '\t')" read -r target text; do printf '  %-12s %s\n' "$$target" "$$text"; done
+		while IFS="$$(printf '\t')" read -r target text; do printf '  %-15s %s\n' "$$target" "$$text"; done
 	@echo
 	@echo "Documentation: README.md, then docs/."
 
@@ -186,7 +186,7 @@ CFN_TEMPLATES    ?= ecs/templates/*.yaml template.yaml
 ## lint-ecs: bash -n and shellcheck on the deployment scripts, cfn-lint (no error, no warning) on every template
 lint-ecs:
 	@for f in $(ECS_SCRIPTS)/*.sh; do bash -n "$$f" || exit 1; done
-	shellcheck -x $(ECS_SCRIPTS)/*.sh
+	shellcheck -x $(ECS_SCRIPTS)/*.sh .ci/run
 	@command -v cfn-lint >/dev/null 2>&1 || { \
 		echo "lint-ecs: cfn-lint is not installed: pip install cfn-lint==$(CFN_LINT_VERSION)" >&2; exit 1; }
 	@v=$$(cfn-lint --version | awk '{print $$2}'); [ "$$v" = "$(CFN_LINT_VERSION)" ] || \
