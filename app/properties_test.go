@@ -144,7 +144,7 @@ func genEmail(t *rapid.T, label string) string {
 // genPassword draws a valid password: at least 8 characters, at most 72
 // bytes, any Unicode (NUL, controls, combining marks, astral planes).
 func genPassword(t *rapid.T, label string) string {
-	return rapid.StringOfN(rapid.Rune(), handlers.PasswordMinLen, -1, handlers.PasswordMaxBytes).Draw(t, label)
+	return rapid.StringOfN(propTextRune, handlers.PasswordMinLen, -1, handlers.PasswordMaxBytes).Draw(t, label)
 }
 
 // genSpace draws a little leading or trailing white space, which the API

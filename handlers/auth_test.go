@@ -49,6 +49,7 @@ func TestRegisterValidation(t *testing.T) {
 		{"email too long", handlers.RegisterRequest{Username: "alice", Email: strings.Repeat("a", 95) + "@b.com", Password: "12345678"}, []string{"email"}},
 		{"short password", handlers.RegisterRequest{Username: "alice", Email: "a@b.co", Password: "1234567"}, []string{"password"}},
 		{"password over 72 bytes", handlers.RegisterRequest{Username: "alice", Email: "a@b.co", Password: strings.Repeat("é", 37)}, []string{"password"}},
+		{"password with a NUL", handlers.RegisterRequest{Username: "alice", Email: "a@b.co", Password: "pass\x00word"}, []string{"password"}},
 	}
 	f := newFixture(t) // refused registrations leave it empty
 	for _, tc := range cases {

@@ -81,10 +81,13 @@ func checkNewPassword(fe *fieldErrors, field, password string) {
 		fe.add(field, "Password must be at least 8 characters")
 	case len(password) > PasswordMaxBytes:
 		fe.add(field, "Password must be at most 72 bytes")
+	case strings.ContainsRune(password, 0):
+		// bcrypt ends its key with a NUL: a 71-byte password and the same
+		// plus a NUL would share a hash.
+		fe.add(field, "Password must not contain the NUL character (U+0000)")
 	}
 }
 
-// checkTitle validates a title that is being set, trimmed of outer space.
 // IdempotencyKeyMaxLen is the longest Idempotency-Key accepted.
 const IdempotencyKeyMaxLen = 255
 
@@ -101,6 +104,7 @@ func checkIdempotencyKey(fe *fieldErrors, key string) {
 	}
 }
 
+// checkTitle validates a title that is being set, trimmed of outer space.
 func checkTitle(fe *fieldErrors, title string) {
 	switch {
 	case strings.TrimSpace(title) == "":

@@ -4,6 +4,7 @@ package password
 
 import (
 	"errors"
+	"strings"
 
 	"golang.org/x/crypto/bcrypt"
 )
@@ -16,6 +17,11 @@ const MaxBytes = 72
 // ErrTooLong is returned for a password over MaxBytes.
 var ErrTooLong = errors.New("password longer than 72 bytes")
 
+// ErrNUL is returned for a password holding U+0000. bcrypt ends its key
+// with a NUL byte, so a 71-byte password and the same plus a NUL would
+// share a hash: such passwords are refused, never compared.
+var ErrNUL = errors.New("password holds a NUL byte")
+
 // Bcrypt is a handlers.PasswordHasher with a fixed cost.
 type Bcrypt struct {
 	// Cost is bcrypt's work factor (bcrypt.MinCost to bcrypt.MaxCost).
@@ -26,6 +32,9 @@ type Bcrypt struct {
 func (b Bcrypt) Hash(password string) (string, error) {
 	if len(password) > MaxBytes {
 		return "", ErrTooLong
+	}
+	if strings.ContainsRune(password, 0) {
+		return "", ErrNUL
 	}
 	h, err := bcrypt.GenerateFromPassword([]byte(password), b.Cost)
 	return string(h), err
@@ -38,6 +47,10 @@ func (b Bcrypt) Compare(hash, password string) error {
 		// does not tell a long password apart from a wrong one.
 		_ = bcrypt.CompareHashAndPassword([]byte(hash), []byte(password[:MaxBytes]))
 		return ErrTooLong
+	}
+	if strings.ContainsRune(password, 0) {
+		_ = bcrypt.CompareHashAndPassword([]byte(hash), []byte(password))
+		return ErrNUL
 	}
 	return bcrypt.CompareHashAndPassword([]byte(hash), []byte(password))
 }

@@ -1,6 +1,7 @@
 package password_test
 
 import (
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -81,7 +82,7 @@ func TestLimitBoundsConcurrencyAndRefusesWhenFull(t *testing.T) {
 
 func TestLongPasswordsNeverMatch(t *testing.T) {
 	b := password.Bcrypt{Cost: 4}
-	prefix := string(make([]byte, 72))
+	prefix := strings.Repeat("p", 72)
 	h, err := b.Hash(prefix)
 	if err != nil {
 		t.Fatal(err)
@@ -91,5 +92,22 @@ func TestLongPasswordsNeverMatch(t *testing.T) {
 	}
 	if _, err := b.Hash(prefix + "x"); err == nil {
 		t.Fatal("a 73-byte password was hashed (bcrypt would truncate it)")
+	}
+}
+
+// bcrypt ends its key with a NUL byte, so without a check a 71-byte
+// password and the same plus a NUL would share one hash.
+func TestNULPasswordsAreRefused(t *testing.T) {
+	b := password.Bcrypt{Cost: 4}
+	short := strings.Repeat("p", 71)
+	h, err := b.Hash(short)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Compare(h, short+"\x00"); err == nil {
+		t.Fatal("the 71-byte password plus a NUL matched the 71-byte password's hash")
+	}
+	if _, err := b.Hash("pass\x00word"); err == nil {
+		t.Fatal("a password holding a NUL was hashed")
 	}
 }

@@ -25,7 +25,9 @@ import (
 //     MsgDatabaseDown, so the transport answers 503 and callers may retry.
 //     This includes a cancelled or expired context: a request whose client
 //     went away, or that ran out of time waiting for the database, did not
-//     get an answer from it, and the caller has nobody to blame.
+//     get an answer from it, and the caller has nobody to blame. So does
+//     a transaction PostgreSQL rolled back whole (deadlock, serialization
+//     failure): nothing was written and a retry may succeed.
 //   - A CHECK constraint rejected a value: EINVALID, naming the field.
 //   - A foreign key rejected a row: ENOTFOUND "User not found". Every
 //     foreign key of the schema references users(id), so the row named a
@@ -80,7 +82,8 @@ func unavailable(err error) bool {
 		switch pqErr.Code.Class() {
 		case pqerror.ClassConnectionException, // 08: the connection broke or was refused
 			pqerror.ClassInvalidAuthorizationSpecification, // 28: bad credentials, fails at connect
-			pqerror.ClassInvalidCatalogName:                // 3D: the database does not exist, fails at connect
+			pqerror.ClassInvalidCatalogName,                // 3D: the database does not exist, fails at connect
+			pqerror.ClassTransactionRollback:               // 40: deadlock or serialization failure, rolled back whole: safe to retry
 			return true
 		}
 		switch pqErr.Code {

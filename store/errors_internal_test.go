@@ -39,6 +39,8 @@ func TestClassify(t *testing.T) {
 		{"cannot connect now", &pq.Error{Code: "57P03"}, taskapi.EUNAVAILABLE, taskapi.MsgDatabaseDown},
 		{"too many connections", &pq.Error{Code: "53300"}, taskapi.EUNAVAILABLE, taskapi.MsgDatabaseDown},
 		{"bad password", &pq.Error{Code: "28P01"}, taskapi.EUNAVAILABLE, taskapi.MsgDatabaseDown},
+		{"deadlock", &pq.Error{Code: "40P01", Message: secret}, taskapi.EUNAVAILABLE, taskapi.MsgDatabaseDown},
+		{"serialization failure", &pq.Error{Code: "40001"}, taskapi.EUNAVAILABLE, taskapi.MsgDatabaseDown},
 		{"check", &pq.Error{Code: "23514", Constraint: "tasks_status_check", Message: secret}, taskapi.EINVALID, "Validation failed"},
 		{"syntax", &pq.Error{Code: "42601", Message: secret}, taskapi.EINTERNAL, taskapi.MsgInternal},
 		{"unique outside CreateUser", &pq.Error{Code: "23505"}, taskapi.EINTERNAL, taskapi.MsgInternal},
