@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"taskapi/internal/testnet"
 )
 
 // TestShutdownDrainsInFlightRequests stops the server while a request is
@@ -31,7 +33,7 @@ func TestShutdownDrainsInFlightRequests(t *testing.T) {
 	stopped := make(chan error, 1)
 	go func() { stopped <- s.stop() }()
 	// New connections are refused while the request is still in flight.
-	awaitRefused(t, addr)
+	testnet.AwaitRefused(t, addr)
 	fmt.Fprint(conn, body[5:])
 	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
 	if err != nil {
@@ -48,23 +50,5 @@ func TestShutdownDrainsInFlightRequests(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("server did not stop")
-	}
-}
-
-// awaitRefused dials addr until a connection is refused, which shows the
-// listener is closed, for at most 10s: polled, because on a busy machine
-// the shutdown may take a while to get there. A connection accepted
-// before that is closed at once.
-func awaitRefused(t *testing.T, addr string) {
-	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-		c, err := net.DialTimeout("tcp", addr, time.Second)
-		if err != nil {
-			return
-		}
-		c.Close()
-		if time.Now().After(deadline) {
-			t.Fatal("new connections still accepted 10s into the shutdown")
-		}
 	}
 }

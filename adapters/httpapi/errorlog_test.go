@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -15,6 +14,7 @@ import (
 
 	"taskapi"
 	"taskapi/handlers"
+	"taskapi/internal/syncbuf"
 )
 
 // manualTimers is the error log's clock in tests: nothing fires until the
@@ -42,23 +42,12 @@ func (m *manualTimers) endInterval() {
 }
 
 // logLines is a JSON log, read back line by line.
-type logLines struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logLines) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
+type logLines struct{ syncbuf.Buffer }
 
 // take returns the lines written since the last take.
 func (l *logLines) take(t *testing.T) (access int, errs []map[string]any) {
 	t.Helper()
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	for _, line := range strings.Split(strings.TrimSpace(l.buf.String()), "\n") {
+	for _, line := range strings.Split(strings.TrimSpace(l.Take()), "\n") {
 		if line == "" {
 			continue
 		}
@@ -73,7 +62,6 @@ func (l *logLines) take(t *testing.T) (access int, errs []map[string]any) {
 			errs = append(errs, rec)
 		}
 	}
-	l.buf.Reset()
 	return access, errs
 }
 

@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"taskapi/internal/testnet"
 )
 
 // TestSIGTERMDrainsAndExitsZero runs the real binary, as ECS does, and
@@ -87,7 +89,7 @@ func TestSIGTERMDrainsAndExitsZero(t *testing.T) {
 		t.Fatal(err)
 	}
 	// New connections are refused while the request is still in flight.
-	awaitRefused(t, hostPort)
+	testnet.AwaitRefused(t, hostPort)
 	fmt.Fprint(conn, body[10:])
 	answer, err := http.ReadResponse(bufio.NewReader(conn), nil)
 	if err != nil {
@@ -116,23 +118,5 @@ func TestSIGTERMDrainsAndExitsZero(t *testing.T) {
 	}
 	if stderr.Len() > 0 {
 		t.Errorf("stderr after a clean stop: %s", stderr.String())
-	}
-}
-
-// awaitRefused dials addr until a connection is refused, which shows the
-// listener is closed, for at most 10s: polled, because on a busy machine
-// the shutdown may take a while to get there. A connection accepted
-// before that is closed at once.
-func awaitRefused(t *testing.T, addr string) {
-	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-		c, err := net.DialTimeout("tcp", addr, time.Second)
-		if err != nil {
-			return
-		}
-		c.Close()
-		if time.Now().After(deadline) {
-			t.Fatal("new connections still accepted 10s into the shutdown")
-		}
 	}
 }
