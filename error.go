@@ -18,6 +18,7 @@ const (
 	ETOOLARGE      = "too_large"     // the request body is over the limit
 	EUNAUTHORIZED  = "unauthorized"  // no valid credentials
 	EUNAVAILABLE   = "unavailable"   // a dependency (database, auth service) is down
+	ESTORAGE       = "storage"       // the database has no room left to write
 	EUNSUPPORTED   = "unsupported"   // a media type the API does not speak
 	EMETHOD        = "method"        // the route exists but not for this method
 	ETOOMANY       = "too_many"      // the caller is over a rate limit
@@ -114,6 +115,21 @@ const (
 	// MsgKeyInProgress answers a create whose Idempotency-Key another
 	// request is still using.
 	MsgKeyInProgress = "A request with this Idempotency-Key is in progress; retry shortly"
+	// MsgStorageFull answers a write refused because the database is out
+	// of space (a full disk); the write left nothing behind.
+	MsgStorageFull = "The database is out of storage space; nothing was saved, try again later"
+	// MsgOutcomeUnknown answers a create or update whose commit was sent
+	// but whose answer was lost with the connection: it may or may not
+	// have been saved, and only the client can retry safely.
+	MsgOutcomeUnknown = "The outcome is unknown: the database connection was lost while the change was being committed. " +
+		"A retry with the same Idempotency-Key is safe (an update: with If-Match); check before retrying anything else"
+	// MsgDatabaseFull is the deep health check's answer while writes find
+	// the database out of space.
+	MsgDatabaseFull = "Database storage is full"
+	// MsgTooManyKeys refuses a keyed create to a user who holds as many
+	// remembered Idempotency-Keys as allowed; a create without a key is
+	// not affected.
+	MsgTooManyKeys = "Too many Idempotency-Keys in use; retry later, or create without an Idempotency-Key"
 	// MsgAccountDeleted confirms DELETE /auth/me.
 	MsgAccountDeleted = "Account deleted successfully"
 )

@@ -119,7 +119,7 @@ func (a *Auth) Register(ctx context.Context, req RegisterRequest) (RegisterRespo
 	now := a.now().UTC()
 	u := taskapi.User{Username: username, Email: email, PasswordHash: hash, CreatedAt: now, UpdatedAt: now}
 	if err := a.users.CreateUser(ctx, &u); err != nil {
-		if taskapi.ErrorCode(err) == taskapi.EUNAVAILABLE {
+		if code := taskapi.ErrorCode(err); code == taskapi.EUNAVAILABLE || code == taskapi.ESTORAGE {
 			releaseAttempt(a.registrations, req.ClientIP) // nothing was created or revealed
 		}
 		return RegisterResponse{}, err

@@ -36,13 +36,18 @@ func NewHealth(service string, db Pinger) *Health {
 
 // Check is cheap by default: a process that can answer is healthy, so a
 // database outage never makes ECS replace every task at once. Deep adds a
-// database ping, for readiness probes and operators.
+// database ping, for readiness probes and operators: 503 MsgDatabaseDown
+// when the database cannot be reached, 503 MsgDatabaseFull while writes
+// find it out of space (ESTORAGE from the ping).
 func (h *Health) Check(ctx context.Context, req HealthRequest) (HealthResponse, error) {
 	resp := HealthResponse{Status: "ok", Service: h.service}
 	if !req.Deep {
 		return resp, nil
 	}
 	if err := h.db.Ping(ctx); err != nil {
+		if taskapi.ErrorCode(err) == taskapi.ESTORAGE {
+			return HealthResponse{}, taskapi.Wrap(err, taskapi.EUNAVAILABLE, taskapi.MsgDatabaseFull)
+		}
 		return HealthResponse{}, taskapi.Wrap(err, taskapi.EUNAVAILABLE, taskapi.MsgDatabaseDown)
 	}
 	resp.Database = "ok"

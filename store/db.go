@@ -10,6 +10,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -50,6 +51,9 @@ type Config struct {
 type DB struct {
 	x      *sqlx.DB
 	driver string
+	// lastFull is when (Unix nanoseconds) a write last found the database
+	// out of space, 0 once a write succeeded since (see noteWrite).
+	lastFull atomic.Int64
 }
 
 // Open prepares a pool for cfg.
@@ -94,10 +98,15 @@ func openPostgres(cfg Config) (*DB, error) {
 	return &DB{x: sqlx.NewDb(sqlDB, "postgres"), driver: DriverPostgres}, nil
 }
 
-// Ping reports whether the database answers, for readiness checks. A
-// failure is EUNAVAILABLE.
+// Ping reports whether the database answers and takes writes, for
+// readiness checks. A database that cannot be reached is EUNAVAILABLE; one
+// whose last write found it out of space, a moment ago, with no write
+// succeeding since, is ESTORAGE (see storageError).
 func (db *DB) Ping(ctx context.Context) error {
-	return classify(db.x.PingContext(ctx))
+	if err := classify(db.x.PingContext(ctx)); err != nil {
+		return err
+	}
+	return db.storageError()
 }
 
 // Close closes the pool. Later calls on db fail with EUNAVAILABLE.

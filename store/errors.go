@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"strings"
+	"time"
 
 	"github.com/lib/pq"
 	"github.com/lib/pq/pqerror"
@@ -17,10 +18,27 @@ import (
 	"taskapi"
 )
 
+// How long a client is asked to wait (Retry-After) when the database is
+// out of space, and when it is out of another resource (memory,
+// connections): space comes back when an operator acts, memory and
+// connection slots within moments.
+const (
+	storageFullRetryAfter = 30 * time.Second
+	resourcesRetryAfter   = 5 * time.Second
+)
+
 // classify turns a driver error into the *taskapi.Error the handlers
 // expect. The client-facing Message is always one of the fixed messages;
 // the driver's text, which may quote SQL or data, stays in the cause.
 //
+//   - The database has no room to write (SQLite's SQLITE_FULL,
+//     PostgreSQL's 53100 disk_full): ESTORAGE with MsgStorageFull and a
+//     Retry-After, so the transport answers 507. Every write runs in a
+//     transaction (inTx) that such an error rolls back, so nothing is
+//     half-written.
+//   - The database is out of another resource (the rest of PostgreSQL's
+//     class 53: out_of_memory, too_many_connections...): EUNAVAILABLE with
+//     MsgDatabaseDown and a Retry-After.
 //   - The database cannot be reached or used right now: EUNAVAILABLE with
 //     MsgDatabaseDown, so the transport answers 503 and callers may retry.
 //     This includes a cancelled or expired context: a request whose client
@@ -42,6 +60,16 @@ func classify(err error) error {
 	var te *taskapi.Error
 	if errors.As(err, &te) {
 		return err
+	}
+	if storageFull(err) {
+		e := taskapi.Wrap(err, taskapi.ESTORAGE, taskapi.MsgStorageFull)
+		e.RetryAfter = storageFullRetryAfter
+		return e
+	}
+	if pqErr := pq.As(err); pqErr != nil && pqErr.Code.Class() == pqerror.ClassInsufficientResources {
+		e := taskapi.Wrap(err, taskapi.EUNAVAILABLE, taskapi.MsgDatabaseDown)
+		e.RetryAfter = resourcesRetryAfter
+		return e
 	}
 	if unavailable(err) {
 		return taskapi.Wrap(err, taskapi.EUNAVAILABLE, taskapi.MsgDatabaseDown)
@@ -88,7 +116,6 @@ func unavailable(err error) bool {
 		}
 		switch pqErr.Code {
 		case pqerror.AdminShutdown, pqerror.CrashShutdown, pqerror.CannotConnectNow,
-			pqerror.TooManyConnections,
 			pqerror.QueryCanceled: // statement_timeout, or cancelled with its context
 			return true
 		}
@@ -103,6 +130,16 @@ func unavailable(err error) bool {
 		}
 	}
 	return false
+}
+
+// storageFull reports whether err means the database has no room left to
+// write: a full disk (or, for SQLite, the max_page_count limit).
+func storageFull(err error) bool {
+	if pq.As(err, pqerror.DiskFull) != nil {
+		return true
+	}
+	var sqliteErr *sqlite.Error
+	return errors.As(err, &sqliteErr) && sqliteErr.Code()&0xff == sqlite3.SQLITE_FULL
 }
 
 // uniqueViolation reports whether err is a unique index rejecting a value.

@@ -10,6 +10,7 @@ import (
 	"net"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/lib/pq"
 
@@ -37,7 +38,6 @@ func TestClassify(t *testing.T) {
 		{"admin shutdown", &pq.Error{Code: "57P01"}, taskapi.EUNAVAILABLE, taskapi.MsgDatabaseDown},
 		{"crash shutdown", &pq.Error{Code: "57P02"}, taskapi.EUNAVAILABLE, taskapi.MsgDatabaseDown},
 		{"cannot connect now", &pq.Error{Code: "57P03"}, taskapi.EUNAVAILABLE, taskapi.MsgDatabaseDown},
-		{"too many connections", &pq.Error{Code: "53300"}, taskapi.EUNAVAILABLE, taskapi.MsgDatabaseDown},
 		{"bad password", &pq.Error{Code: "28P01"}, taskapi.EUNAVAILABLE, taskapi.MsgDatabaseDown},
 		{"deadlock", &pq.Error{Code: "40P01", Message: secret}, taskapi.EUNAVAILABLE, taskapi.MsgDatabaseDown},
 		{"serialization failure", &pq.Error{Code: "40001"}, taskapi.EUNAVAILABLE, taskapi.MsgDatabaseDown},
@@ -70,6 +70,41 @@ func TestClassify(t *testing.T) {
 	known := taskapi.TaskNotFound(1)
 	if got := classify(known); got != known {
 		t.Errorf("classify changed an Error: %v", got)
+	}
+}
+
+// TestClassifyOutOfResources: a database out of space or of another
+// resource is never a 500: disk_full (and SQLite's SQLITE_FULL) is
+// ESTORAGE, 507, the rest of PostgreSQL's class 53 is EUNAVAILABLE, 503;
+// both tell the client when to try again.
+func TestClassifyOutOfResources(t *testing.T) {
+	const secret = "INSERT INTO tasks"
+	cases := []struct {
+		name       string
+		err        error
+		code, msg  string
+		retryAfter time.Duration
+	}{
+		{"disk full", &pq.Error{Code: "53100", Message: secret}, taskapi.ESTORAGE, taskapi.MsgStorageFull, storageFullRetryAfter},
+		{"out of memory", &pq.Error{Code: "53200", Message: secret}, taskapi.EUNAVAILABLE, taskapi.MsgDatabaseDown, resourcesRetryAfter},
+		{"too many connections", &pq.Error{Code: "53300"}, taskapi.EUNAVAILABLE, taskapi.MsgDatabaseDown, resourcesRetryAfter},
+		{"insufficient resources", &pq.Error{Code: "53000"}, taskapi.EUNAVAILABLE, taskapi.MsgDatabaseDown, resourcesRetryAfter},
+		{"configuration limit", &pq.Error{Code: "53400"}, taskapi.EUNAVAILABLE, taskapi.MsgDatabaseDown, resourcesRetryAfter},
+		{"wrapped disk full", fmt.Errorf("commit: %w", &pq.Error{Code: "53100"}), taskapi.ESTORAGE, taskapi.MsgStorageFull, storageFullRetryAfter},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var e *taskapi.Error
+			if err := classify(c.err); !errors.As(err, &e) {
+				t.Fatalf("classify = %T %v", err, err)
+			}
+			if e.Code != c.code || e.Message != c.msg || e.RetryAfter != c.retryAfter {
+				t.Errorf("classify = %s %q retry after %s, want %s %q retry after %s", e.Code, e.Message, e.RetryAfter, c.code, c.msg, c.retryAfter)
+			}
+			if !errors.Is(e, c.err) {
+				t.Error("the cause is not kept")
+			}
+		})
 	}
 }
 

@@ -8,7 +8,7 @@ import (
 
 // inTx runs fn in a transaction and commits it; fn's error rolls it back
 // and is returned classified. The writes of users, tasks and revocations
-// go through here, for two reasons:
+// go through here, for three reasons:
 //
 //   - Statements that belong together commit together or not at all.
 //   - Outside a transaction, database/sql sends a statement again on a new
@@ -18,15 +18,23 @@ import (
 //     statement and will still commit it: a POST /tasks whose connection
 //     was cut mid-query stored the task twice. In a transaction only BEGIN
 //     is ever sent again, which changes nothing; a statement whose
-//     connection breaks fails (503) and the server rolls it back.
+//     connection breaks fails (503) and the server rolls it back. Only a
+//     COMMIT cut before its answer leaves the outcome unknown, and says
+//     so (commitFailed).
+//   - Every write's outcome passes here, so this is where a database out
+//     of space is noticed, and where a write that succeeds again shows
+//     that space came back (noteWrite, which Ping reports).
 func (db *DB) inTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
 	tx, err := db.x.BeginTxx(ctx, nil)
 	if err != nil {
-		return classify(err)
+		return db.noteWrite(classify(err))
 	}
 	if err := fn(tx); err != nil {
 		_ = tx.Rollback()
-		return classify(err)
+		return db.noteWrite(classify(err))
 	}
-	return classify(tx.Commit())
+	if err := tx.Commit(); err != nil {
+		return db.noteWrite(db.commitFailed(err))
+	}
+	return db.noteWrite(nil)
 }

@@ -30,6 +30,7 @@ var statuses = map[string]int{
 	taskapi.EUNPROCESSABLE: http.StatusUnprocessableEntity,
 	taskapi.EINTERNAL:      http.StatusInternalServerError,
 	taskapi.EUNAVAILABLE:   http.StatusServiceUnavailable,
+	taskapi.ESTORAGE:       http.StatusInsufficientStorage,
 }
 
 // StatusClientClosedRequest is recorded for a request whose client went
