@@ -86,8 +86,9 @@ func (s *server) encode(w http.ResponseWriter, r *http.Request, status int, v an
 // decodeJSON reads a JSON object body into v. It refuses, each with a
 // clear 4xx: a media type other than JSON (415), a body over MaxBodyBytes
 // (413), an empty body, anything but an object (null, arrays, scalars),
-// malformed JSON, trailing data after the object, fields the request does
-// not have and values of the wrong JSON type, naming each field.
+// malformed JSON, trailing data after the object, bytes that are not UTF-8,
+// a key given twice, fields the request does not have and values of the
+// wrong JSON type, naming each field.
 func decodeJSON(r *http.Request, v any) error {
 	// A missing Content-Type is read as JSON (the body must still parse);
 	// any other type, or a charset other than UTF-8 (JSON's only encoding,
@@ -118,6 +119,12 @@ func decodeJSON(r *http.Request, v any) error {
 	var typeErr *json.UnmarshalTypeError
 	if errors.As(err, &syntaxErr) {
 		return invalidBody(fmt.Sprintf("Malformed JSON at byte %d", syntaxErr.Offset))
+	}
+	if err := checkEncoding(body); err != nil {
+		return err
+	}
+	if dups := duplicateKeys(body); len(dups) > 0 {
+		return taskapi.Invalid(dups...)
 	}
 	// Every request schema is closed: a misspelt field ("priorty") is
 	// refused by name, rather than silently ignored while its default

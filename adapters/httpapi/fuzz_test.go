@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"taskapi"
 	"taskapi/handlers"
@@ -67,6 +68,9 @@ func FuzzDecodeJSON(f *testing.F) {
 				trimmed := bytes.TrimSpace(body)
 				if !json.Valid(trimmed) || len(trimmed) == 0 || trimmed[0] != '{' {
 					t.Fatalf("%s: accepted a body that is not one JSON object: %q", name, body)
+				}
+				if !utf8.Valid(trimmed) {
+					t.Fatalf("%s: accepted a body that is not UTF-8: %q", name, body)
 				}
 				continue
 			}
