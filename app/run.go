@@ -13,7 +13,8 @@ import (
 
 // Run is the whole program with its inputs made explicit, so tests can
 // start real servers in-process. args[0] is the command: serve (default),
-// migrate, healthcheck (which reads only PORT), help or version.
+// migrate, backup FILE, healthcheck (which reads only PORT), help or
+// version.
 func Run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	// Help and version read no configuration: they must work where the
 	// environment is not set up yet, which is when people ask for help.
@@ -47,8 +48,10 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return Serve(ctx, cfg, out, nil)
 	case "migrate":
 		return Migrate(ctx, cfg, logger)
+	case "backup":
+		return Backup(ctx, cfg, args[1:], logger, out)
 	}
-	return fmt.Errorf("unknown command %q (want serve, migrate, healthcheck, version or help; taskapi --help explains them)", command)
+	return fmt.Errorf("unknown command %q (want serve, migrate, backup, healthcheck, version or help; taskapi --help explains them)", command)
 }
 
 // NewLogger returns the process's structured logger.

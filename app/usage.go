@@ -15,6 +15,9 @@ const Usage = `taskapi: the Task Management API (auth service, task service, or 
 Usage:
   taskapi [serve]      start the HTTP server (what make run does)
   taskapi migrate      apply the database migrations, then exit
+  taskapi backup FILE  copy the embedded SQLite database to the new file FILE,
+                       consistently, while the server runs (PostgreSQL: use
+                       pg_dump or RDS snapshots)
   taskapi healthcheck  exit 0 if http://127.0.0.1:$PORT/health answers 200, else 1
                        (the container's health check)
   taskapi version      print the version and the Go release it was built with

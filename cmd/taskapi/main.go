@@ -3,6 +3,7 @@
 //
 //	taskapi [serve]      start the HTTP server (SERVICE=all|auth|task)
 //	taskapi migrate      apply database migrations and exit
+//	taskapi backup FILE  copy the embedded SQLite database while it runs
 //	taskapi healthcheck  the container's health check
 //	taskapi version      the version and Go release
 //	taskapi help         usage: commands, main variables, documentation

@@ -1,0 +1,42 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+
+	"taskapi/store"
+)
+
+// Backup is the `taskapi backup FILE` command: a consistent copy of the
+// embedded SQLite database (SQLITE_PATH) in the new file FILE, taken while
+// the server keeps running and taking writes (store.DB.Backup). It opens
+// the database without migrating it. On PostgreSQL it copies nothing and
+// says what to use instead (pg_dump, RDS snapshots).
+func Backup(ctx context.Context, cfg Config, args []string, logger *slog.Logger, stdout io.Writer) error {
+	if len(args) != 1 || args[0] == "" {
+		return errors.New("backup: want one argument, the new file to write the copy to: taskapi backup FILE")
+	}
+	if cfg.DB.Driver != store.DriverSQLite {
+		return fmt.Errorf("backup: %w", store.ErrBackupPostgres)
+	}
+	// Opening would create an empty database where none is: a backup of
+	// nothing is a mistake (a wrong SQLITE_PATH) to report.
+	if _, err := os.Stat(cfg.DB.DSN); err != nil {
+		return fmt.Errorf("backup: no database at SQLITE_PATH=%s: %w", cfg.DB.DSN, err)
+	}
+	db, err := store.Open(ctx, cfg.DB)
+	if err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
+	defer db.Close()
+	if err := db.Backup(ctx, args[0]); err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
+	logger.Info("backup written", "database", cfg.DB.DSN, "file", args[0])
+	_, err = fmt.Fprintf(stdout, "backup of %s written to %s\n", cfg.DB.DSN, args[0])
+	return err
+}
