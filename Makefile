@@ -20,7 +20,7 @@ RACE ?= $(shell command -v gcc >/dev/null 2>&1 && echo -race)
 # Human-readable logs for local runs; ECS keeps the JSON default.
 export LOG_FORMAT ?= text
 
-.PHONY: help run test bench bench-micro build lint fmt tidy clean
+.PHONY: help run test bench bench-micro build lint fmt tidy config-doc clean
 
 ## help: list the targets (a plain `make` does this too)
 help:
@@ -76,6 +76,10 @@ fmt:
 ## tidy: go mod tidy
 tidy:
 	$(GO) mod tidy
+
+## config-doc: rewrite docs/configuration.md's table of variables from app/variables.go (a test fails while they differ)
+config-doc:
+	$(GO) run ./cmd/taskapi config-doc docs/configuration.md
 
 ## clean: delete bin/ and data/ (the embedded database: make clean run starts empty)
 clean:

@@ -1,9 +1,6 @@
 package app
 
 import (
-	"net/url"
-	"runtime"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -25,34 +22,6 @@ type AbuseConfig struct {
 	TaskQuota          int // tasks one user may hold
 }
 
-func loadAbuseConfig(e *envReader) AbuseConfig {
-	c := AbuseConfig{
-		LoginMaxFailures:   e.int("LOGIN_MAX_FAILURES", 5, 1, 1000),
-		LoginIPMaxFailures: e.int("LOGIN_IP_MAX_FAILURES", 20, 1, 100000),
-		LoginWindow:        e.duration("LOGIN_FAILURE_WINDOW", 15*time.Minute),
-		RegisterIPMax:      e.int("REGISTER_IP_MAX", 10, 1, 100000),
-		RegisterIPWindow:   e.duration("REGISTER_IP_WINDOW", time.Hour),
-		BcryptConcurrency:  e.int("BCRYPT_CONCURRENCY", max(2, runtime.GOMAXPROCS(0)), 1, 1024),
-		BcryptQueueTimeout: e.duration("BCRYPT_QUEUE_TIMEOUT", time.Second),
-		TrustedProxyHops:   e.int("TRUSTED_PROXY_HOPS", 1, 0, 10),
-		TaskQuota:          e.int("TASK_QUOTA", 10000, 1, 10000000),
-	}
-	for _, o := range strings.Split(e.str("CORS_ALLOWED_ORIGINS", ""), ",") {
-		if o = strings.TrimSpace(o); o == "" {
-			continue
-		}
-		// Exact origins only: a wildcard or a path would either echo any
-		// origin or never match a browser's Origin header.
-		u, err := url.Parse(o)
-		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.Path != "" || strings.Contains(o, "*") {
-			e.fail("CORS_ALLOWED_ORIGINS: %q is not an exact origin such as https://app.example.com", o)
-			continue
-		}
-		c.CORSAllowedOrigins = append(c.CORSAllowedOrigins, o)
-	}
-	return c
-}
-
 // passwordThrottles returns the limits on wrong passwords: per account
 // (shared by login and password change, which guess the same secret) and
 // per client address, each bounded to 100,000 keys in memory.
@@ -67,8 +36,8 @@ func (c AbuseConfig) registrationThrottle() *throttle.Limiter {
 	return throttle.New(c.RegisterIPMax, c.RegisterIPWindow, 100_000)
 }
 
-// hasher returns bcrypt at cost, bounded in concurrency: BCRYPT_CONCURRENCY
-// at once while the process serves nothing else, half of that (at least
+// hasher returns bcrypt at cost, bounded in concurrency: the configured
+// number at once while the process serves nothing else, half of that (at least
 // one, each slot resting between hashes) while others, the requests in
 // flight that check no password, is above zero, so that a login storm
 // cannot take every core from them.

@@ -11,7 +11,7 @@ import (
 // accountStore is the store as the account handlers see it, telling the
 // process's validation cache (if any) about every revocation it stores,
 // so that a logout or an account deletion here is refused here on the
-// very next request rather than after AUTH_CACHE_TTL.
+// very next request rather than after the cache TTL.
 type accountStore struct {
 	*store.DB
 	cache *handlers.ValidationCache // nil: nothing to tell

@@ -12,7 +12,7 @@ import (
 )
 
 // Backup is the `taskapi backup FILE` command: a consistent copy of the
-// embedded SQLite database (SQLITE_PATH) in the new file FILE, taken while
+// embedded SQLite database (its configured path) in the new file FILE, taken while
 // the server keeps running and taking writes (store.DB.Backup). It opens
 // the database without migrating it. On PostgreSQL it copies nothing and
 // says what to use instead (pg_dump, RDS snapshots).
@@ -24,9 +24,9 @@ func Backup(ctx context.Context, cfg Config, args []string, logger *slog.Logger,
 		return fmt.Errorf("backup: %w", store.ErrBackupPostgres)
 	}
 	// Opening would create an empty database where none is: a backup of
-	// nothing is a mistake (a wrong SQLITE_PATH) to report.
+	// nothing is a mistake (a wrong path) to report.
 	if _, err := os.Stat(cfg.DB.DSN); err != nil {
-		return fmt.Errorf("backup: no database at SQLITE_PATH=%s: %w", cfg.DB.DSN, err)
+		return fmt.Errorf("backup: no database at %s=%s: %w", EnvSQLitePath, cfg.DB.DSN, err)
 	}
 	db, err := store.Open(ctx, cfg.DB)
 	if err != nil {

@@ -5,13 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
 
-	"taskapi/metrics"
 	"taskapi/store"
 )
 
@@ -22,8 +21,8 @@ const (
 	serviceTask = "task"
 )
 
-// Config is everything the process reads from its environment. docs/configuration.md
-// lists every variable with its default; keep the two in step.
+// Config is everything the process reads from its environment, as
+// Variables describes it.
 type Config struct {
 	Service string
 	Host    string // listen address; empty means every interface
@@ -35,8 +34,9 @@ type Config struct {
 	DBWaitLimit time.Duration
 
 	JWTSecret []byte
-	// JWTEphemeral: no JWT_SECRET on the embedded default, so JWTSecret
-	// is random, made at start-up; every token dies with the process.
+	// JWTEphemeral: no key configured on the embedded default, so
+	// JWTSecret is random, made at start-up; every token dies with the
+	// process.
 	JWTEphemeral  bool
 	JWTExpiration time.Duration
 	BcryptCost    int
@@ -57,14 +57,16 @@ type Config struct {
 
 	Abuse AbuseConfig
 
+	database databaseEnv
+
 	// wrapAPI, when set, wraps the API's handler: the integration tests
 	// check every request and answer against the OpenAPI document with it.
 	wrapAPI func(http.Handler) http.Handler
 }
 
-// EphemeralKeyNote is what the start-up line says when no JWT_SECRET is
+// EphemeralKeyNote is what the start-up line says when no token key is
 // set on the embedded default.
-const EphemeralKeyNote = "random per process (no JWT_SECRET): tokens stop working when the process stops; set JWT_SECRET to keep them across restarts"
+const EphemeralKeyNote = "random per process (no " + EnvJWTSecret + "): tokens stop working when the process stops; set " + EnvJWTSecret + " to keep them across restarts"
 
 // LogValues is the configuration as start-up log attributes: what an
 // operator needs to see, and never a secret (no JWT secret, no password,
@@ -92,187 +94,87 @@ func (c Config) LogValues() []any {
 	return v
 }
 
-// envReader reads variables and collects every problem, so a bad
-// deployment reports all its mistakes in one start-up attempt.
-type envReader struct {
-	getenv func(string) string
-	errs   []error
-	seen   map[string]bool // every name asked for, for the inventory test
-}
-
-func (e *envReader) raw(name string) string {
-	if e.seen != nil {
-		e.seen[name] = true
-	}
-	return e.getenv(name)
-}
-
-func (e *envReader) str(name, def string) string {
-	if v := strings.TrimSpace(e.raw(name)); v != "" {
-		return v
-	}
-	return def
-}
-
-func (e *envReader) int(name string, def, min, max int) int {
-	v := e.str(name, "")
-	if v == "" {
-		return def
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < min || n > max {
-		e.errs = append(e.errs, fmt.Errorf("%s=%q: want an integer from %d to %d", name, v, min, max))
-		return def
-	}
-	return n
-}
-
-func (e *envReader) duration(name string, def time.Duration) time.Duration {
-	v := e.str(name, "")
-	if v == "" {
-		return def
-	}
-	d, err := time.ParseDuration(v)
-	if err != nil || d <= 0 {
-		e.errs = append(e.errs, fmt.Errorf("%s=%q: want a positive duration such as 30s", name, v))
-		return def
-	}
-	return d
-}
-
-// durationOrOff is duration, but also accepts 0 (written "0" or "0s") to
-// switch a feature off; off is then returned as -1.
-func (e *envReader) durationOrOff(name string, def time.Duration) time.Duration {
-	if v := e.str(name, ""); v == "0" || v == "0s" {
-		return -1
-	}
-	return e.duration(name, def)
-}
-
-func (e *envReader) bool(name string, def bool) bool {
-	v := e.str(name, "")
-	if v == "" {
-		return def
-	}
-	b, err := strconv.ParseBool(v)
-	if err != nil {
-		e.errs = append(e.errs, fmt.Errorf("%s=%q: want true or false", name, v))
-		return def
-	}
-	return b
-}
-
-func (e *envReader) fail(format string, args ...any) {
-	e.errs = append(e.errs, fmt.Errorf(format, args...))
-}
-
-// Defaults that are not obvious. dbMaxConns: a db.t3.micro allows about
-// 87 connections; 2 services x 10 tasks x 3 stays under the 80 % alarm
-// with room for migrations and an operator's psql.
-const (
-	defaultDBMaxConns = 3
-	defaultSQLitePath = "data/taskapi.db"
-	minJWTSecretBytes = 32
-)
-
-// LoadConfig reads the configuration from getenv.
+// LoadConfig reads the configuration from getenv: every variable of the
+// table, then the choices that depend on several of them. It reports
+// every problem at once, so a bad deployment shows all its mistakes in
+// one start-up attempt.
 func LoadConfig(getenv func(string) string) (Config, error) {
-	return loadConfig(&envReader{getenv: getenv})
+	c := Config{ReadHeaderTimeout: 5 * time.Second}
+	errs := readVariables(&c, getenv, Variables)
+	c.settle()
+	for _, v := range Variables {
+		if v.check == nil {
+			continue
+		}
+		if problem := v.check(&c); problem != "" {
+			errs = append(errs, fmt.Errorf("%s %s", v.Name, problem))
+		}
+	}
+	return c, errors.Join(errs...)
 }
 
-func loadConfig(e *envReader) (Config, error) {
-	c := Config{
-		Service:           e.str("SERVICE", serviceAll),
-		Host:              e.str("HOST", ""),
-		Port:              e.int("PORT", 3000, 0, 65535),
-		Migrate:           e.bool("DB_MIGRATE", true),
-		DBWaitLimit:       e.duration("DB_CONNECT_TIMEOUT", 30*time.Second),
-		JWTExpiration:     time.Duration(e.int("JWT_EXPIRATION", 3600, 60, 7*24*3600)) * time.Second,
-		BcryptCost:        e.int("BCRYPT_COST", 10, 4, 14),
-		AuthServiceURL:    e.str("AUTH_SERVICE_URL", ""),
-		AuthClient:        loadAuthClientConfig(e),
-		RequestTimeout:    e.duration("REQUEST_TIMEOUT", 10*time.Second),
-		ShutdownTimeout:   e.duration("SHUTDOWN_TIMEOUT", 20*time.Second),
-		ReadHeaderTimeout: 5 * time.Second,
-		LogLevel:          e.str("LOG_LEVEL", "info"),
-		LogFormat:         e.str("LOG_FORMAT", "json"),
-
-		MetricsNamespace: e.str("METRICS_NAMESPACE", metrics.DefaultNamespace),
-		MetricsInterval:  e.duration("METRICS_INTERVAL", 60*time.Second),
-
-		Abuse: loadAbuseConfig(e),
+// readVariables parses vars from getenv into c, in order, and returns
+// every value that does not parse.
+func readVariables(c *Config, getenv func(string) string, vars []Variable) []error {
+	var errs []error
+	for _, v := range vars {
+		value := getenv(v.Name)
+		if !v.parse.verbatim {
+			value = strings.TrimSpace(value)
+		}
+		if value == "" {
+			value = v.Default
+			if v.derive != nil {
+				value = v.derive(c)
+			}
+		}
+		if value == "" {
+			continue
+		}
+		if err := v.parse.set(c, value); err != nil {
+			errs = append(errs, fmt.Errorf("%s=%q: %w", v.Name, value, err))
+		}
 	}
-	switch c.Service {
-	case serviceAll, serviceAuth, serviceTask:
+	return errs
+}
+
+// settle makes the choices that follow from several variables: which
+// database (a PostgreSQL URL, else PostgreSQL by parts, else the
+// embedded SQLite file), the connection attempt bound, and the random
+// token key of the embedded default.
+func (c *Config) settle() {
+	switch d := c.database; {
+	case d.URL != "":
+		c.DB.Driver, c.DB.DSN = store.DriverPostgres, d.URL
+	case d.Postgres.Host != "":
+		c.DB.Driver, c.DB.DSN = store.DriverPostgres, d.Postgres.DSN()
 	default:
-		e.fail("SERVICE=%q: want all, auth or task", c.Service)
+		c.DB.Driver, c.DB.DSN = store.DriverSQLite, filepath.Clean(d.SQLitePath)
 	}
-	c.DB = loadDBConfig(e)
+	c.Embedded = c.DB.Driver == store.DriverSQLite
 	// A connection attempt longer than a request's whole budget serves no
 	// request: the pool's background attempts (which have no deadline of
 	// their own) stop there too, so after an outage the pool's slots are
-	// free again within REQUEST_TIMEOUT.
+	// free again within the request timeout.
 	c.DB.ConnectTimeout = min(c.DBWaitLimit, c.RequestTimeout)
-	c.Embedded = c.DB.Driver == store.DriverSQLite
-
-	// A JWT secret is needed wherever tokens are issued or checked
-	// in-process. Only the embedded local default may run without one, and
-	// then gets a random one: tokens die with the process, but no
-	// guessable secret is ever in use.
-	if c.Service != serviceTask {
-		secret := e.str("JWT_SECRET", "")
-		switch {
-		case secret == "" && c.Embedded:
-			c.JWTSecret = make([]byte, 32)
-			_, _ = rand.Read(c.JWTSecret)
-			c.JWTEphemeral = true
-		case secret == "":
-			e.fail("JWT_SECRET is required when a database is configured")
-		case len(secret) < minJWTSecretBytes:
-			e.fail("JWT_SECRET must be at least %d bytes", minJWTSecretBytes)
-		default:
-			c.JWTSecret = []byte(secret)
-		}
+	// Only the embedded local default may run without a configured key,
+	// and then gets a random one: tokens die with the process, but no
+	// guessable key is ever in use.
+	if c.Service != serviceTask && len(c.JWTSecret) == 0 && c.Embedded {
+		c.JWTSecret = make([]byte, minJWTSecretBytes)
+		_, _ = rand.Read(c.JWTSecret)
+		c.JWTEphemeral = true
 	}
-	if c.Service == serviceTask {
-		if c.AuthServiceURL == "" {
-			e.fail("AUTH_SERVICE_URL is required when SERVICE=task")
-		} else if u, err := url.Parse(c.AuthServiceURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			e.fail("AUTH_SERVICE_URL=%q: want an http(s) URL such as http://auth-service.task-management.local:3000", c.AuthServiceURL)
-		}
-	}
-	return c, errors.Join(e.errs...)
 }
 
-// loadDBConfig picks the database: DATABASE_URL, else DB_HOST and friends,
-// else the embedded SQLite file.
-func loadDBConfig(e *envReader) store.Config {
-	maxConns := e.int("DB_MAX_OPEN_CONNS", defaultDBMaxConns, 1, 1000)
-	db := store.Config{
-		MaxOpenConns:    maxConns,
-		MaxIdleConns:    e.int("DB_MAX_IDLE_CONNS", maxConns, 1, 1000),
-		ConnMaxLifetime: e.duration("DB_CONN_MAX_LIFETIME", 30*time.Minute),
-		ConnMaxIdleTime: e.duration("DB_CONN_MAX_IDLE_TIME", 5*time.Minute),
-	}
-	switch dsn, host := e.str("DATABASE_URL", ""), e.str("DB_HOST", ""); {
-	case dsn != "":
-		db.Driver, db.DSN = store.DriverPostgres, dsn
-	case host != "":
-		db.Driver = store.DriverPostgres
-		db.DSN = store.PostgresParams{
-			Host:     host,
-			Port:     e.str("DB_PORT", "5432"),
-			Name:     e.str("DB_NAME", "taskmanagement"),
-			User:     e.str("DB_USER", "dbadmin"),
-			Password: e.raw("DB_PASSWORD"), // not trimmed: a password may end in a space
-			SSLMode:  e.str("DB_SSLMODE", "require"),
-			// The RDS CA bundle, for DB_SSLMODE=verify-full (the ECS task
-			// definitions set both; the image ships the bundle).
-			SSLRootCert: e.str("DB_SSLROOTCERT", ""),
-		}.DSN()
-	default:
-		db.Driver = store.DriverSQLite
-		db.DSN = filepath.Clean(e.str("SQLITE_PATH", defaultSQLitePath))
-	}
-	return db
+// databaseEnv is the database as the variables describe it; settle turns
+// it into Config.DB.
+type databaseEnv struct {
+	URL        string
+	Postgres   store.PostgresParams
+	SQLitePath string
 }
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+func cpus() int { return runtime.GOMAXPROCS(0) }

@@ -9,7 +9,7 @@ import (
 	"taskapi/store"
 )
 
-// openStore opens the database, waiting up to DB_CONNECT_TIMEOUT for it to
+// openStore opens the database, waiting up to cfg.DBWaitLimit for it to
 // answer (RDS may still be starting), and migrates it if asked.
 //
 // The wait is one deadline for every attempt together: a database that

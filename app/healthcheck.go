@@ -2,10 +2,10 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"strconv"
-	"strings"
 	"time"
 
 	"taskapi/adapters/httpapi"
@@ -16,27 +16,33 @@ import (
 const healthcheckTimeout = 3 * time.Second
 
 // Healthcheck is the `taskapi healthcheck` command, the container health
-// check: httpapi.CheckHealth against this container's own server on
-// $HOST:$PORT (127.0.0.1 when the server listens on every interface),
-// within healthcheckTimeout. It reads nothing but HOST and PORT, so it
-// runs before (and without) the configuration the server needs: no
-// database, no JWT secret.
+// check: httpapi.CheckHealth against this container's own server at its
+// configured address (127.0.0.1 when the server listens on every
+// interface), within healthcheckTimeout. It reads nothing but the
+// listening address, so it runs before (and without) the configuration
+// the server needs: no database, no JWT secret.
 func Healthcheck(ctx context.Context, getenv func(string) string) error {
-	port := strings.TrimSpace(getenv("PORT"))
-	if port == "" {
-		port = "3000"
+	var cfg Config
+	var listen []Variable
+	for _, v := range Variables {
+		if v.Name == EnvHost || v.Name == EnvPort {
+			listen = append(listen, v)
+		}
 	}
-	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
-		return fmt.Errorf("healthcheck: PORT=%q: want a port from 1 to 65535", port)
+	if errs := readVariables(&cfg, getenv, listen); len(errs) > 0 {
+		return fmt.Errorf("healthcheck: %w", errors.Join(errs...))
+	}
+	if cfg.Port == 0 {
+		return fmt.Errorf("healthcheck: %s=0 picks a free port at start-up: no port to check", EnvPort)
 	}
 	ctx, cancel := context.WithTimeout(ctx, healthcheckTimeout)
 	defer cancel()
 
-	host := strings.TrimSpace(getenv("HOST"))
+	host := cfg.Host
 	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
 		host = "127.0.0.1"
 	}
-	if err := httpapi.CheckHealth(ctx, net.JoinHostPort(host, port)); err != nil {
+	if err := httpapi.CheckHealth(ctx, net.JoinHostPort(host, strconv.Itoa(cfg.Port))); err != nil {
 		return fmt.Errorf("healthcheck: %w", err)
 	}
 	return nil

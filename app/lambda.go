@@ -33,8 +33,8 @@ func OnLambda(getenv func(string) string) bool {
 // init phase (configuration, database pool, migrations, router) runs
 // once; then the runtime loop serves one invocation at a time until the
 // environment is shut down, reusing the pool. The variables are the
-// server's (SERVICE=auth or task picks the role, as on ECS); PORT, HOST
-// and SHUTDOWN_TIMEOUT have no use here. RunLambda returns only if the
+// server's (the service variable picks the role, as on ECS); the
+// listening address and the shutdown drain have no use here. RunLambda returns only if the
 // init fails: the runtime then reports the error and retries the init.
 func RunLambda(ctx context.Context, getenv func(string) string, stdout io.Writer) error {
 	cfg, err := LoadConfig(lambdaEnv(getenv))
@@ -53,11 +53,11 @@ func RunLambda(ctx context.Context, getenv func(string) string, stdout io.Writer
 	return nil // not reached: the loop ends only by exiting the process
 }
 
-// lambdaEnv is getenv with the Lambda default for SQLITE_PATH.
+// lambdaEnv is getenv with the Lambda default for the embedded database.
 func lambdaEnv(getenv func(string) string) func(string) string {
 	return func(name string) string {
 		v := getenv(name)
-		if name == "SQLITE_PATH" && v == "" {
+		if name == EnvSQLitePath && v == "" {
 			return lambdaSQLitePath
 		}
 		return v
@@ -75,7 +75,7 @@ type LambdaFunction struct {
 }
 
 // NewLambdaFunction runs the init phase: it opens the database pool (and
-// migrates, if DB_MIGRATE), and mounts the same router as Serve behind the
+// migrates, if configured to), and mounts the same router as Serve behind the
 // Lambda event adapter. Logs and EMF metric records go to out as JSON
 // lines, which CloudWatch Logs reads from the function's stdout.
 func NewLambdaFunction(ctx context.Context, cfg Config, out io.Writer) (*LambdaFunction, error) {

@@ -22,8 +22,8 @@ func serviceName(service string) string {
 
 // NewRecorder returns the metrics recorder of a process: the services it
 // serves are reported on every flush (zero when idle), and the database
-// pool under the process's own name. Under LOG_FORMAT=text, for people,
-// it writes a one-line summary per busy service instead of EMF records.
+// pool under the process's own name. Under the text log format, for
+// people, it writes a one-line summary per busy service instead of EMF records.
 func NewRecorder(cfg Config, out io.Writer, db *store.DB) *metrics.Recorder {
 	var services []string
 	if cfg.Service != serviceTask {

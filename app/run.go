@@ -13,8 +13,8 @@ import (
 
 // Run is the whole program with its inputs made explicit, so tests can
 // start real servers in-process. args[0] is the command: serve (default),
-// migrate, backup FILE, healthcheck (which reads only PORT), help or
-// version.
+// migrate, backup FILE, healthcheck (which reads only the listening
+// address), config-doc, help or version.
 func Run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	// Help and version read no configuration: they must work where the
 	// environment is not set up yet, which is when people ask for help.
@@ -25,9 +25,12 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if len(args) > 0 && isVersion(args[0]) {
 		return printVersion(stdout)
 	}
+	if len(args) > 0 && args[0] == "config-doc" {
+		return configDoc(args[1:], stdout)
+	}
 	if len(args) > 0 && args[0] == "healthcheck" {
-		// Before LoadConfig: the container health check reads only PORT
-		// and must not need the database or JWT settings.
+		// Before LoadConfig: the container health check reads only the
+		// listening address and must not need the database or JWT settings.
 		return Healthcheck(ctx, getenv)
 	}
 	cfg, err := LoadConfig(getenv)
@@ -51,14 +54,14 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	case "backup":
 		return Backup(ctx, cfg, args[1:], logger, out)
 	}
-	return fmt.Errorf("unknown command %q (want serve, migrate, backup, healthcheck, version or help; taskapi --help explains them)", command)
+	return fmt.Errorf("unknown command %q (want serve, migrate, backup, healthcheck, config-doc, version or help; taskapi --help explains them)", command)
 }
 
 // NewLogger returns the process's structured logger.
 func NewLogger(w io.Writer, level, format string) (*slog.Logger, error) {
 	var lvl slog.Level
 	if err := lvl.UnmarshalText([]byte(level)); err != nil {
-		return nil, fmt.Errorf("LOG_LEVEL=%q: want debug, info, warn or error", level)
+		return nil, fmt.Errorf("log level %q: want debug, info, warn or error", level)
 	}
 	opts := &slog.HandlerOptions{Level: lvl}
 	switch format {
@@ -67,5 +70,5 @@ func NewLogger(w io.Writer, level, format string) (*slog.Logger, error) {
 	case "text":
 		return slog.New(slog.NewTextHandler(w, opts)), nil
 	}
-	return nil, fmt.Errorf("LOG_FORMAT=%q: want json or text", format)
+	return nil, fmt.Errorf("log format %q: want json or text", format)
 }

@@ -8,9 +8,9 @@ import (
 )
 
 // Usage is what taskapi help (or -h, --help) prints: the commands, the
-// variables a first run may want, and where the rest is documented. The
-// variables named here are checked against Variables by a test.
-const Usage = `taskapi: the Task Management API (auth service, task service, or both)
+// variables a first run may want (those of the table marked Help), and
+// where the rest is documented.
+var Usage = `taskapi: the Task Management API (auth service, task service, or both)
 
 Usage:
   taskapi [serve]      start the HTTP server (what make run does)
@@ -18,26 +18,18 @@ Usage:
   taskapi backup FILE  copy the embedded SQLite database to the new file FILE,
                        consistently, while the server runs (PostgreSQL: use
                        pg_dump or RDS snapshots)
-  taskapi healthcheck  exit 0 if http://127.0.0.1:$PORT/health answers 200, else 1
-                       (the container's health check)
+  taskapi healthcheck  exit 0 if this container's server answers /health with
+                       200, else 1 (the container's health check)
+  taskapi config-doc   print every variable as a Markdown table (the one of
+                       docs/configuration.md; with a file name, rewrite it there)
   taskapi version      print the version and the Go release it was built with
   taskapi help         print this help (also -h and --help)
 
 Configuration comes from environment variables. The main ones:
-  SERVICE           all (default: both services in one process), auth or task
-  HOST, PORT        where to listen (default: every interface, port 3000)
-  SQLITE_PATH       the embedded database, used when no PostgreSQL is configured
-                    (default data/taskapi.db)
-  DATABASE_URL      PostgreSQL: postgres://user:pass@host:5432/db?sslmode=require
-                    (or DB_HOST, DB_PORT, DB_NAME, DB_USER, DB_PASSWORD)
-  JWT_SECRET        the token signing key, 32 bytes or more; required with
-                    PostgreSQL. Without it on SQLite a random key is made per
-                    process, and tokens stop working when the process stops.
-  AUTH_SERVICE_URL  the auth service's base URL, required for SERVICE=task
-  LOG_FORMAT        json (default) or text; LOG_LEVEL: debug, info, warn, error
-
-Every variable and its default: docs/configuration.md. The API: docs/api.md.
-Both are in the source repository, which starts with README.md.
+` + helpVariables(Variables) + `
+Every variable and its default: taskapi config-doc, or docs/configuration.md.
+The API: docs/api.md. Both are in the source repository, which starts with
+README.md.
 `
 
 // isHelp reports whether a command asks for the usage.

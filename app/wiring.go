@@ -65,9 +65,8 @@ func buildHandler(cfg Config, db *store.DB, logger *slog.Logger, recorder *metri
 		accountStore := accountStoreFor(db)
 		if cfg.Service == serviceAll && cfg.AuthClient.CacheTTL > 0 {
 			// One process: /tasks and the account routes remember a
-			// validation for AUTH_CACHE_TTL, as the split task service's
-			// auth client does, instead of querying the revocations on
-			// every request. Logouts (and deletions) made here forget the
+			// validation as long as the split task service's auth client
+			// does, instead of querying the revocations on every request. Logouts (and deletions) made here forget the
 			// token at once; /auth/validate stays uncached.
 			cache := handlers.CacheValidations(validator, cfg.AuthClient.CacheTTL, cfg.AuthClient.CacheSize, now)
 			opts.Tokens = cache

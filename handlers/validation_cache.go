@@ -15,10 +15,10 @@ import (
 // so that the token's next requests skip it. In front of RejectingRevoked
 // it saves the revocation query that every authenticated request would
 // otherwise make, which is what one process serving both services
-// (SERVICE=all) needs to keep up with the split task service, whose
+// needs to keep up with the split task service, whose
 // auth client caches validations the same way.
 //
-// The trade is the split deployment's AUTH_CACHE_TTL: a token revoked by
+// The trade is the split deployment's cache TTL: a token revoked by
 // another process sharing the database (another instance's logout) is
 // still accepted here for at most ttl. Revocations made through this
 // process are exact: ForgetToken and ForgetUser drop the entries at once,

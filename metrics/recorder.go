@@ -16,7 +16,7 @@ import (
 )
 
 // DefaultNamespace is the CloudWatch namespace the ECS alarms and
-// dashboard read (ecs/ templates); METRICS_NAMESPACE overrides it.
+// dashboard read (ecs/ templates); the configuration may override it.
 const DefaultNamespace = "TaskManagement"
 
 // Metric names. The ECS templates use exactly these; a test cross-checks.

@@ -7,7 +7,7 @@ import (
 )
 
 // Summary returns a writer to give a Recorder in place of the log stream
-// when people, not CloudWatch, read the log (LOG_FORMAT=text). EMF records
+// when people, not CloudWatch, read the log (the text log format). EMF records
 // are JSON lines of several hundred characters meant for CloudWatch, not
 // for a person watching make run; the summary turns each service's record
 // of an interval that saw requests into one short line on logger, and

@@ -51,7 +51,7 @@ func (db *DB) Migrate(ctx context.Context) error {
 	case DriverSQLite:
 		// goose has no locker for SQLite, and this handle's single
 		// connection (see openSQLite) serialises only this process: two
-		// processes on one file (SERVICE=auth and SERVICE=task started
+		// processes on one file (the auth and the task service started
 		// together) would both read version 0 and both apply it.
 		unlock, err := db.lockSQLiteMigrations(ctx)
 		if err != nil {

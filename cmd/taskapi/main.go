@@ -1,10 +1,11 @@
 // Command taskapi runs the Task Management API: the auth service, the task
 // service, or both in one process (the default, for local use).
 //
-//	taskapi [serve]      start the HTTP server (SERVICE=all|auth|task)
+//	taskapi [serve]      start the HTTP server (auth, task or both)
 //	taskapi migrate      apply database migrations and exit
 //	taskapi backup FILE  copy the embedded SQLite database while it runs
 //	taskapi healthcheck  the container's health check
+//	taskapi config-doc   every variable, as docs/configuration.md's table
 //	taskapi version      the version and Go release
 //	taskapi help         usage: commands, main variables, documentation
 //

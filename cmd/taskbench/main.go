@@ -24,6 +24,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"taskapi/app"
 )
 
 // config is the command line.
@@ -74,16 +76,16 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&c.mdPath, "md", "BENCHMARKS.md", "where to write the Markdown report (empty: not written)")
 	fs.StringVar(&c.jsonPath, "json", "BENCHMARKS.json", "where to write the JSON report (empty: not written)")
 	fs.StringVar(&only, "run", "", "run only the scenarios whose name matches this regular expression")
-	fs.IntVar(&c.bcryptCost, "bcrypt-cost", 10, "BCRYPT_COST of the services and of the bcrypt limit")
+	fs.IntVar(&c.bcryptCost, "bcrypt-cost", 10, app.EnvBcryptCost+" of the services and of the bcrypt limit")
 	fs.IntVar(&c.startups, "startups", 5, "embedded-store start-ups to time")
 	fs.IntVar(&c.stormConc, "storm-c", 16, "concurrent logins of a login storm (more than the bcrypt slots: some are shed with 503)")
 	// A login is ~50 ms of one core's bcrypt; 32 at once on 2 cores only
-	// queue past BCRYPT_QUEUE_TIMEOUT and get 503. One per CPU (the
-	// default BCRYPT_CONCURRENCY) keeps every bcrypt slot busy without a
+	// queue past the bcrypt queue timeout and get 503. One per CPU (the
+	// default bcrypt concurrency) keeps every bcrypt slot busy without a
 	// queue, which is what "login rate" means; the storm scenarios are
 	// where queueing and shedding are measured.
 	fs.IntVar(&c.loginConc, "login-c", runtime.NumCPU(), "concurrency of the login scenario")
-	fs.IntVar(&c.dbConns, "db-conns", 0, "DB_MAX_OPEN_CONNS of every service (0: the service's default, 3)")
+	fs.IntVar(&c.dbConns, "db-conns", 0, app.EnvDBMaxOpenConns+" of every service (0: the service's default, 3)")
 	fs.StringVar(&c.analysis, "analysis", "", "a Markdown file of remarks on this run, copied into BENCHMARKS.md after the targets")
 	fs.StringVar(&c.render, "render", "", "run nothing: rewrite -md from this JSON report (with -analysis, if given)")
 	fs.BoolVar(&c.keepSchema, "keep", false, "keep the benchmark's schema (for a look afterwards)")

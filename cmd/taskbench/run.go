@@ -16,6 +16,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"taskapi/app"
 	"taskapi/internal/loadgen"
 )
 
@@ -69,19 +70,19 @@ func (b *bench) measure(ctx context.Context, name, deployment, request string, p
 
 func (b *bench) serviceEnv(service string, extra map[string]string) map[string]string {
 	env := map[string]string{
-		"SERVICE":      service,
-		"HOST":         "127.0.0.1",
-		"PORT":         "0",
-		"DATABASE_URL": b.dsn,
-		"LOG_FORMAT":   "json",
-		"BCRYPT_COST":  strconv.Itoa(b.cfg.bcryptCost),
-		"TASK_QUOTA":   strconv.FormatInt(b.cfg.big+1_000_000, 10),
+		app.EnvService:     service,
+		app.EnvHost:        "127.0.0.1",
+		app.EnvPort:        "0",
+		app.EnvDatabaseURL: b.dsn,
+		app.EnvLogFormat:   "json",
+		app.EnvBcryptCost:  strconv.Itoa(b.cfg.bcryptCost),
+		app.EnvTaskQuota:   strconv.FormatInt(b.cfg.big+1_000_000, 10),
 	}
 	if service != "task" {
-		env["JWT_SECRET"] = b.secret
+		env[app.EnvJWTSecret] = b.secret
 	}
 	if b.cfg.dbConns > 0 {
-		env["DB_MAX_OPEN_CONNS"] = strconv.Itoa(b.cfg.dbConns)
+		env[app.EnvDBMaxOpenConns] = strconv.Itoa(b.cfg.dbConns)
 	}
 	for k, v := range extra {
 		env[k] = v
@@ -195,8 +196,8 @@ func (b *bench) scenarios(ctx context.Context) error {
 	s["login storm concurrency"] = strconv.Itoa(cfg.stormConc)
 	s["window"] = cfg.duration.String()
 	s["warm-up"] = cfg.warmup.String()
-	s["BCRYPT_COST"] = strconv.Itoa(cfg.bcryptCost)
-	s["services"] = "the built binary, default settings except PORT=0, HOST=127.0.0.1, LOG_FORMAT=json, TASK_QUOTA raised for the seed"
+	s[app.EnvBcryptCost] = strconv.Itoa(cfg.bcryptCost)
+	s["services"] = "the built binary, default settings except " + app.EnvPort + "=0, " + app.EnvHost + "=127.0.0.1, " + app.EnvLogFormat + "=json, " + app.EnvTaskQuota + " raised for the seed"
 	s["GOMAXPROCS"] = strconv.Itoa(runtime.GOMAXPROCS(0))
 
 	const startLimit = 60 * time.Second
@@ -206,7 +207,7 @@ func (b *bench) scenarios(ctx context.Context) error {
 	}
 	defer auth.stop()
 	task, _, err := startService(ctx, cfg.bin, b.dir, "task", b.serviceEnv("task", map[string]string{
-		"AUTH_SERVICE_URL": auth.url(), "DB_MIGRATE": "false",
+		app.EnvAuthServiceURL: auth.url(), app.EnvDBMigrate: "false",
 	}), startLimit)
 	if err != nil {
 		return err
@@ -280,8 +281,8 @@ func (b *bench) scenarios(ctx context.Context) error {
 	if sc := b.measure(ctx, loadgen.GetOne, "split", "GET /tasks/{id}", split, b.opts(), getOne(taskAPI, small)); sc != nil {
 		b.report.SetRatio(sc, loadgen.LimitSelect)
 	}
-	// The limit keeps cfg.conc connections busy; the task service has
-	// DB_MAX_OPEN_CONNS (3). On a machine shared with other work, 3
+	// The limit keeps cfg.conc connections busy; the task service's
+	// default pool has 3. On a machine shared with other work, 3
 	// backends get a smaller share of the CPU than 32, and 32 requests
 	// queueing for 3 connections cost the service CPU too: the same
 	// get-one against a task service with a pool of 16 shows how much of
@@ -289,14 +290,14 @@ func (b *bench) scenarios(ctx context.Context) error {
 	pool.SetMaxIdleConns(2) // give back the limit's idle connections first
 	if name := loadgen.GetOne + "-pool16"; b.wants(name) && ctx.Err() == nil {
 		task16, _, err := startService(ctx, cfg.bin, b.dir, "task16", b.serviceEnv("task", map[string]string{
-			"AUTH_SERVICE_URL": auth.url(), "DB_MIGRATE": "false", "DB_MAX_OPEN_CONNS": "16",
+			app.EnvAuthServiceURL: auth.url(), app.EnvDBMigrate: "false", app.EnvDBMaxOpenConns: "16",
 		}), startLimit)
 		if err != nil {
 			return err
 		}
 		api16 := b.client
 		api16.base = task16.url()
-		if sc := b.measure(ctx, name, "split", "GET /tasks/{id}, DB_MAX_OPEN_CONNS=16", []*service{auth, task16}, b.opts(), getOne(api16, small)); sc != nil {
+		if sc := b.measure(ctx, name, "split", "GET /tasks/{id}, "+app.EnvDBMaxOpenConns+"=16", []*service{auth, task16}, b.opts(), getOne(api16, small)); sc != nil {
 			b.report.SetRatio(sc, loadgen.LimitSelect)
 		}
 		task16.stop()
@@ -309,7 +310,7 @@ func (b *bench) scenarios(ctx context.Context) error {
 	// in time.
 	b.storm(ctx, loadgen.StormSplit, "split", split, taskAPI, authAPI, getOne(taskAPI, small), small, loadgen.GetOne)
 	if b.wants(loadgen.GetOneAll) || b.wants(loadgen.StormAll) {
-		all, _, err := startService(ctx, cfg.bin, b.dir, "all", b.serviceEnv("all", map[string]string{"DB_MIGRATE": "false"}), startLimit)
+		all, _, err := startService(ctx, cfg.bin, b.dir, "all", b.serviceEnv("all", map[string]string{app.EnvDBMigrate: "false"}), startLimit)
 		if err != nil {
 			return err
 		}
@@ -454,7 +455,7 @@ func (b *bench) addLimit(name, request string, conc int, res loadgen.Result, p *
 
 // storm measures get-one while logins hammer the auth routes, from the
 // same moment for the same time. Logins answered 503 (bcrypt busy, shed
-// by BCRYPT_QUEUE_TIMEOUT) are the design working, not errors.
+// by the bcrypt queue timeout) are the design working, not errors.
 func (b *bench) storm(ctx context.Context, name, deployment string, procs []*service, tasks, auth api, get loadgen.Op, u *user, baseline string) {
 	if !b.wants(name) || ctx.Err() != nil {
 		return
@@ -482,23 +483,23 @@ func (b *bench) storm(ctx context.Context, name, deployment string, procs []*ser
 	}
 	b.report.SetRatio(sc, baseline)
 	ls := loadgen.NewScenario(name+"/logins", deployment, "POST /auth/login (the storm)", stormOpts.Concurrency, logins)
-	ls.Note = fmt.Sprintf("%d of %d logins answered 503 Service busy (bcrypt slots full past BCRYPT_QUEUE_TIMEOUT): shed by design, not counted as errors", shed.Load(), logins.Requests)
+	ls.Note = fmt.Sprintf("%d of %d logins answered 503 Service busy (bcrypt slots full past %s): shed by design, not counted as errors", shed.Load(), logins.Requests, app.EnvBcryptQueueTimeout)
 	b.report.SetRatio(&ls, loadgen.LimitBcrypt)
 	b.report.Scenarios = append(b.report.Scenarios, ls)
 	b.logf("%-28s %8.0f rps  p50 %7.2f  p99 %7.2f ms  errors %d, shed %d", ls.Name, ls.RPS, ls.P50ms, ls.P99ms, ls.Errors, shed.Load())
 }
 
-// startups times SERVICE=all on a new embedded store (the first start
+// startups times both services in one process on a new embedded store (the first start
 // creates and migrates the file) and restarts on the same file.
 func (b *bench) startups(ctx context.Context) (*loadgen.Startup, error) {
 	dir := filepath.Join(b.dir, "embedded")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	env := map[string]string{"SERVICE": "all", "HOST": "127.0.0.1", "PORT": "0", "LOG_FORMAT": "json",
-		"SQLITE_PATH": filepath.Join(dir, "taskapi.db"), "BCRYPT_COST": strconv.Itoa(b.cfg.bcryptCost)}
+	env := map[string]string{app.EnvService: "all", app.EnvHost: "127.0.0.1", app.EnvPort: "0", app.EnvLogFormat: "json",
+		app.EnvSQLitePath: filepath.Join(dir, "taskapi.db"), app.EnvBcryptCost: strconv.Itoa(b.cfg.bcryptCost)}
 	var times []float64
-	st := &loadgen.Startup{Description: "`SERVICE=all` on the embedded SQLite store, from exec to the first 200 from /health (the first start creates and migrates a new file, the others reopen it)"}
+	st := &loadgen.Startup{Description: "`" + app.EnvService + "=all` on the embedded SQLite store, from exec to the first 200 from /health (the first start creates and migrates a new file, the others reopen it)"}
 	for i := 0; i < b.cfg.startups && ctx.Err() == nil; i++ {
 		s, took, err := startService(ctx, b.cfg.bin, dir, fmt.Sprint("embedded-", i), env, 30*time.Second)
 		if err != nil {

@@ -12,7 +12,7 @@ const (
 	LimitBcrypt = "limit-bcrypt" // bcrypt verifications at the configured cost
 
 	GetOne      = "get-one"     // split deployment
-	GetOneAll   = "get-one-all" // SERVICE=all
+	GetOneAll   = "get-one-all" // both services in one process
 	Create      = "create"      // split
 	Login       = "login"       // split (the auth service alone)
 	StormSplit  = "storm-split" // get-one on the task service during a login storm on the auth service
@@ -94,7 +94,7 @@ func Evaluate(r *Report) []Target {
 		out = append(out, t)
 	}
 	ratio("get-one, split deployment", "", GetOne, LimitSelect, 0.60)
-	ratio("get-one, one process (SERVICE=all)", "", GetOneAll, LimitSelect, 0.60)
+	ratio("get-one, both services in one process", "", GetOneAll, LimitSelect, 0.60)
 	ratio("create", "", Create, LimitInsert, 0.40)
 	for _, shape := range ListShapes {
 		t := Target{Name: "list p99, 100,000-task user vs 100-task user: " + shape, Want: "≤ 2×"}
