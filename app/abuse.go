@@ -20,6 +20,9 @@ type AbuseConfig struct {
 	TrustedProxyHops   int           // proxies that append to X-Forwarded-For
 	CORSAllowedOrigins []string
 	TaskQuota          int // tasks one user may hold
+	// IdempotencyKeysPerUser caps the Idempotency-Keys one user may have
+	// remembered at once (within the 24 h window).
+	IdempotencyKeysPerUser int
 }
 
 // passwordThrottles returns the limits on wrong passwords: per account

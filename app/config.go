@@ -52,6 +52,10 @@ type Config struct {
 	LogLevel          string
 	LogFormat         string
 
+	// PruneInterval is how often expired side-table rows are deleted;
+	// fixed at pruneInterval, tests shorten it.
+	PruneInterval time.Duration
+
 	MetricsNamespace string
 	MetricsInterval  time.Duration
 
@@ -99,7 +103,7 @@ func (c Config) LogValues() []any {
 // every problem at once, so a bad deployment shows all its mistakes in
 // one start-up attempt.
 func LoadConfig(getenv func(string) string) (Config, error) {
-	c := Config{ReadHeaderTimeout: 5 * time.Second}
+	c := Config{ReadHeaderTimeout: 5 * time.Second, PruneInterval: pruneInterval}
 	errs := readVariables(&c, getenv, Variables)
 	c.settle()
 	for _, v := range Variables {

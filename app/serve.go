@@ -58,6 +58,11 @@ func Serve(ctx context.Context, cfg Config, out io.Writer, ready chan<- string) 
 	metricsCtx, stopMetrics := context.WithCancel(context.Background())
 	metricsDone := make(chan error, 1)
 	go func() { metricsDone <- recorder.Run(metricsCtx, cfg.MetricsInterval) }()
+	pruneCtx, stopPruning := context.WithCancel(context.Background())
+	pruneDone := make(chan struct{})
+	go func() { defer close(pruneDone); runPruner(pruneCtx, db, cfg.PruneInterval, logger) }()
+	// Before the pool closes (deferred above).
+	defer func() { stopPruning(); <-pruneDone }()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

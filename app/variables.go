@@ -170,6 +170,12 @@ var Variables = []Variable{
 	{Name: EnvTaskQuota, Default: "10000", Task: true,
 		Doc:   "tasks one user may hold (403 beyond it)",
 		parse: integer(func(c *Config) *int { return &c.Abuse.TaskQuota }, 1, 10000000)},
+	// A thousand a day is far more than a client retrying its own creates
+	// needs, and bounds each user's idempotency_keys rows (up to ~10 kB
+	// each) to about 10 MB.
+	{Name: "IDEMPOTENCY_KEYS_PER_USER", Default: "1000", Task: true,
+		Doc:   "`Idempotency-Key`s one user may have remembered at once (each for 24 h, whether its task still exists or not): past it a keyed create is 429 with `Retry-After` (when the oldest key expires); creates without a key are not affected",
+		parse: integer(func(c *Config) *int { return &c.Abuse.IdempotencyKeysPerUser }, 1, 10000000)},
 
 	{Name: EnvAuthServiceURL, Task: true, Help: true,
 		Doc:   "base URL of the auth service, required for `SERVICE=task`, e.g. `http://auth-service.task-management.local:3000`",

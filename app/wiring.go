@@ -75,7 +75,8 @@ func buildHandler(cfg Config, db *store.DB, logger *slog.Logger, recorder *metri
 		opts.Account = handlers.NewAccount(accountStore, hasher, accountStore, now, handlers.WithPasswordThrottle(accounts))
 	}
 	if cfg.Service != serviceAuth {
-		opts.Tasks = handlers.NewTasks(db, now, handlers.WithQuota(cfg.Abuse.TaskQuota))
+		opts.Tasks = handlers.NewTasks(db, now, handlers.WithQuota(cfg.Abuse.TaskQuota),
+			handlers.WithIdempotencyKeyLimit(cfg.Abuse.IdempotencyKeysPerUser))
 		opts.TaskHealth = handlers.NewHealth("task-service", db)
 		if cfg.Service == serviceTask {
 			client, err := newAuthClient(cfg, logger)

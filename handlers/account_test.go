@@ -13,6 +13,7 @@ import (
 	"taskapi"
 	"taskapi/handlers"
 	"taskapi/password"
+	"taskapi/store"
 )
 
 const pass = "correct horse" // the password fixture.user registers with
@@ -44,7 +45,10 @@ func TestLogoutRevokesOnlyThatToken(t *testing.T) {
 	}
 }
 
-func TestLogoutPrunesExpiredRevocations(t *testing.T) {
+// TestLogoutRevocationsArePruned: a logout's revocation lasts until the
+// token would have expired; then the store's periodic Prune deletes it
+// (logouts themselves delete nothing, so none of them takes long).
+func TestLogoutRevocationsArePruned(t *testing.T) {
 	f := newFixture(t)
 	f.user("alice")
 	_, old := f.login("alice", pass)
@@ -54,6 +58,12 @@ func TestLogoutPrunesExpiredRevocations(t *testing.T) {
 	f.clock.Advance(time.Hour + time.Second) // old has expired
 	_, current := f.login("alice", pass)
 	if _, err := f.account.Logout(ctx, handlers.LogoutRequest{Caller: current}); err != nil {
+		t.Fatal(err)
+	}
+	if revoked := f.revocations(t); len(revoked) != 2 {
+		t.Errorf("revocations = %v before pruning, want both", revoked)
+	}
+	if _, err := f.store.Prune(ctx, f.clock.Now(), store.PruneLimits{Batch: 10, Batches: 1}); err != nil {
 		t.Fatal(err)
 	}
 	if revoked := f.revocations(t); len(revoked) != 1 || revoked[current.TokenID] == (revocation{}) {

@@ -14,6 +14,7 @@ type Tasks struct {
 	store TaskStore
 	now   Clock
 	quota int // tasks one user may hold; 0 means no limit
+	keys  int // Idempotency-Keys one user may have remembered; 0 means no limit
 }
 
 // TasksOption configures optional behaviour of NewTasks.
@@ -24,6 +25,14 @@ type TasksOption func(*Tasks)
 // that inserts, so concurrent creates never overshoot.
 func WithQuota(n int) TasksOption {
 	return func(t *Tasks) { t.quota = n }
+}
+
+// WithIdempotencyKeyLimit caps how many Idempotency-Keys one user may
+// have remembered within taskapi.IdempotencyWindow: past it a keyed create is 429
+// with Retry-After (when the oldest key expires); creates without a key
+// are not affected.
+func WithIdempotencyKeyLimit(n int) TasksOption {
+	return func(t *Tasks) { t.keys = n }
 }
 
 // NewTasks returns the task handlers.
@@ -44,7 +53,7 @@ func (h *Tasks) timestamp() time.Time {
 // priority to medium.
 //
 // With an Idempotency-Key, a create is done at most once per key and user
-// within IdempotencyWindow: a repeat of the request gets the first answer
+// within taskapi.IdempotencyWindow: a repeat of the request gets the first answer
 // again (Replayed), even if the task has changed or gone since; the key
 // with a different request is 422. Only a create that succeeded is
 // remembered, so a request refused for any reason may be retried with
@@ -82,7 +91,8 @@ func (h *Tasks) Create(ctx context.Context, req CreateTaskRequest) (TaskMessageR
 	var key *taskapi.IdempotencyKey
 	if req.IdempotencyKey != nil {
 		checkIdempotencyKey(&fe, *req.IdempotencyKey)
-		key = &taskapi.IdempotencyKey{Key: *req.IdempotencyKey, RequestHash: req.RequestHash, NotBefore: now.Add(-IdempotencyWindow)}
+		key = &taskapi.IdempotencyKey{Key: *req.IdempotencyKey, RequestHash: req.RequestHash,
+			NotBefore: now.Add(-taskapi.IdempotencyWindow), PerUser: h.keys}
 	}
 	if err := fe.err(); err != nil {
 		return TaskMessageResponse{}, err
@@ -113,9 +123,6 @@ func (h *Tasks) Create(ctx context.Context, req CreateTaskRequest) (TaskMessageR
 
 // msgTaskCreated confirms a create, first time or replayed.
 const msgTaskCreated = "Task created successfully"
-
-// IdempotencyWindow is how long an Idempotency-Key is remembered.
-const IdempotencyWindow = 24 * time.Hour
 
 // replay answers a repeated create with the first one's answer, or 422
 // when the key came with a different request.

@@ -30,6 +30,8 @@ func runContract(t *testing.T, open opener) {
 		{"UpdatePassword", testUpdatePassword},
 		{"RevokeToken", testRevokeToken},
 		{"RevokePrunesExpired", testRevokePrunesExpired},
+		{"PruneBounded", testPruneBounded},
+		{"IdempotencyKeysPerUser", testIdempotencyKeysPerUser},
 		{"RevokeForMissingUser", testRevokeForMissingUser},
 		{"TaskRoundTrip", testTaskRoundTrip},
 		{"CheckConstraints", testCheckConstraints},
@@ -43,7 +45,6 @@ func runContract(t *testing.T, open opener) {
 		{"UpdateEmptyPatch", testUpdateEmptyPatch},
 		{"UpdatedAtNeverGoesBack", testUpdatedAtNeverGoesBack},
 		{"ConcurrentFieldUpdates", testConcurrentFieldUpdates},
-		{"RevokeIsAllOrNothing", testRevokeIsAllOrNothing},
 		{"MissingTask", testMissingTask},
 		{"DeleteTask", testDeleteTask},
 		{"Versions", testVersions},
@@ -286,11 +287,16 @@ func testRevokePrunesExpired(t *testing.T, db *store.DB) {
 			t.Fatalf("RevokeToken(%s): %v", r.jti, err)
 		}
 	}
-	if n := revocations(t, db); n != 4 {
-		t.Fatalf("%d rows before pruning, want 4", n)
-	}
+	// Revoking prunes nothing: the periodic Prune does.
 	if err := db.RevokeToken(t.Context(), "revoked-now", u.ID, now.Add(time.Hour), now); err != nil {
 		t.Fatalf("RevokeToken: %v", err)
+	}
+	if n := revocations(t, db); n != 5 {
+		t.Fatalf("%d rows before pruning, want 5", n)
+	}
+	deleted, err := db.Prune(t.Context(), now, store.PruneLimits{Batch: 10, Batches: 10})
+	if err != nil || deleted["revoked_tokens"] != 2 {
+		t.Fatalf("Prune = %v, %v; want 2 revocations deleted", deleted, err)
 	}
 	for jti, want := range map[string]bool{
 		"expired-long-ago": false, "expired-just-now": false,
@@ -299,6 +305,74 @@ func testRevokePrunesExpired(t *testing.T, db *store.DB) {
 		if got := isRevoked(t, db, jti); got != want {
 			t.Errorf("after pruning, %s revoked = %v, want %v", jti, got, want)
 		}
+	}
+}
+
+// testPruneBounded: one Prune deletes at most Batch × Batches rows of a
+// table, the oldest first, and the next ones carry on until only live
+// rows are left; concurrent Prunes (several instances) neither fail nor
+// wait for each other, and together delete every expired row once.
+func testPruneBounded(t *testing.T, db *store.DB) {
+	u := newUser(t, db, "pruny")
+	now := base.Add(48 * time.Hour)
+	for i := range 25 {
+		// Expired 25 h ago down to 1 h ago, oldest first.
+		if err := db.RevokeToken(t.Context(), fmt.Sprint("old-", i), u.ID, now.Add(-time.Duration(25-i)*time.Hour), base); err != nil {
+			t.Fatal(err)
+		}
+		at := now.Add(-taskapi.IdempotencyWindow - time.Duration(25-i)*time.Minute)
+		if _, err := db.CreateTaskOnce(t.Context(), &taskapi.Task{UserID: u.ID, Title: "t", CreatedAt: at, UpdatedAt: at}, 0,
+			taskapi.IdempotencyKey{Key: fmt.Sprint("old-", i), RequestHash: "h", NotBefore: at.Add(-taskapi.IdempotencyWindow)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	live := now.Add(-time.Minute)
+	if _, err := db.CreateTaskOnce(t.Context(), &taskapi.Task{UserID: u.ID, Title: "t", CreatedAt: live, UpdatedAt: live}, 0,
+		taskapi.IdempotencyKey{Key: "live", RequestHash: "h", NotBefore: live.Add(-taskapi.IdempotencyWindow)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.RevokeToken(t.Context(), "live", u.ID, now.Add(time.Hour), now); err != nil {
+		t.Fatal(err)
+	}
+
+	limits := store.PruneLimits{Batch: 4, Batches: 2}
+	deleted, err := db.Prune(t.Context(), now, limits)
+	if err != nil || deleted["revoked_tokens"] != 8 || deleted["idempotency_keys"] != 8 {
+		t.Fatalf("first Prune = %v, %v; want 8 rows of each table (2 batches of 4)", deleted, err)
+	}
+	if isRevoked(t, db, "old-7") || !isRevoked(t, db, "old-8") {
+		t.Error("the first Prune did not delete the oldest 8 revocations")
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	total := map[string]int64{}
+	for range 4 {
+		wg.Go(func() {
+			for {
+				d, err := db.Prune(t.Context(), now, limits)
+				if err != nil {
+					t.Errorf("concurrent Prune: %v", err)
+					return
+				}
+				mu.Lock()
+				total["revoked_tokens"] += d["revoked_tokens"]
+				total["idempotency_keys"] += d["idempotency_keys"]
+				mu.Unlock()
+				if d["revoked_tokens"] == 0 && d["idempotency_keys"] == 0 {
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if total["revoked_tokens"] != 17 || total["idempotency_keys"] != 17 {
+		t.Errorf("the concurrent Prunes deleted %v, want the 17 expired rows left of each table", total)
+	}
+	if n := revocations(t, db); n != 1 || !isRevoked(t, db, "live") {
+		t.Errorf("%d revocations left, want the live one", n)
+	}
+	if n := countRows(t, db, "idempotency_keys"); n != 1 {
+		t.Errorf("%d keys left, want the live one", n)
 	}
 }
 
@@ -922,27 +996,6 @@ func testConcurrentFieldUpdates(t *testing.T, db *store.DB) {
 	}
 }
 
-// testRevokeIsAllOrNothing makes the clean-up half of RevokeToken fail (a
-// trigger refuses every DELETE): the call reports it and records nothing,
-// rather than reporting a failure for a revocation it kept.
-func testRevokeIsAllOrNothing(t *testing.T, db *store.DB) {
-	u := newUser(t, db, "pia")
-	if err := db.RevokeToken(t.Context(), "old", u.ID, base.Add(time.Hour), base); err != nil {
-		t.Fatal(err)
-	}
-	refuseDeletes(t, db, "revoked_tokens")
-	later := base.Add(2 * time.Hour) // "old" has expired: the clean-up must delete it
-	if err := db.RevokeToken(t.Context(), "new", u.ID, later.Add(time.Hour), later); err == nil {
-		t.Fatal("RevokeToken succeeded although its clean-up was refused")
-	}
-	if isRevoked(t, db, "new") {
-		t.Error("a failed RevokeToken left its revocation behind (half-written)")
-	}
-	if !isRevoked(t, db, "old") {
-		t.Error("the refused clean-up deleted a row")
-	}
-}
-
 // refuseDeletes installs a trigger that makes every DELETE on table fail,
 // in the dialect of whichever engine db is.
 func refuseDeletes(t *testing.T, db *store.DB, table string) {
@@ -1200,12 +1253,72 @@ func testIdempotencyKeysExpire(t *testing.T, db *store.DB) {
 	if r := create("old-0", later); r != nil {
 		t.Error("an expired key was replayed instead of creating anew")
 	}
-	// That create deleted old-0 and a bounded batch of the other expired keys.
-	if n := countRows(t, db, "idempotency_keys"); n < 150-100 || n > 150-100+1 {
-		t.Errorf("%d keys left after one create, want 51 (a batch of 100 expired ones deleted, plus the new one)", n)
+	// That create replaced old-0; the other expired keys are Prune's.
+	if n := countRows(t, db, "idempotency_keys"); n != 150 {
+		t.Errorf("%d keys after the create, want 150 (old-0 replaced)", n)
 	}
 	create("new-1", later)
+	if _, err := db.Prune(t.Context(), later, store.PruneLimits{Batch: 100, Batches: 10}); err != nil {
+		t.Fatal(err)
+	}
 	if n := countRows(t, db, "idempotency_keys"); n != 2 {
-		t.Errorf("%d keys left after two creates, want the two live ones", n)
+		t.Errorf("%d keys left after pruning, want the two live ones", n)
+	}
+}
+
+// testIdempotencyKeysPerUser: with PerUser set, a user with that many live
+// keys is refused another (ETOOMANY, Retry-After when the oldest expires)
+// and nothing is stored, deleting tasks does not give keys back, other
+// users and expired keys do not count, and a create without a key is
+// not affected.
+func testIdempotencyKeysPerUser(t *testing.T, db *store.DB) {
+	u, other := newUser(t, db, "keyful"), newUser(t, db, "keyless")
+	const limit = 5
+	create := func(userID int64, key string, at time.Time) error {
+		t.Helper()
+		_, err := db.CreateTaskOnce(t.Context(), &taskapi.Task{UserID: userID, Title: key, CreatedAt: at, UpdatedAt: at}, 0,
+			taskapi.IdempotencyKey{Key: key, RequestHash: "h", NotBefore: at.Add(-taskapi.IdempotencyWindow), PerUser: limit})
+		return err
+	}
+	// One expired key, then limit live ones an hour apart.
+	if err := create(u.ID, "expired", base.Add(-taskapi.IdempotencyWindow)); err != nil {
+		t.Fatal(err)
+	}
+	for i := range limit {
+		if err := create(u.ID, fmt.Sprint("k", i), base.Add(time.Duration(i)*time.Hour)); err != nil {
+			t.Fatalf("key %d of %d: %v", i+1, limit, err)
+		}
+	}
+	now := base.Add(10 * time.Hour)
+	page, err := db.ListTasks(t.Context(), taskapi.TaskFilter{UserID: u.ID, Sort: taskapi.SortCreatedAt, Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, task := range page.Tasks {
+		if err := db.DeleteTask(t.Context(), task.ID, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	err = create(u.ID, "one-too-many", now)
+	e := wantErr(t, err, taskapi.ETOOMANY, taskapi.MsgTooManyKeys)
+	// The oldest live key, k0, was made at base and expires a window later.
+	if want := base.Add(taskapi.IdempotencyWindow).Sub(now); e.RetryAfter != want {
+		t.Errorf("RetryAfter = %s, want %s (until the oldest key expires)", e.RetryAfter, want)
+	}
+	if r, _ := db.IdempotentTask(t.Context(), u.ID, taskapi.IdempotencyKey{Key: "one-too-many", NotBefore: now.Add(-taskapi.IdempotencyWindow)}); r != nil {
+		t.Error("the refused create remembered its key")
+	}
+	if page, _ := db.ListTasks(t.Context(), taskapi.TaskFilter{UserID: u.ID, Sort: taskapi.SortCreatedAt, Limit: 100}); page.Total != 0 {
+		t.Errorf("the refused create stored a task: total %d", page.Total)
+	}
+	if err := db.CreateTask(t.Context(), &taskapi.Task{UserID: u.ID, Title: "no key", CreatedAt: now, UpdatedAt: now}, 0); err != nil {
+		t.Errorf("a create without a key: %v", err)
+	}
+	if err := create(other.ID, "k0", now); err != nil {
+		t.Errorf("another user's first key: %v", err)
+	}
+	// Once k0 has expired, there is room for one more.
+	if err := create(u.ID, "one-more", base.Add(taskapi.IdempotencyWindow+time.Second)); err != nil {
+		t.Errorf("after the oldest key expired: %v", err)
 	}
 }

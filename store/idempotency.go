@@ -5,27 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 
 	"taskapi"
 )
-
-// expiredKeysPerCreate bounds how many expired idempotency keys one create
-// deletes, so that clean-up never makes a create slow: a steady stream of
-// keyed creates deletes expired keys faster than they accumulate.
-const expiredKeysPerCreate = 100
-
-// deleteExpiredKeys deletes a batch of expired keys (SQLite runs one
-// writer at a time, so batches never overlap).
-const deleteExpiredKeys = `DELETE FROM idempotency_keys WHERE id IN
-	(SELECT id FROM idempotency_keys WHERE created_at < ? ORDER BY created_at LIMIT ?)`
-
-// deleteExpiredKeysPostgres skips the rows that a concurrent create is
-// deleting already, so that two creates never wait for each other (or
-// deadlock) over clean-up.
-const deleteExpiredKeysPostgres = `DELETE FROM idempotency_keys WHERE id IN
-	(SELECT id FROM idempotency_keys WHERE created_at < ? ORDER BY created_at LIMIT ? FOR UPDATE SKIP LOCKED)`
 
 // errKeyTaken is how CreateTaskOnce's transaction reports that another
 // request remembered the key first; it never leaves this package.
@@ -71,25 +56,28 @@ func (db *DB) idempotentTask(ctx context.Context, q sqlx.QueryerContext, userID 
 // nothing and returns that request's result instead: on PostgreSQL the
 // second insert of the key waits for the first transaction and fails once
 // it commits; SQLite runs one write at a time. The caller compares the
-// request hashes. An expired entry of the same key is replaced, and up to
-// expiredKeysPerCreate other expired entries are deleted.
+// request hashes. An expired entry of the same key is replaced; the
+// other expired entries are Prune's.
+//
+// With a positive key.PerUser, a user who has that many keys remembered
+// already is refused (ETOOMANY, with a Retry-After for when the oldest
+// expires) and nothing is stored. The count is taken after the task's
+// insert, which on PostgreSQL holds the lock on the user's task_totals
+// row that every create of theirs takes: concurrent keyed creates of one
+// user count one after the other and never overshoot.
 func (db *DB) CreateTaskOnce(ctx context.Context, t *taskapi.Task, quota int, key taskapi.IdempotencyKey) (*taskapi.IdempotentResult, error) {
 	stored := newTaskRow(t)
 	notBefore := timeArg(normTime(key.NotBefore))
 	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
-		cleanUp := deleteExpiredKeys
-		if db.driver == DriverPostgres {
-			cleanUp = deleteExpiredKeysPostgres
-		}
-		if _, err := tx.ExecContext(ctx, db.rebind(cleanUp), notBefore, expiredKeysPerCreate); err != nil {
-			return err
-		}
 		if _, err := tx.ExecContext(ctx, db.rebind(
 			"DELETE FROM idempotency_keys WHERE user_id = ? AND idem_key = ? AND created_at < ?"),
 			stored.UserID, key.Key, notBefore); err != nil {
 			return err
 		}
 		if err := db.insertTask(ctx, tx, &stored, quota); err != nil {
+			return err
+		}
+		if err := db.checkKeyLimit(ctx, tx, stored.UserID, key); err != nil {
 			return err
 		}
 		response, err := json.Marshal(stored)
@@ -120,4 +108,33 @@ func (db *DB) CreateTaskOnce(ctx context.Context, t *taskapi.Task, quota int, ke
 	}
 	*t = stored
 	return nil, nil
+}
+
+// checkKeyLimit refuses one more key to a user who has key.PerUser keys
+// remembered (created at or after key.NotBefore), saying when the oldest
+// of them expires.
+func (db *DB) checkKeyLimit(ctx context.Context, tx *sqlx.Tx, userID int64, key taskapi.IdempotencyKey) error {
+	if key.PerUser <= 0 {
+		return nil
+	}
+	notBefore := normTime(key.NotBefore)
+	var n int
+	if err := tx.GetContext(ctx, &n, db.rebind(
+		"SELECT COUNT(*) FROM idempotency_keys WHERE user_id = ? AND created_at >= ?"),
+		userID, timeArg(notBefore)); err != nil {
+		return err
+	}
+	if n < key.PerUser {
+		return nil
+	}
+	var oldest dbTime
+	if err := tx.GetContext(ctx, &oldest, db.rebind(
+		"SELECT created_at FROM idempotency_keys WHERE user_id = ? AND created_at >= ? ORDER BY created_at LIMIT 1"),
+		userID, timeArg(notBefore)); err != nil {
+		return err
+	}
+	// The oldest key expires IdempotencyWindow after its creation, which
+	// is that long before NotBefore's "now": at oldest - NotBefore from now.
+	wait := max(oldest.Time.Sub(notBefore), time.Second)
+	return &taskapi.Error{Code: taskapi.ETOOMANY, Message: taskapi.MsgTooManyKeys, RetryAfter: wait}
 }

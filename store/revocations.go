@@ -11,27 +11,18 @@ import (
 
 // RevokeToken records that the token with id jti, issued to userID, may
 // no longer be used; expiresAt is when the token would have expired
-// anyway, after which the row serves no purpose. Revoking a token twice is
-// not an error (the first record stands). Each call also deletes the rows
-// whose tokens expired before now, so the table holds only live
-// revocations. A userID with no user (deleted meanwhile) is ENOTFOUND.
-//
-// Both statements are one transaction, so an error always means that
-// nothing changed: a logout that failed did not revoke its token, and the
-// client's retry is the whole story.
+// anyway, after which the row serves no purpose and Prune deletes it.
+// Revoking a token twice is not an error (the first record stands). A
+// userID with no user (deleted meanwhile) is ENOTFOUND.
 func (db *DB) RevokeToken(ctx context.Context, jti string, userID int64, expiresAt, now time.Time) error {
 	return db.inTx(ctx, func(tx *sqlx.Tx) error {
 		_, err := tx.ExecContext(ctx, db.rebind(
 			`INSERT INTO revoked_tokens (jti, user_id, expires_at, revoked_at)
 			VALUES (?, ?, ?, ?) ON CONFLICT (jti) DO NOTHING`),
 			jti, userID, timeArg(expiresAt), timeArg(now))
-		if err != nil {
-			if foreignKeyViolation(err) {
-				return taskapi.Wrap(err, taskapi.ENOTFOUND, taskapi.MsgUserNotFound)
-			}
-			return err
+		if foreignKeyViolation(err) {
+			return taskapi.Wrap(err, taskapi.ENOTFOUND, taskapi.MsgUserNotFound)
 		}
-		_, err = tx.ExecContext(ctx, db.rebind("DELETE FROM revoked_tokens WHERE expires_at < ?"), timeArg(now))
 		return err
 	})
 }

@@ -1,7 +1,7 @@
 -- Tokens revoked by POST /auth/logout, by their jti claim. A row is only
--- needed until the token would have expired anyway: RevokeToken deletes
--- the rows whose expires_at has passed, which the index on expires_at
--- keeps cheap. A user's rows go with the user.
+-- needed until the token would have expired anyway: the periodic prune
+-- (store.DB.Prune) deletes the rows whose expires_at has passed, which
+-- the index on expires_at keeps cheap. A user's rows go with the user.
 
 -- +goose Up
 CREATE TABLE revoked_tokens (

@@ -4,8 +4,9 @@
 -- so that a retry of an ambiguous create (a 503 cut during commit) returns
 -- that task instead of storing a second one, on every task instance. The
 -- row is written in the task's own transaction: the key exists exactly
--- when the task was committed. Keys expire after 24 h; creates delete
--- expired rows a few at a time, which the index on created_at keeps cheap.
+-- when the task was committed. Keys expire after 24 h; the periodic
+-- prune (store.DB.Prune) deletes expired rows a batch at a time, which the
+-- index on created_at keeps cheap.
 -- task_id is no foreign key: deleting the task later does not make its
 -- key usable again.
 CREATE TABLE idempotency_keys (
