@@ -31,6 +31,7 @@ func runContract(t *testing.T, open opener) {
 		{"RevokeToken", testRevokeToken},
 		{"RevokePrunesExpired", testRevokePrunesExpired},
 		{"PruneBounded", testPruneBounded},
+		{"PruneFailure", testPruneFailure},
 		{"IdempotencyKeysPerUser", testIdempotencyKeysPerUser},
 		{"RevokeForMissingUser", testRevokeForMissingUser},
 		{"TaskRoundTrip", testTaskRoundTrip},
@@ -993,6 +994,24 @@ func testConcurrentFieldUpdates(t *testing.T, db *store.DB) {
 	}
 	if !got.UpdatedAt.Equal(norm(latest)) {
 		t.Errorf("updated_at = %v, want the latest clock reading %v", got.UpdatedAt, norm(latest))
+	}
+}
+
+// testPruneFailure makes Prune's DELETE fail (a trigger refuses it): Prune
+// reports the error, and the expired rows are still there for the next
+// round.
+func testPruneFailure(t *testing.T, db *store.DB) {
+	u := newUser(t, db, "pia")
+	if err := db.RevokeToken(t.Context(), "old", u.ID, base.Add(time.Hour), base); err != nil {
+		t.Fatal(err)
+	}
+	refuseDeletes(t, db, "revoked_tokens")
+	later := base.Add(2 * time.Hour) // "old" has expired
+	if _, err := db.Prune(t.Context(), later, store.PruneLimits{Batch: 10, Batches: 1}); err == nil {
+		t.Fatal("Prune succeeded although its DELETE was refused")
+	}
+	if !isRevoked(t, db, "old") {
+		t.Error("the refused prune deleted a row")
 	}
 }
 
