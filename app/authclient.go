@@ -23,26 +23,29 @@ type AuthClientConfig struct {
 	CacheSize       int
 }
 
+// The wait between attempts at the auth service doubles from
+// authBackoffBase up to authBackoffMax (with jitter): short enough that a
+// retry fits in the validation budget, long enough not to hammer a
+// service that is restarting.
+const (
+	authBackoffBase = 50 * time.Millisecond
+	authBackoffMax  = time.Second
+)
+
 // newAuthClient builds the task service's client for the auth service.
 func newAuthClient(cfg Config, logger *slog.Logger) (*authclient.Client, error) {
 	ac := cfg.AuthClient
-	retries := ac.Retries
-	if retries == 0 {
-		retries = -1 // the client's zero means "default"; 0 here means none
-	}
-	ttl := ac.CacheTTL
-	if ttl == 0 {
-		ttl = -1 // the client's zero means "default"; 0 here means no cache
-	}
 	opts := authclient.Options{
 		BaseURL:         cfg.AuthServiceURL,
 		Timeout:         ac.Timeout,
 		Budget:          ac.Budget,
-		Retries:         retries,
+		Retries:         ac.Retries,
+		BackoffBase:     authBackoffBase,
+		BackoffMax:      authBackoffMax,
 		DNSRefresh:      ac.DNSRefresh,
 		BreakerFailures: uint32(ac.BreakerFailures),
 		BreakerOpen:     ac.BreakerOpen,
-		CacheTTL:        ttl,
+		CacheTTL:        ac.CacheTTL,
 		CacheSize:       ac.CacheSize,
 		RequestID:       httpapi.RequestID,
 		Logger:          logger,

@@ -2,6 +2,7 @@ package authclient_test
 
 import (
 	"testing"
+	"time"
 
 	"taskapi/adapters/authclient"
 	"taskapi/internal/testdns"
@@ -18,11 +19,11 @@ func BenchmarkValidateToken(b *testing.B) {
 		ttl  int // seconds; -1 disables the cache
 	}{{"remote", -1}, {"cached", 30}} {
 		b.Run(c.name, func(b *testing.B) {
-			opts := authclient.Options{}
-			if c.ttl < 0 {
-				opts.CacheTTL = -1
-			}
-			client := newClient(b, f, d, opts)
+			client := newClient(b, f, d, func(o *authclient.Options) {
+				if c.ttl > 0 {
+					o.CacheTTL = time.Duration(c.ttl) * time.Second
+				}
+			})
 			b.ReportAllocs()
 			for i := 0; i < b.N; i++ {
 				if _, err := client.ValidateToken(ctx, "token"); err != nil {

@@ -35,81 +35,66 @@ type Options struct {
 	// BaseURL is the auth service, e.g.
 	// http://auth-service.task-management.local:3000.
 	BaseURL string
-	// Timeout bounds each attempt [2s].
+	// Timeout bounds each attempt.
 	Timeout time.Duration
-	// Budget bounds one whole validation [2.5s]: every attempt, the
-	// waits between them, the DNS lookup and a circuit breaker trial share
-	// it, so an auth service that accepts connections and never answers
+	// Budget bounds one whole validation: every attempt, the waits
+	// between them, the DNS lookup and a circuit breaker trial share it,
+	// so an auth service that accepts connections and never answers
 	// costs a request at most this long, not (1+Retries) × Timeout. An
 	// attempt gets what is left of it when that is less than Timeout.
 	Budget time.Duration
-	// Retries is how many times a transient failure is retried [2].
-	// Negative means none.
+	// Retries is how many times a transient failure is retried (0: none).
 	Retries int
-	// BackoffBase and BackoffMax shape the wait between attempts
-	// [50ms, 1s].
+	// BackoffBase and BackoffMax shape the wait between attempts.
 	BackoffBase, BackoffMax time.Duration
-	// Resolver looks up the service's host [net.DefaultResolver].
+	// Resolver looks up the service's host; nil is net.DefaultResolver.
 	Resolver Resolver
 	// DNSRefresh is how long looked-up addresses are used before the next
-	// lookup [10s]; keep it under the record's TTL.
+	// lookup; keep it under the record's TTL.
 	DNSRefresh time.Duration
 	// BreakerFailures is how many consecutive failed calls open the
-	// circuit [5]; BreakerOpen how long it stays open before one trial
-	// call [10s].
+	// circuit; BreakerOpen how long it stays open before one trial call.
 	BreakerFailures uint32
 	BreakerOpen     time.Duration
-	// CacheTTL is how long a successful validation is reused [30s];
-	// negative disables the cache. CacheSize bounds the entries [10000].
+	// CacheTTL is how long a successful validation is reused (0: no
+	// cache); CacheSize bounds the entries.
 	CacheTTL  time.Duration
 	CacheSize int
-	// Now tells the time for the cache's expiry [time.Now]; tests pass a
-	// settable clock so that expiry never depends on how long a call took.
+	// Now tells the time for the cache's expiry; nil is time.Now. Tests
+	// pass a settable clock so that expiry never depends on how long a
+	// call took.
 	Now func() time.Time
 	// RequestID reads the current request's correlation id from a context,
-	// so that it travels on to the auth service.
+	// so that it travels on to the auth service; nil sends none.
 	RequestID func(context.Context) string
-	// Logger receives breaker state changes.
+	// Logger receives breaker state changes; nil is slog.Default().
 	Logger *slog.Logger
 }
 
-func (o *Options) setDefaults() {
-	def := func(d *time.Duration, v time.Duration) {
-		if *d == 0 {
-			*d = v
+// check refuses options that cannot work: every duration and count is
+// the caller's to give (the configuration's table holds the defaults),
+// and a zero there is a mistake, not a request for some default.
+func (o Options) check() error {
+	var errs []error
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"Timeout", o.Timeout}, {"Budget", o.Budget}, {"BackoffBase", o.BackoffBase}, {"BackoffMax", o.BackoffMax},
+		{"DNSRefresh", o.DNSRefresh}, {"BreakerOpen", o.BreakerOpen}} {
+		if d.v <= 0 {
+			errs = append(errs, fmt.Errorf("%s is %v: want a positive duration", d.name, d.v))
 		}
 	}
-	def(&o.Timeout, 2*time.Second)
-	def(&o.Budget, 2500*time.Millisecond)
-	def(&o.BackoffBase, 50*time.Millisecond)
-	def(&o.BackoffMax, time.Second)
-	def(&o.DNSRefresh, 10*time.Second)
-	def(&o.BreakerOpen, 10*time.Second)
-	def(&o.CacheTTL, 30*time.Second)
-	if o.Retries == 0 {
-		o.Retries = 2
-	}
 	if o.Retries < 0 {
-		o.Retries = 0
+		errs = append(errs, fmt.Errorf("Retries is %d: want 0 or more", o.Retries))
 	}
 	if o.BreakerFailures == 0 {
-		o.BreakerFailures = 5
+		errs = append(errs, errors.New("BreakerFailures is 0: want 1 or more"))
 	}
-	if o.CacheSize == 0 {
-		o.CacheSize = 10000
+	if o.CacheTTL < 0 || (o.CacheTTL > 0 && o.CacheSize < 1) {
+		errs = append(errs, fmt.Errorf("CacheTTL %v, CacheSize %d: want no cache (TTL 0) or a positive TTL and size", o.CacheTTL, o.CacheSize))
 	}
-	if o.Resolver == nil {
-		o.Resolver = net.DefaultResolver
-	}
-	if o.Now == nil {
-		o.Now = time.Now
-	}
-	if o.RequestID == nil {
-		o.RequestID = func(context.Context) string { return "" }
-	}
-	if o.Logger == nil {
-		o.Logger = slog.Default()
-	}
+	return errors.Join(errs...)
 }
 
 // Client validates tokens by calling the auth service. It is safe for
@@ -125,7 +110,21 @@ type Client struct {
 
 // New returns a client for the auth service described by opts.
 func New(opts Options) (*Client, error) {
-	opts.setDefaults()
+	if err := opts.check(); err != nil {
+		return nil, fmt.Errorf("auth client: %w", err)
+	}
+	if opts.Resolver == nil {
+		opts.Resolver = net.DefaultResolver
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.RequestID == nil {
+		opts.RequestID = func(context.Context) string { return "" }
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
 	base, err := url.Parse(strings.TrimRight(opts.BaseURL, "/"))
 	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Hostname() == "" {
 		return nil, fmt.Errorf("auth service URL %q: want http(s)://host[:port]", opts.BaseURL)

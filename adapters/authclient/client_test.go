@@ -23,18 +23,55 @@ const serviceName = "auth-service.task-management.local"
 var ctx = context.Background()
 
 // newClient returns a client for the fake service, found through dns.
-func newClient(t testing.TB, f *fakeAuth, d *testdns.Server, opts authclient.Options) *authclient.Client {
+// testOptions are the configuration's defaults for the auth client,
+// without the cache (most tests count calls) and with quick backoff.
+func testOptions(base string, resolver authclient.Resolver) authclient.Options {
+	return authclient.Options{
+		BaseURL: base, Resolver: resolver,
+		Timeout: 2 * time.Second, Budget: 2500 * time.Millisecond, Retries: 2,
+		BackoffBase: time.Millisecond, BackoffMax: 5 * time.Millisecond,
+		DNSRefresh: 10 * time.Second, BreakerFailures: 5, BreakerOpen: 10 * time.Second,
+		CacheSize: 10000,
+	}
+}
+
+// newClient is a client of f, found through d, with testOptions changed
+// by edit (if not nil).
+func newClient(t testing.TB, f *fakeAuth, d *testdns.Server, edit func(*authclient.Options)) *authclient.Client {
 	t.Helper()
-	opts.BaseURL = "http://" + serviceName + ":" + f.Port
-	opts.Resolver = d.Resolver()
-	if opts.BackoffBase == 0 {
-		opts.BackoffBase, opts.BackoffMax = time.Millisecond, 5*time.Millisecond
+	opts := testOptions("http://"+serviceName+":"+f.Port, d.Resolver())
+	if edit != nil {
+		edit(&opts)
 	}
 	c, err := authclient.New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return c
+}
+
+// TestOptionsAreExplicit: a zero duration or count is refused, not
+// replaced by some default the caller never chose.
+func TestOptionsAreExplicit(t *testing.T) {
+	if _, err := authclient.New(authclient.Options{BaseURL: "http://127.0.0.1:1"}); err == nil ||
+		!strings.Contains(err.Error(), "Timeout") || !strings.Contains(err.Error(), "BreakerFailures") {
+		t.Errorf("zero options: err = %v, want each missing value named", err)
+	}
+	for name, edit := range map[string]func(*authclient.Options){
+		"negative retries": func(o *authclient.Options) { o.Retries = -1 },
+		"negative TTL":     func(o *authclient.Options) { o.CacheTTL = -time.Second },
+		"cache of size 0":  func(o *authclient.Options) { o.CacheTTL, o.CacheSize = time.Second, 0 },
+		"zero budget":      func(o *authclient.Options) { o.Budget = 0 },
+	} {
+		opts := testOptions("http://127.0.0.1:1", nil)
+		edit(&opts)
+		if _, err := authclient.New(opts); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+	if _, err := authclient.New(testOptions("http://127.0.0.1:1", nil)); err != nil {
+		t.Errorf("complete options: %v", err)
+	}
 }
 
 func wantCode(t *testing.T, err error, code, message string) {
@@ -48,7 +85,7 @@ func TestSpreadsCallsOverEveryAddress(t *testing.T) {
 	ips := []string{"127.0.0.2", "127.0.0.3", "127.0.0.4"}
 	f := newFakeAuth(t, ips...)
 	d := testdns.New(t, serviceName, ips...)
-	c := newClient(t, f, d, authclient.Options{CacheTTL: -1})
+	c := newClient(t, f, d, nil)
 	for i := 0; i < 30; i++ {
 		p, err := c.ValidateToken(ctx, "token")
 		if err != nil || p.UserID != 7 || p.Username != "alice" {
@@ -65,7 +102,7 @@ func TestSpreadsCallsOverEveryAddress(t *testing.T) {
 func TestFollowsDNSChanges(t *testing.T) {
 	f := newFakeAuth(t, "127.0.0.2", "127.0.0.3")
 	d := testdns.New(t, serviceName, "127.0.0.2")
-	c := newClient(t, f, d, authclient.Options{CacheTTL: -1, DNSRefresh: 50 * time.Millisecond})
+	c := newClient(t, f, d, func(o *authclient.Options) { o.DNSRefresh = 50 * time.Millisecond })
 	for i := 0; i < 4; i++ {
 		if _, err := c.ValidateToken(ctx, "t"); err != nil {
 			t.Fatal(err)
@@ -88,7 +125,7 @@ func TestFollowsDNSChanges(t *testing.T) {
 func TestConnectionErrorMovesToNextAddress(t *testing.T) {
 	f := newFakeAuth(t, "127.0.0.2", "127.0.0.3")
 	d := testdns.New(t, serviceName, "127.0.0.2", "127.0.0.3")
-	c := newClient(t, f, d, authclient.Options{CacheTTL: -1})
+	c := newClient(t, f, d, nil)
 	f.kill("127.0.0.2")
 	for i := 0; i < 10; i++ {
 		if _, err := c.ValidateToken(ctx, "t"); err != nil {
@@ -127,7 +164,7 @@ func TestRetriesTransientStatusesOnly(t *testing.T) {
 				}
 				return status, `{"error":"x","message":"y"}`
 			})
-			c := newClient(t, f, testdns.New(t, serviceName, "127.0.0.2"), authclient.Options{CacheTTL: -1})
+			c := newClient(t, f, testdns.New(t, serviceName, "127.0.0.2"), nil)
 			_, err := c.ValidateToken(ctx, "t")
 			if tc.wantCode == "" && err != nil {
 				t.Fatal(err)
@@ -146,7 +183,7 @@ func TestExpiredMessageIsPassedOn(t *testing.T) {
 	f.setResponder(func(string, int) (int, string) {
 		return 401, `{"error":"Unauthorized","message":"Token has expired"}`
 	})
-	c := newClient(t, f, testdns.New(t, serviceName, "127.0.0.2"), authclient.Options{})
+	c := newClient(t, f, testdns.New(t, serviceName, "127.0.0.2"), func(o *authclient.Options) { o.CacheTTL = 30 * time.Second })
 	_, err := c.ValidateToken(ctx, "t")
 	wantCode(t, err, taskapi.EUNAUTHORIZED, taskapi.MsgTokenExpired)
 }
@@ -168,7 +205,7 @@ func TestFailsClosedOnNonsense(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			f := newFakeAuth(t, "127.0.0.2")
 			f.setResponder(respond)
-			c := newClient(t, f, testdns.New(t, serviceName, "127.0.0.2"), authclient.Options{})
+			c := newClient(t, f, testdns.New(t, serviceName, "127.0.0.2"), func(o *authclient.Options) { o.CacheTTL = 30 * time.Second })
 			p, err := c.ValidateToken(ctx, "t")
 			if err == nil {
 				t.Fatalf("accepted: %+v", p)
@@ -193,7 +230,11 @@ func TestBreakerOpensAndRecovers(t *testing.T) {
 		return 200, validBody(time.Now().Add(time.Hour))
 	})
 	c := newClient(t, f, testdns.New(t, serviceName, "127.0.0.2"),
-		authclient.Options{CacheTTL: -1, Retries: -1, BreakerFailures: 3, BreakerOpen: 200 * time.Millisecond})
+		func(o *authclient.Options) {
+			o.Retries = 0
+			o.BreakerFailures = 3
+			o.BreakerOpen = 200 * time.Millisecond
+		})
 	for i := 0; i < 3; i++ {
 		_, err := c.ValidateToken(ctx, "t")
 		wantCode(t, err, taskapi.EUNAVAILABLE, taskapi.MsgAuthDown)
@@ -223,7 +264,7 @@ func TestUnauthorizedNeverOpensBreaker(t *testing.T) {
 		}
 		return 200, validBody(time.Now().Add(time.Hour))
 	})
-	c := newClient(t, f, testdns.New(t, serviceName, "127.0.0.2"), authclient.Options{CacheTTL: -1, BreakerFailures: 2})
+	c := newClient(t, f, testdns.New(t, serviceName, "127.0.0.2"), func(o *authclient.Options) { o.BreakerFailures = 2 })
 	for i := 0; i < 50; i++ {
 		_, err := c.ValidateToken(ctx, "bad")
 		wantCode(t, err, taskapi.EUNAUTHORIZED, taskapi.MsgInvalidToken)
@@ -236,7 +277,7 @@ func TestUnauthorizedNeverOpensBreaker(t *testing.T) {
 func TestCacheSavesRoundTripsAndExpires(t *testing.T) {
 	f := newFakeAuth(t, "127.0.0.2")
 	clock := fakeclock.New(time.Now())
-	c := newClient(t, f, testdns.New(t, serviceName, "127.0.0.2"), authclient.Options{CacheTTL: 30 * time.Second, Now: clock.Now})
+	c := newClient(t, f, testdns.New(t, serviceName, "127.0.0.2"), func(o *authclient.Options) { o.CacheTTL = 30 * time.Second; o.Now = clock.Now })
 	for i := 0; i < 5; i++ {
 		if _, err := c.ValidateToken(ctx, "token-a"); err != nil {
 			t.Fatal(err)
@@ -260,7 +301,7 @@ func TestCacheNeverOutlivesToken(t *testing.T) {
 	// fraction.
 	clock := fakeclock.New(time.Now().Truncate(time.Second))
 	f.setResponder(func(string, int) (int, string) { return 200, validBody(clock.Now().Add(time.Second)) })
-	c := newClient(t, f, testdns.New(t, serviceName, "127.0.0.2"), authclient.Options{CacheTTL: time.Hour, Now: clock.Now})
+	c := newClient(t, f, testdns.New(t, serviceName, "127.0.0.2"), func(o *authclient.Options) { o.CacheTTL = time.Hour; o.Now = clock.Now })
 	c.ValidateToken(ctx, "t")
 	clock.Advance(time.Second)
 	c.ValidateToken(ctx, "t")
@@ -271,7 +312,9 @@ func TestCacheNeverOutlivesToken(t *testing.T) {
 
 func TestUnreachableNameIs503(t *testing.T) {
 	d := testdns.New(t, "other.local", "127.0.0.2")
-	c, err := authclient.New(authclient.Options{BaseURL: "http://" + serviceName + ":3000", Resolver: d.Resolver()})
+	opts := testOptions("http://"+serviceName+":3000", d.Resolver())
+	opts.CacheTTL = 30 * time.Second
+	c, err := authclient.New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -282,7 +325,7 @@ func TestUnreachableNameIs503(t *testing.T) {
 func TestPlainURLsStillWork(t *testing.T) {
 	f := newFakeAuth(t, "127.0.0.1")
 	for _, host := range []string{"127.0.0.1", "localhost"} {
-		c, err := authclient.New(authclient.Options{BaseURL: "http://" + host + ":" + f.Port + "/", CacheTTL: -1})
+		c, err := authclient.New(testOptions("http://"+host+":"+f.Port+"/", nil))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -301,7 +344,7 @@ func TestSlowAuthServiceIsBoundedAndFailsClosed(t *testing.T) {
 		time.Sleep(300 * time.Millisecond)
 		return 200, validBody(time.Now().Add(time.Hour))
 	})
-	c := newClient(t, f, testdns.New(t, serviceName, "127.0.0.2"), authclient.Options{CacheTTL: -1, Timeout: 50 * time.Millisecond, Retries: 2})
+	c := newClient(t, f, testdns.New(t, serviceName, "127.0.0.2"), func(o *authclient.Options) { o.Timeout = 50 * time.Millisecond; o.Retries = 2 })
 	start := time.Now()
 	_, err := c.ValidateToken(ctx, "t")
 	wantCode(t, err, taskapi.EUNAVAILABLE, taskapi.MsgAuthDown)
@@ -318,7 +361,7 @@ func TestSlowAuthServiceIsBoundedAndFailsClosed(t *testing.T) {
 // and without a call: an attacker's megabyte header must not travel on.
 func TestOversizedOrEmptyTokenNeverLeaves(t *testing.T) {
 	f := newFakeAuth(t, "127.0.0.2")
-	c := newClient(t, f, testdns.New(t, serviceName, "127.0.0.2"), authclient.Options{CacheTTL: -1, BreakerFailures: 1})
+	c := newClient(t, f, testdns.New(t, serviceName, "127.0.0.2"), func(o *authclient.Options) { o.BreakerFailures = 1 })
 	for _, tc := range []struct {
 		name, token, message string
 	}{
@@ -350,12 +393,10 @@ func TestHungAuthServiceCostsOneBudget(t *testing.T) {
 	hung.BlackHole()
 	_, port, _ := net.SplitHostPort(hung.Addr)
 	const budget, timeout, open = 300 * time.Millisecond, 2 * time.Second, 50 * time.Millisecond
-	c, err := authclient.New(authclient.Options{
-		BaseURL: "http://" + serviceName + ":" + port, Resolver: testdns.New(t, serviceName, "127.0.0.2").Resolver(),
-		CacheTTL: -1, Timeout: timeout, Retries: 2, Budget: budget,
-		BackoffBase: time.Millisecond, BackoffMax: 5 * time.Millisecond,
-		BreakerFailures: 2, BreakerOpen: open,
-	})
+	opts := testOptions("http://"+serviceName+":"+port, testdns.New(t, serviceName, "127.0.0.2").Resolver())
+	opts.Timeout, opts.Retries, opts.Budget = timeout, 2, budget
+	opts.BreakerFailures, opts.BreakerOpen = 2, open
+	c, err := authclient.New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,7 +24,7 @@ func TestProperty4ServiceDiscoveryResolution(t *testing.T) {
 	d := testdns.New(t, serviceName, pool[0])
 	// A refresh shorter than the test's steps: every change is seen by the
 	// next call, as it is after Cloud Map's TTL in production.
-	c := newClient(t, f, d, authclient.Options{CacheTTL: -1, DNSRefresh: time.Nanosecond})
+	c := newClient(t, f, d, func(o *authclient.Options) { o.DNSRefresh = time.Nanosecond })
 
 	rapid.Check(t, func(rt *rapid.T) {
 		steps := rapid.IntRange(1, 3).Draw(rt, "steps")

@@ -24,9 +24,11 @@ func TestSilentDNSKeepsKnownAddresses(t *testing.T) {
 	f := newFakeAuth(t, "127.0.0.2", "127.0.0.3")
 	d := testdns.New(t, serviceName, "127.0.0.2")
 	logs := &syncbuf.Buffer{}
-	c := newClient(t, f, d, authclient.Options{
-		CacheTTL: -1, DNSRefresh: 50 * time.Millisecond, Timeout: 300 * time.Millisecond,
-		BreakerFailures: 3, Logger: slog.New(slog.NewTextHandler(logs, nil)),
+	c := newClient(t, f, d, func(o *authclient.Options) {
+		o.DNSRefresh = 50 * time.Millisecond
+		o.Timeout = 300 * time.Millisecond
+		o.BreakerFailures = 3
+		o.Logger = slog.New(slog.NewTextHandler(logs, nil))
 	})
 	if _, err := c.ValidateToken(ctx, "t"); err != nil {
 		t.Fatal(err)
@@ -98,7 +100,7 @@ func TestFirstLookupFailureFailsClosedQuickly(t *testing.T) {
 	f := newFakeAuth(t, "127.0.0.2")
 	d := testdns.New(t, serviceName, "127.0.0.2")
 	d.Silence()
-	c := newClient(t, f, d, authclient.Options{CacheTTL: -1, Timeout: 200 * time.Millisecond})
+	c := newClient(t, f, d, func(o *authclient.Options) { o.Timeout = 200 * time.Millisecond })
 	reqCtx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
 	start := time.Now()
