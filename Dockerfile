@@ -32,11 +32,13 @@ RUN curl -fsSL --retry 3 -o /out/rds-global-bundle.pem "$RDS_CA_BUNDLE_URL" \
     && grep -q "BEGIN CERTIFICATE" /out/rds-global-bundle.pem
 
 # Runtime: no shell, no package manager; CA certificates and a nonroot
-# user (65532) included.
+# user included. USER is numeric, the image's nonroot uid and gid, so that
+# a runtime can tell it is not root without reading /etc/passwd; the ECS
+# task definitions set the same User.
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/rds-global-bundle.pem /etc/ssl/certs/rds-global-bundle.pem
 COPY --from=build /out/taskapi /taskapi
-USER nonroot:nonroot
+USER 65532:65532
 EXPOSE 3000
 # For docker run; ECS uses the task definition's identical health check.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 CMD ["/taskapi", "healthcheck"]

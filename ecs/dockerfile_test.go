@@ -71,6 +71,21 @@ func dockerfileBinaryPath(t *testing.T) string {
 	return ""
 }
 
+// dockerfileUser is the runtime stage's USER: uid:gid.
+func dockerfileUser(t *testing.T) string {
+	t.Helper()
+	var user string
+	for _, in := range dockerfile(t) {
+		if in.Cmd == "USER" {
+			user = in.Args
+		}
+	}
+	if user == "" {
+		t.Fatal("the Dockerfile has no USER")
+	}
+	return user
+}
+
 // TestDockerfile checks the image's key lines: a multi-stage static build,
 // a distroless nonroot runtime, port 3000, the health check and the RDS CA
 // bundle, each against what the task definitions expect.
@@ -132,7 +147,10 @@ func TestDockerfile(t *testing.T) {
 	}
 
 	// Non-root, port 3000, exec-form entrypoint and default command.
-	eq(t, "USER", strings.Join(byCmd["USER"], ";"), "nonroot:nonroot")
+	// distroless's nonroot user and group, by number (the task definitions'
+	// User is checked against this line).
+	eq(t, "USER", strings.Join(byCmd["USER"], ";"), dockerfileUser(t))
+	eq(t, "USER (distroless nonroot, numeric)", dockerfileUser(t), "65532:65532")
 	eq(t, "EXPOSE", strings.Join(byCmd["EXPOSE"], ";"), "3000")
 	eq(t, "ENTRYPOINT", strings.Join(jsonArgs(t, "ENTRYPOINT", strings.Join(byCmd["ENTRYPOINT"], "")), " "), "/taskapi")
 	eq(t, "CMD", strings.Join(jsonArgs(t, "CMD", strings.Join(byCmd["CMD"], "")), " "), "serve")

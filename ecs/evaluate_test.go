@@ -15,6 +15,13 @@ import (
 type deployment struct {
 	Env    string
 	Stacks map[string]string // template name -> stack name
+	Params map[string]string // parameters given other than their defaults
+}
+
+// with returns d with parameters set, as a deployment passing them would.
+func (d deployment) with(params map[string]string) deployment {
+	d.Params = params
+	return d
 }
 
 var (
@@ -148,11 +155,16 @@ func evaluateRef(t *testing.T, st *stack, name string, d deployment) string {
 		return "aws"
 	case "AWS::URLSuffix":
 		return "amazonaws.com"
+	case "AWS::NoValue":
+		return "<none>"
 	case "EnvironmentName":
 		return d.Env
 	}
 	if target, isStack := stackParams[name]; isStack {
 		return d.Stacks[target]
+	}
+	if v, given := d.Params[name]; given {
+		return v
 	}
 	if p, isParam := st.T.Parameters[name]; isParam {
 		if p.Default == nil {

@@ -91,6 +91,17 @@ func parseTemplate(data []byte) (*cloudformation.Template, map[string]any, error
 		}
 		return encoded
 	}
+	// An Fn::If whose first value is a literal (MultiAZ: !If [IsProd,
+	// true, false], or a number or AWS::NoValue) stands as that literal, so
+	// that goformation checks the type (an encoded intrinsic is a string);
+	// the tests evaluate the condition on the raw tree.
+	encodeIf := cloudformation.EncoderIntrinsics["Fn::If"]
+	handlers["Fn::If"] = func(name string, input, template any) any {
+		if l, ok := input.([]any); ok && len(l) == 3 && isLiteral(l[1]) {
+			return l[1]
+		}
+		return encodeIf(name, input, template)
+	}
 	tmpl, err := goformation.ParseYAMLWithOptions(data, &intrinsics.ProcessorOptions{IntrinsicHandlerOverrides: handlers})
 	if err != nil {
 		return nil, nil, err
@@ -104,6 +115,16 @@ func parseTemplate(data []byte) (*cloudformation.Template, map[string]any, error
 		return nil, nil, err
 	}
 	return tmpl, raw, nil
+}
+
+// isLiteral: a boolean or a number, not a string (which may be an encoded
+// intrinsic) nor a structure.
+func isLiteral(v any) bool {
+	switch v.(type) {
+	case bool, float64, int:
+		return true
+	}
+	return false
 }
 
 func isListParameter(template, name any) bool {

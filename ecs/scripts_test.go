@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -79,7 +80,11 @@ case "$args" in
 	printf 'Modify\tAuthTaskDefinition\tAWS::ECS::TaskDefinition\tTrue\tContainerDefinitions,ContainerDefinitions,RuntimePlatform\n'
 	printf 'Add\tWebAcl\tAWS::WAFv2::WebACL\tNone\t\n'
 	printf 'Remove\tOldThing\tAWS::SNS::Topic\tNone\t\n' ;;
-"ecr describe-images"*) if [ -n "${FAKE_NO_IMAGE:-}" ]; then exit 254; fi ;;
+"ecr describe-images"*)
+	if [ -n "${FAKE_NO_IMAGE:-}" ]; then exit 254; fi
+	if [ -n "${FAKE_IMAGE_ONLY_IN:-}" ]; then
+		case "$args" in *"--repository-name $FAKE_IMAGE_ONLY_IN "*) ;; *) exit 254 ;; esac
+	fi ;;
 *"describe-stacks"*RepositoryUri*)
 	repo=auth-service; case "$args" in *TaskServiceRepositoryUri*) repo=task-service ;; esac
 	echo "123456789012.dkr.ecr.us-east-1.amazonaws.com/$repo${FAKE_REPO_SUFFIX:-}" ;;
@@ -166,12 +171,17 @@ func testDeployScript(t *testing.T, env string) {
 	if env != "" {
 		postgres = "15.16"
 	}
+	// The staging run is a dev database; the default keeps the stack's (prod when new).
+	profile := ""
+	if env != "" {
+		profile = "dev"
+	}
 	// The staging run asks for Graviton tasks.
 	arch, cpu := "", "X86_64"
 	if env != "" {
 		arch, cpu = "arm64", "ARM64"
 	}
-	out, err := runScript(t, "deploy.sh", append(append(base, deployEnv...), "ENVIRONMENT="+env, "FAKE_REPO_SUFFIX="+repoSuffix, "POSTGRES_VERSION="+postgres, "ARCH="+arch))
+	out, err := runScript(t, "deploy.sh", append(append(base, deployEnv...), "ENVIRONMENT="+env, "FAKE_REPO_SUFFIX="+repoSuffix, "POSTGRES_VERSION="+postgres, "ARCH="+arch, "DB_PROFILE="+profile))
 	if err != nil {
 		t.Fatalf("deploy.sh: %v\n%s", err, out)
 	}
@@ -218,6 +228,9 @@ func testDeployScript(t *testing.T, env string) {
 			if v, ok := given["PostgresVersion"]; name == "data" && (ok != (postgres != "") || v != postgres) {
 				t.Errorf("data: PostgresVersion=%q (given: %v), want %q", v, ok, postgres)
 			}
+			if v, ok := given["Profile"]; name == "data" && (ok != (profile != "") || v != profile) {
+				t.Errorf("data: Profile=%q (given: %v), want %q", v, ok, profile)
+			}
 			if p, ok := st.T.Parameters["CpuArchitecture"]; ok {
 				eq(t, name+" CpuArchitecture", given["CpuArchitecture"], cpu)
 				if !slices.Contains(p.AllowedValues, any(cpu)) {
@@ -243,6 +256,15 @@ func testDeployScript(t *testing.T, env string) {
 				"awsvpcConfiguration={subnets=[fake-PrivateSubnet1,fake-PrivateSubnet2],securityGroups=[fake-AuthServiceSecurityGroupId],assignPublicIp=DISABLED}")
 		case "ecs wait":
 			order = append(order, "wait")
+		case "rds create-db-snapshot":
+			order = append(order, "snapshot")
+			eq(t, "snapshot of", flagValue(call, "--db-instance-identifier"), "taskapi-data-database-abc")
+			if id := flagValue(call, "--db-snapshot-identifier"); !regexp.MustCompile(`^taskapi-data-database-abc-pre-migrate-[0-9]{8}-[0-9]{6}-v1-0-0$`).MatchString(id) {
+				t.Errorf("snapshot identifier %q", id)
+			}
+		case "rds wait":
+			eq(t, "waits for the snapshot", call[3], "db-snapshot-available")
+			order = append(order, "snapshot-ready")
 		case "ecr describe-images":
 			images = append(images, flagValue(call, "--repository-name"))
 		}
@@ -254,10 +276,29 @@ func testDeployScript(t *testing.T, env string) {
 			evaluate(t, all, registry, property(registry, "TaskServiceRepository", "RepositoryName"), d))
 	// Each stack after those it imports from; the migration between the
 	// cluster (its task definition) and the services (the new code).
-	eq(t, "order", strings.Join(order, " "), "registry network data cluster run-task wait services monitoring")
+	// A snapshot of the database before the migration changes it.
+	eq(t, "order", strings.Join(order, " "), "registry network data cluster snapshot snapshot-ready run-task wait services monitoring")
 	if !strings.Contains(out, "http://task-management-alb-1") {
 		t.Errorf("deploy.sh does not end with the URL:\n%s", out)
 	}
+}
+
+// TestFirstDeploymentTakesNoSnapshot: a database the deployment creates is
+// empty, so the migration runs without a snapshot first.
+func TestFirstDeploymentTakesNoSnapshot(t *testing.T) {
+	base, calls := fakeAWS(t)
+	out, err := runScript(t, "deploy.sh", append(append(base, deployEnv...), "FAKE_NEW_STACKS=taskapi-data"))
+	if err != nil {
+		t.Fatalf("deploy.sh: %v\n%s", err, out)
+	}
+	ran := false
+	for _, call := range calls() {
+		if len(call) > 2 && call[1] == "rds" {
+			t.Errorf("a first deployment calls %v", call)
+		}
+		ran = ran || (len(call) > 2 && call[1] == "ecs" && call[2] == "run-task")
+	}
+	eq(t, "the migration still runs", ran, true)
 }
 
 // TestScriptsRefuseBadInput: no AWS call is made for a missing or "latest"
@@ -277,6 +318,7 @@ func TestScriptsRefuseBadInput(t *testing.T) {
 		{"plan.sh", []string{"TAG=latest"}, "latest"},
 		{"plan.sh", []string{"TAG=v1.0.0", "VPC_ID=vpc-0a"}, "set PUBLIC_SUBNET_1 PUBLIC_SUBNET_2 PRIVATE_SUBNET_1 PRIVATE_SUBNET_2"},
 		{"plan.sh", append(slices.Clone(deployEnv), "ENABLE_WAF=yes"), "ENABLE_WAF=yes: true or false"},
+		{"deploy.sh", append(slices.Clone(deployEnv), "DB_PROFILE=production"), "DB_PROFILE=production: dev or prod"},
 		{"plan.sh", append(slices.Clone(deployEnv), "ENVIRONMENT=Staging"), "ENVIRONMENT=Staging"},
 	} {
 		base, calls := fakeAWS(t)
@@ -317,15 +359,19 @@ func TestScriptsRefuseBadInput(t *testing.T) {
 // the task definitions' platform, and teardown goes newest stack first.
 func TestPushAndDestroyScripts(t *testing.T) {
 	base, calls := fakeAWS(t)
-	if out, err := runScript(t, "push.sh", append(base, "TAG=v1.2.3")); err != nil {
+	dockerCalls := func() []string {
+		var docker []string
+		for _, call := range calls() {
+			if call[0] == "docker" {
+				docker = append(docker, strings.Join(call[1:], " "))
+			}
+		}
+		return docker
+	}
+	if out, err := runScript(t, "push.sh", append(base, "TAG=v1.2.3", "FAKE_NO_IMAGE=1")); err != nil {
 		t.Fatalf("push.sh: %v\n%s", err, out)
 	}
-	var docker []string
-	for _, call := range calls() {
-		if call[0] == "docker" {
-			docker = append(docker, strings.Join(call[1:], " "))
-		}
-	}
+	docker := dockerCalls()
 	root, _ := filepath.Abs("..")
 	want := []string{
 		"login --username AWS --password-stdin 123456789012.dkr.ecr.us-east-1.amazonaws.com",
@@ -337,10 +383,29 @@ func TestPushAndDestroyScripts(t *testing.T) {
 	}
 	eq(t, "docker calls", strings.Join(docker, "\n"), strings.Join(want, "\n"))
 
+	// Tags are immutable: a tag in both repositories is not pushed again
+	// (ECR would refuse it), and one in a single repository is copied, the
+	// same image, to the other.
+	base, calls = fakeAWS(t)
+	if out, err := runScript(t, "push.sh", append(base, "TAG=v1.2.3")); err != nil || !strings.Contains(out, "already in both repositories") {
+		t.Fatalf("push.sh of a pushed tag: %v\n%s", err, out)
+	}
+	eq(t, "docker calls for a pushed tag", len(dockerCalls()), 0)
+	base, calls = fakeAWS(t)
+	if out, err := runScript(t, "push.sh", append(base, "TAG=v1.2.3", "FAKE_IMAGE_ONLY_IN=auth-service")); err != nil {
+		t.Fatalf("push.sh after a half push: %v\n%s", err, out)
+	}
+	eq(t, "docker calls after a half push", strings.Join(dockerCalls(), "\n"), strings.Join([]string{
+		"login --username AWS --password-stdin 123456789012.dkr.ecr.us-east-1.amazonaws.com",
+		"pull 123456789012.dkr.ecr.us-east-1.amazonaws.com/auth-service:v1.2.3",
+		"tag 123456789012.dkr.ecr.us-east-1.amazonaws.com/auth-service:v1.2.3 123456789012.dkr.ecr.us-east-1.amazonaws.com/task-service:v1.2.3",
+		"push 123456789012.dkr.ecr.us-east-1.amazonaws.com/task-service:v1.2.3",
+	}, "\n"))
+
 	// ARCH=arm64: the image for Graviton tasks (and the deploy asks for them:
 	// testDeployScript); anything else is refused before any call.
 	base, calls = fakeAWS(t)
-	if out, err := runScript(t, "push.sh", append(base, "TAG=v1.2.3", "ARCH=arm64")); err != nil {
+	if out, err := runScript(t, "push.sh", append(base, "TAG=v1.2.3", "ARCH=arm64", "FAKE_NO_IMAGE=1")); err != nil {
 		t.Fatalf("push.sh ARCH=arm64: %v\n%s", err, out)
 	}
 	for _, call := range calls() {

@@ -11,6 +11,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	goecs "github.com/awslabs/goformation/v7/cloudformation/ecs"
 )
 
 // val dereferences an optional property (the zero value when absent).
@@ -160,7 +162,8 @@ func TestRegistry(t *testing.T) {
 		eq(t, logical+" name", designName(t, st, logical, "RepositoryName"), service)
 		eq(t, logical+" scan on push", val(r.ImageScanningConfiguration).ScanOnPush != nil && *r.ImageScanningConfiguration.ScanOnPush, true)
 		eq(t, logical+" encryption", val(r.EncryptionConfiguration).EncryptionType, "AES256")
-		eq(t, logical+" tag mutability (design: immutability disabled)", val(r.ImageTagMutability), "MUTABLE")
+		// A rollback must run the very image the tag named when it was deployed.
+		eq(t, logical+" tag mutability", val(r.ImageTagMutability), "IMMUTABLE")
 		eq(t, logical+" emptied on delete", val(r.EmptyOnDelete), true)
 		var policy struct {
 			Rules []struct {
@@ -244,14 +247,12 @@ func TestData(t *testing.T) {
 	version := fmt.Sprint(st.T.Parameters["PostgresVersion"].Default)
 	major, _, _ := strings.Cut(version, ".")
 	eq(t, "PostgreSQL major (the design's)", major, "15")
-	eq(t, "minor upgrades only through PostgresVersion", val(rds.AutoMinorVersionUpgrade), false)
+	eq(t, "minor upgrades (security fixes) applied by RDS", val(rds.AutoMinorVersionUpgrade), true)
 	eq(t, "major upgrades refused", val(rds.AllowMajorVersionUpgrade), false)
-	eq(t, "instance class", val(rds.DBInstanceClass), "db.t3.micro")
 	eq(t, "storage GB", val(rds.AllocatedStorage), "20")
-	eq(t, "storage type", val(rds.StorageType), "gp2")
+	eq(t, "storage type (its burst balance is watched)", val(rds.StorageType), "gp2")
 	eq(t, "encrypted", val(rds.StorageEncrypted), true)
-	eq(t, "multi-AZ (design: no, for learning)", rds.MultiAZ != nil && !*rds.MultiAZ, true)
-	eq(t, "backup retention days", val(rds.BackupRetentionPeriod), 7)
+	checkDatabaseProfiles(t, st)
 	eq(t, "publicly accessible", rds.PubliclyAccessible != nil && !*rds.PubliclyAccessible, true)
 	eq(t, "port", val(rds.Port), "5432")
 	eq(t, "database name", val(rds.DBName), "taskmanagement")
@@ -281,6 +282,38 @@ func TestData(t *testing.T) {
 	eq(t, "attachment secret", refOf(att.SecretId), "DatabaseSecret")
 	eq(t, "attachment target", refOf(att.TargetId), "Database")
 	eq(t, "attachment type", att.TargetType, "AWS::RDS::DBInstance")
+}
+
+// checkDatabaseProfiles evaluates the database's settings under each
+// Profile: the default is prod, and prod survives a zone's failure, a
+// deletion and a bad week; dev is the cheap one.
+func checkDatabaseProfiles(t *testing.T, st *stack) {
+	t.Helper()
+	all := stacks(t)
+	eq(t, "Profile default", fmt.Sprint(st.T.Parameters["Profile"].Default), "prod")
+	sameJSON(t, "Profile values", st.T.Parameters["Profile"].AllowedValues, []any{"dev", "prod"})
+	settings := []string{"MultiAZ", "DeletionProtection", "EnablePerformanceInsights", "PerformanceInsightsRetentionPeriod", "BackupRetentionPeriod", "DBInstanceClass"}
+	for _, tc := range []struct {
+		profile string
+		want    []string
+	}{
+		{"", []string{"true", "true", "true", "7", "14", "db.t3.small"}}, // the default: prod
+		{"prod", []string{"true", "true", "true", "7", "14", "db.t3.small"}},
+		{"dev", []string{"false", "false", "false", "<none>", "1", "db.t3.micro"}},
+	} {
+		d := designDeployment(t)
+		if tc.profile != "" {
+			d = d.with(map[string]string{"Profile": tc.profile})
+		}
+		for i, prop := range settings {
+			v := property(st, "Database", prop)
+			if v == nil {
+				t.Errorf("Database has no %s", prop)
+				continue
+			}
+			eq(t, fmt.Sprintf("Profile=%q %s", tc.profile, prop), evaluate(t, all, st, v, d), tc.want[i])
+		}
+	}
 }
 
 func TestCluster(t *testing.T) {
@@ -539,6 +572,20 @@ func TestServicesTaskDefinitions(t *testing.T) {
 		eq(t, what+" containers", len(td.ContainerDefinitions), 1)
 		eq(t, what+" essential", val(cd.Essential), true)
 		eq(t, what+" read-only root", val(cd.ReadonlyRootFilesystem), true)
+		// Non-root, as the image's own USER (AWS Config's
+		// ecs-task-definition-user-for-host-mode-check and
+		// ecs-task-definition-linux-user-non-root), with no capability.
+		eq(t, what+" user (the Dockerfile's USER)", val(cd.User), dockerfileUser(t))
+		if uid, _, _ := strings.Cut(val(cd.User), ":"); uid == "" || uid == "0" || uid == "root" {
+			t.Errorf("%s runs as %q: root", what, val(cd.User))
+		}
+		sameJSON(t, what+" capabilities", val(cd.LinuxParameters).Capabilities, map[string]any{"Drop": []any{"ALL"}})
+		if caps := val(val(cd.LinuxParameters).Capabilities); len(caps.Add) != 0 {
+			t.Errorf("%s adds capabilities %v", what, caps.Add)
+		}
+		if val(cd.Privileged) {
+			t.Errorf("%s is privileged", what)
+		}
 		if r := resolve(t, all, c.Stack, td.ExecutionRoleArn); r.Stack == nil || r.Stack.Name != "cluster" || r.Resource != "TaskExecutionRole" || r.Attribute != "Arn" {
 			t.Errorf("%s execution role %v is not the cluster stack's TaskExecutionRole", what, expand(td.ExecutionRoleArn))
 		}
@@ -608,6 +655,7 @@ func TestServicesEcsServices(t *testing.T) {
 		cb := val(dc.DeploymentCircuitBreaker)
 		eq(t, s.logical+" circuit breaker with rollback", cb.Enable && cb.Rollback, true)
 		eq(t, s.logical+" minimum healthy percent", val(dc.MinimumHealthyPercent), 100)
+		checkDeploymentAlarms(t, st, s.logical, s.targetGroup, dc)
 		vpc := val(val(svc.NetworkConfiguration).AwsvpcConfiguration)
 		eq(t, s.logical+" public IP", val(vpc.AssignPublicIp), "DISABLED")
 		// One private subnet in each of two AZs (network.yaml's rules).
@@ -659,6 +707,44 @@ func TestServicesEcsServices(t *testing.T) {
 	}
 }
 
+// checkDeploymentAlarms: the service rolls back on its alarms, which exist
+// in the same stack (ECS refuses a missing alarm) and watch its own target
+// group: the 5xx rate and unhealthy targets.
+func checkDeploymentAlarms(t *testing.T, st *stack, service, targetGroup string, dc goecs.Service_DeploymentConfiguration) {
+	t.Helper()
+	alarms := val(dc.Alarms)
+	eq(t, service+" deployment alarms enabled", alarms.Enable, true)
+	eq(t, service+" deployment alarms roll back", alarms.Rollback, true)
+	watched := map[string]bool{}
+	for _, name := range alarms.AlarmNames {
+		logical := refOf(name)
+		alarm, err := st.T.GetCloudWatchAlarmWithName(logical)
+		if err != nil {
+			t.Errorf("%s deployment alarm %v is not an alarm of the stack", service, expand(name))
+			continue
+		}
+		raw := asMap(asMap(asMap(st.Raw["Resources"])[logical])["Properties"])
+		var metrics []string
+		walk(raw, "", func(_ string, m map[string]any) {
+			if name, ok := m["MetricName"].(string); ok {
+				metrics = append(metrics, name)
+			}
+			if m["Name"] == "TargetGroup" {
+				res, attr := getAttOf(m["Value"])
+				eq(t, logical+" target group", res+"."+attr, targetGroup+".TargetGroupFullName")
+			}
+		})
+		slices.Sort(metrics)
+		watched[strings.Join(metrics, "+")] = true
+		eq(t, logical+" treats missing data as fine (no traffic is no failure)", val(alarm.TreatMissingData), "notBreaching")
+	}
+	for _, want := range []string{"HTTPCode_Target_5XX_Count+RequestCount", "UnHealthyHostCount"} {
+		if !watched[want] {
+			t.Errorf("%s: no deployment alarm on %s (has %v)", service, want, watched)
+		}
+	}
+}
+
 // appMetrics returns monitoring.yaml's AppMetrics mapping.
 func appMetrics(t *testing.T) map[string]map[string]string {
 	t.Helper()
@@ -679,7 +765,24 @@ func TestMonitoringAlarms(t *testing.T) {
 	st := all["monitoring"]
 	m := appMetrics(t)
 	alarms := st.T.GetAllCloudWatchAlarmResources()
-	eq(t, "alarms", len(alarms), 7)
+	eq(t, "alarms", len(alarms), 10)
+
+	// The database's own limits: storage, CPU credits (t3) and gp2 I/O
+	// burst credits, each on the data stack's instance.
+	for logical, want := range map[string]string{
+		"DatabaseFreeStorageAlarm":  "FreeStorageSpace Minimum LessThanThreshold 2.147483648e+09",
+		"DatabaseCpuCreditsAlarm":   "CPUCreditBalance Minimum LessThanThreshold 20",
+		"DatabaseBurstBalanceAlarm": "BurstBalance Minimum LessThanThreshold 20",
+	} {
+		a := alarms[logical]
+		if a == nil {
+			t.Errorf("no %s", logical)
+			continue
+		}
+		eq(t, logical, fmt.Sprint(val(a.MetricName), " ", val(a.Statistic), " ", a.ComparisonOperator, " ", val(a.Threshold)), want)
+		eq(t, logical+" namespace", val(a.Namespace), "AWS/RDS")
+		sameJSON(t, logical+" instance", a.Dimensions, []any{map[string]any{"Name": "DBInstanceIdentifier", "Value": imp("DataStackName", "DatabaseInstanceId")}})
+	}
 
 	for name, a := range alarms {
 		// Notifications go to the topic when there is one.

@@ -21,11 +21,20 @@ for output in AuthServiceRepositoryUri TaskServiceRepositoryUri; do
 done
 
 deploy_stack network
+# A database created by this run is empty: nothing to snapshot before its
+# first migration.
+first_deployment=""
+[ -n "$(stack_status data)" ] || first_deployment=yes
 deploy_stack data
 deploy_stack cluster
 
-# The schema first, with the new image: the services never migrate.
-"$SCRIPTS/migrate.sh"
+# The schema first, with the new image: the services never migrate. A
+# snapshot first, unless the database is new (or SNAPSHOT=false).
+if [ -n "$first_deployment" ]; then
+	SNAPSHOT=false "$SCRIPTS/migrate.sh"
+else
+	"$SCRIPTS/migrate.sh"
+fi
 
 deploy_stack services
 deploy_stack monitoring

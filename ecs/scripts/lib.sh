@@ -113,6 +113,10 @@ check_deploy_settings() {
 	true | false) ;;
 	*) die "ENABLE_WAF=$ENABLE_WAF: true or false" ;;
 	esac
+	case "${DB_PROFILE:-}" in
+	"" | dev | prod) ;;
+	*) die "DB_PROFILE=$DB_PROFILE: dev or prod" ;;
+	esac
 }
 
 # stack_parameters NAME: the parameters stack NAME is deployed with (besides
@@ -134,8 +138,10 @@ stack_parameters() {
 			"PrivateRouteTableIds=${PRIVATE_ROUTE_TABLE_IDS:-}"
 		;;
 	data)
-		# Without POSTGRES_VERSION an existing database keeps its version.
-		printf '%s\n' "$network" ${POSTGRES_VERSION:+"PostgresVersion=$POSTGRES_VERSION"}
+		# Without POSTGRES_VERSION an existing database keeps its version,
+		# without DB_PROFILE its profile (a new one is prod).
+		printf '%s\n' "$network" ${POSTGRES_VERSION:+"PostgresVersion=$POSTGRES_VERSION"} \
+			${DB_PROFILE:+"Profile=$DB_PROFILE"}
 		;;
 	cluster)
 		printf '%s\n' "ImageTag=$TAG" "CpuArchitecture=$CPU_ARCHITECTURE" "$registry" "$network" "$data"
@@ -192,4 +198,15 @@ imports_of() {
 # secret_name NAME: a secret's name in this environment (data.yaml's).
 secret_name() {
 	echo "${ENVIRONMENT:+$ENVIRONMENT/}$1"
+}
+
+# snapshot_id DATABASE: a new manual snapshot's identifier, DATABASE-pre-
+# migrate-<UTC time>[-<tag>]: letters, digits and single hyphens, as RDS
+# requires (a tag's . and _ become -), at most 255 characters.
+snapshot_id() {
+	local id
+	id="$1-pre-migrate-$(date -u +%Y%m%d-%H%M%S)${TAG:+-$TAG}"
+	id="$(tr -c 'A-Za-z0-9\n' '-' <<<"$id" | tr -s '-')"
+	id="${id%-}"
+	echo "${id:0:255}"
 }
