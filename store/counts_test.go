@@ -2,11 +2,13 @@ package store_test
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"pgregory.net/rapid"
 
@@ -15,12 +17,21 @@ import (
 	"taskapi/store"
 )
 
-// testQuotaUnderConcurrency sends 200 creates at once against a quota of
-// 5: exactly 5 are stored, every other one is refused with the quota
-// error, and a delete makes room for exactly one more.
+// testQuotaUnderConcurrency sends 200 creates at once against a quota:
+// exactly the quota are stored, every other one is refused with the quota
+// error, and a delete makes room for exactly one more. A quota of 5 is
+// near the limit from the first create (PostgreSQL counts exactly from
+// the start); one of 300 starts far from it, where creates do not wait
+// for each other, and crosses over to the exact count under load.
 func testQuotaUnderConcurrency(t *testing.T, db *store.DB) {
-	const quota, creates = 5, 200
-	u := newUser(t, db, "quinn")
+	for _, quota := range []int{5, 300} {
+		t.Run(fmt.Sprint("quota=", quota), func(t *testing.T) { testQuota(t, db, quota) })
+	}
+}
+
+func testQuota(t *testing.T, db *store.DB, quota int) {
+	creates := 2*quota + 190
+	u := newUser(t, db, fmt.Sprint("quinn", quota))
 	var stored atomic.Int32
 	errs := make(chan error, creates)
 	start := make(chan struct{})
@@ -42,10 +53,11 @@ func testQuotaUnderConcurrency(t *testing.T, db *store.DB) {
 	for err := range errs {
 		wantErr(t, err, taskapi.EFORBIDDEN, taskapi.TaskQuotaReached(quota).Message)
 	}
-	if n := stored.Load(); n != quota {
+	if n := stored.Load(); int(n) != quota {
 		t.Errorf("%d creates succeeded, want %d", n, quota)
 	}
 	page := list(t, db, taskapi.TaskFilter{UserID: u.ID})
+	checkCounters(t, db, u.ID)
 	if len(page.Tasks) != quota || page.Total != quota {
 		t.Fatalf("%d tasks stored (total %d), want %d", len(page.Tasks), page.Total, quota)
 	}
@@ -63,8 +75,9 @@ func testQuotaUnderConcurrency(t *testing.T, db *store.DB) {
 	newTask(t, db, u.ID, nil)
 }
 
-// cell is one (status, priority) count of one user.
+// cell is one (slot, status, priority) count of one user.
 type cell struct {
+	Slot     int    `db:"slot"`
 	Status   string `db:"status"`
 	Priority string `db:"priority"`
 	N        int    `db:"n"`
@@ -78,26 +91,17 @@ func checkCounters(t interface {
 }, db *store.DB, userID int64) {
 	t.Helper()
 	ctx := context.Background()
+	// Every task counts in slot id % 16 of its cell, so each slot's row
+	// equals a count of the tasks table, not only their sum.
 	var real, kept []cell
-	if err := store.SelectRaw(ctx, db, &real, "SELECT status, priority, COUNT(*) AS n FROM tasks WHERE user_id = ? GROUP BY status, priority ORDER BY status, priority", userID); err != nil {
+	if err := store.SelectRaw(ctx, db, &real, "SELECT id % 16 AS slot, status, priority, COUNT(*) AS n FROM tasks WHERE user_id = ? GROUP BY 1, 2, 3 ORDER BY 1, 2, 3", userID); err != nil {
 		t.Fatalf("count tasks: %v", err)
 	}
-	if err := store.SelectRaw(ctx, db, &kept, "SELECT status, priority, n FROM task_counts WHERE user_id = ? AND n <> 0 ORDER BY status, priority", userID); err != nil {
+	if err := store.SelectRaw(ctx, db, &kept, "SELECT slot, status, priority, n FROM task_counts WHERE user_id = ? AND n <> 0 ORDER BY 1, 2, 3", userID); err != nil {
 		t.Fatalf("read task_counts: %v", err)
 	}
 	if !slices.Equal(real, kept) {
 		t.Fatalf("user %d: task_counts %v, want %v", userID, kept, real)
-	}
-	all := 0
-	for _, c := range real {
-		all += c.N
-	}
-	var totals []int
-	if err := store.SelectRaw(ctx, db, &totals, "SELECT n FROM task_totals WHERE user_id = ?", userID); err != nil {
-		t.Fatalf("read task_totals: %v", err)
-	}
-	if exists := len(totals) == 1; exists && totals[0] != all || !exists && all != 0 {
-		t.Fatalf("user %d: task_totals %v, want %d", userID, totals, all)
 	}
 	for _, f := range []taskapi.TaskFilter{{}, {Status: taskapi.StatusCompleted}, {Priority: taskapi.PriorityHigh}, {Status: taskapi.StatusPending, Priority: taskapi.PriorityLow}} {
 		want := 0
@@ -228,4 +232,68 @@ func TestCountersPropertySQLite(t *testing.T) {
 func TestCountersPropertyPostgres(t *testing.T) {
 	testdb.Postgres(t)
 	testCountersProperty(t, openPostgres(t))
+}
+
+// TestQuotaCrossedDuringCreatePostgres makes one create start far from
+// the quota and find itself near it after its insert: its counter row is
+// locked by a transaction that then stores most of the quota and commits.
+// The create must still succeed, through the exact count, and the totals
+// stay exact.
+func TestQuotaCrossedDuringCreatePostgres(t *testing.T) {
+	dsn := testdb.Postgres(t)
+	db := openPostgresDSN(t, dsn)
+	if err := db.Migrate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	const quota, bulk = 1000, 900
+	u := newUser(t, db, "crossing")
+	raw, err := sql.Open("postgres", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	holder, err := raw.BeginTx(t.Context(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Rollback()
+	var holderPID int
+	if err := holder.QueryRow("SELECT pg_backend_pid()").Scan(&holderPID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := holder.Exec("SELECT 1 FROM task_counts WHERE user_id = $1 FOR NO KEY UPDATE", u.ID); err != nil {
+		t.Fatal(err)
+	}
+	created := make(chan error, 1)
+	go func() {
+		created <- db.CreateTask(context.Background(), &taskapi.Task{UserID: u.ID, Title: "late", CreatedAt: base, UpdatedAt: base}, quota)
+	}()
+	// Wait (by count, bounded) until the create queues behind the holder.
+	for i := 0; ; i++ {
+		var waiting int
+		if err := raw.QueryRow("SELECT COUNT(*) FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))", holderPID).Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+		if waiting > 0 {
+			break
+		}
+		if i == 500 {
+			t.Fatal("the create never waited for the locked counter rows")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if _, err := holder.Exec(`INSERT INTO tasks (user_id, title, created_at, updated_at)
+		SELECT $1, 'bulk ' || i, now(), now() FROM generate_series(1, $2::integer) AS i`, u.ID, bulk); err != nil {
+		t.Fatal(err)
+	}
+	if err := holder.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-created; err != nil {
+		t.Fatalf("create near the quota: %v", err)
+	}
+	checkCounters(t, db, u.ID)
+	if page := list(t, db, taskapi.TaskFilter{UserID: u.ID, Limit: 1}); page.Total != bulk+1 {
+		t.Fatalf("total %d, want %d", page.Total, bulk+1)
+	}
 }

@@ -61,37 +61,18 @@ func (db *DB) idempotentTask(ctx context.Context, q sqlx.QueryerContext, userID 
 //
 // With a positive key.PerUser, a user who has that many keys remembered
 // already is refused (ETOOMANY, with a Retry-After for when the oldest
-// expires) and nothing is stored. The count is taken after the task's
-// insert, which on PostgreSQL holds the lock on the user's task_totals
-// row that every create of theirs takes: concurrent keyed creates of one
-// user count one after the other and never overshoot.
+// expires) and nothing is stored. On PostgreSQL the transaction first
+// locks the user's row (FOR NO KEY UPDATE: not against the foreign-key
+// checks of the user's other writes), so concurrent keyed creates of one
+// user count one after the other and never overshoot; creates without a
+// key do not wait for it.
 func (db *DB) CreateTaskOnce(ctx context.Context, t *taskapi.Task, quota int, key taskapi.IdempotencyKey) (*taskapi.IdempotentResult, error) {
 	stored := newTaskRow(t)
 	notBefore := timeArg(normTime(key.NotBefore))
-	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
-		if _, err := tx.ExecContext(ctx, db.rebind(
-			"DELETE FROM idempotency_keys WHERE user_id = ? AND idem_key = ? AND created_at < ?"),
-			stored.UserID, key.Key, notBefore); err != nil {
-			return err
-		}
-		if err := db.insertTask(ctx, tx, &stored, quota); err != nil {
-			return err
-		}
-		if err := db.checkKeyLimit(ctx, tx, stored.UserID, key); err != nil {
-			return err
-		}
-		response, err := json.Marshal(stored)
-		if err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, db.rebind(
-			`INSERT INTO idempotency_keys (user_id, idem_key, request_hash, task_id, response, created_at)
-			VALUES (?, ?, ?, ?, ?, ?)`),
-			stored.UserID, key.Key, key.RequestHash, stored.ID, string(response), timeArg(stored.CreatedAt))
-		if uniqueViolation(err) {
-			return errKeyTaken
-		}
-		return err
+	err := db.retryNearQuota(func(exact bool) error {
+		return db.inTx(ctx, func(tx *sqlx.Tx) error {
+			return db.createOnce(ctx, tx, &stored, quota, exact, key, notBefore)
+		})
 	})
 	if errors.Is(err, errKeyTaken) {
 		first, err := db.IdempotentTask(ctx, stored.UserID, key)
@@ -108,6 +89,40 @@ func (db *DB) CreateTaskOnce(ctx context.Context, t *taskapi.Task, quota int, ke
 	}
 	*t = stored
 	return nil, nil
+}
+
+// createOnce is CreateTaskOnce's transaction.
+func (db *DB) createOnce(ctx context.Context, tx *sqlx.Tx, stored *taskapi.Task, quota int, exact bool, key taskapi.IdempotencyKey, notBefore string) error {
+	if key.PerUser > 0 && db.driver == DriverPostgres {
+		// An account deletion takes this row first too (FOR UPDATE), and
+		// task_create takes it before any counter row: one order.
+		if _, err := tx.ExecContext(ctx, "SELECT 1 FROM users WHERE id = $1 FOR NO KEY UPDATE", stored.UserID); err != nil {
+			return err
+		}
+	}
+	if _, err := tx.ExecContext(ctx, db.rebind(
+		"DELETE FROM idempotency_keys WHERE user_id = ? AND idem_key = ? AND created_at < ?"),
+		stored.UserID, key.Key, notBefore); err != nil {
+		return err
+	}
+	if err := db.insertTask(ctx, tx, stored, quota, exact); err != nil {
+		return err
+	}
+	if err := db.checkKeyLimit(ctx, tx, stored.UserID, key); err != nil {
+		return err
+	}
+	response, err := json.Marshal(stored)
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, db.rebind(
+		`INSERT INTO idempotency_keys (user_id, idem_key, request_hash, task_id, response, created_at)
+		VALUES (?, ?, ?, ?, ?, ?)`),
+		stored.UserID, key.Key, key.RequestHash, stored.ID, string(response), timeArg(stored.CreatedAt))
+	if uniqueViolation(err) {
+		return errKeyTaken
+	}
+	return err
 }
 
 // checkKeyLimit refuses one more key to a user who has key.PerUser keys

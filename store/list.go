@@ -46,7 +46,8 @@ type segment struct {
 //
 // The cost of a page does not depend on how many tasks the user holds:
 // the page is one index range scan that stops after Limit+1 rows, and the
-// total is a sum of at most nine task_counts rows, computed in the same
+// total is a sum of at most 144 task_counts rows (16 slots of nine
+// cells, migration 00008), computed in the same
 // statement (one snapshot, one round trip). Only Offset costs in
 // proportion to its value: the rows it skips are read.
 func (db *DB) ListTasks(ctx context.Context, f taskapi.TaskFilter) (taskapi.TaskPage, error) {

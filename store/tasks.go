@@ -3,11 +3,13 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"math"
 	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 
 	"taskapi"
 )
@@ -55,18 +57,16 @@ func (r taskRow) task() taskapi.Task {
 // ENOTFOUND.
 //
 // A positive quota refuses the task with taskapi.TaskQuotaReached when
-// the user already holds quota tasks. The check reads the user's
-// task_totals row and the insert follows in the same statement; on
-// PostgreSQL the statement first locks that row, which every other create,
-// delete or move of the user's tasks also takes, so concurrent creates
-// queue there and never overshoot. SQLite's writers are serialised anyway.
-// With BEGIN and COMMIT that is three round trips: the transaction stays,
-// so that a create whose connection is cut is never committed behind the
-// client's back (see inTx).
+// the user already holds quota tasks, exactly under any concurrency (see
+// insertTask). With BEGIN and COMMIT that is three round trips: the
+// transaction stays, so that a create whose connection is cut is never
+// committed behind the client's back (see inTx).
 func (db *DB) CreateTask(ctx context.Context, t *taskapi.Task, quota int) error {
 	stored := newTaskRow(t)
-	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
-		return db.insertTask(ctx, tx, &stored, quota)
+	err := db.retryNearQuota(func(exact bool) error {
+		return db.inTx(ctx, func(tx *sqlx.Tx) error {
+			return db.insertTask(ctx, tx, &stored, quota, exact)
+		})
 	})
 	if err != nil {
 		return classify(err)
@@ -93,51 +93,65 @@ func newTaskRow(t *taskapi.Task) taskapi.Task {
 	return stored
 }
 
+// nearQuotaCode is the SQLSTATE task_create raises when a create far from
+// the quota finds after its insert that it was near it after all (see
+// migrations/postgres/00008): the transaction is aborted and repeats with
+// the exact check.
+const nearQuotaCode = "TQ001"
+
+// retryNearQuota runs create (a whole transaction) on the fast path and,
+// when that ends near the quota, once more with the exact check, which
+// never ends so.
+func (db *DB) retryNearQuota(create func(exact bool) error) error {
+	err := create(false)
+	var pqErr *pq.Error
+	if errors.As(err, &pqErr) && pqErr.Code == nearQuotaCode {
+		err = create(true)
+	}
+	return err
+}
+
 // insertTask inserts t in tx, unless its user holds quota tasks already
-// (a positive quota), and sets its ID and version.
-func (db *DB) insertTask(ctx context.Context, tx *sqlx.Tx, t *taskapi.Task, quota int) error {
-	limit := math.MaxInt32 // task_totals.n is an INTEGER
+// (a positive quota), and sets its ID and version. exact takes the
+// PostgreSQL function's exact path from the start (retryNearQuota).
+//
+// On PostgreSQL, task_create (migration 00008) does it in one call: its
+// quota check locks one of the user's counter rows far from the limit and
+// all of them near it, so concurrent creates of one user do not queue
+// behind one row. SQLite's writers are serialised anyway: its statement
+// counts and inserts.
+func (db *DB) insertTask(ctx context.Context, tx *sqlx.Tx, t *taskapi.Task, quota int, exact bool) error {
+	limit := math.MaxInt32 // task_counts sums fit an INTEGER
 	if quota > 0 {
 		limit = min(quota, limit)
 	}
-	values := []any{t.UserID, t.Title, t.Description, t.Status, t.Priority,
+	args := []any{t.UserID, t.Title, t.Description, t.Status, t.Priority,
 		nullTimeArg(t.DueDate), timeArg(t.CreatedAt), timeArg(t.UpdatedAt)}
-	query, args := createTaskSQLite, append(values, t.UserID, limit)
+	query := createTaskSQLite
 	if db.driver == DriverPostgres {
-		query, args = createTaskPostgres, append(append([]any{t.UserID}, values...), limit)
+		query, args = createTaskPostgres, append(args, limit, exact)
+	} else {
+		args = append(args, t.UserID, limit)
 	}
-	err := tx.QueryRowxContext(ctx, db.rebind(query), args...).Scan(&t.ID)
-	if notFound(err) {
+	var id sql.NullInt64
+	err := tx.QueryRowxContext(ctx, db.rebind(query), args...).Scan(&id)
+	if notFound(err) || err == nil && !id.Valid {
 		return taskapi.TaskQuotaReached(quota)
 	}
+	t.ID = id.Int64
 	t.Version = 1 // the column's default
 	return err
 }
 
-// createTaskPostgres inserts a task unless its user holds the quota
-// already, reading the count under a lock on the user's task_totals row
-// (FOR NO KEY UPDATE: it does not block the foreign-key checks of other
-// inserts). The lock is taken whatever the count, so a concurrent create
-// waits for it, and then sees the count that one left.
-//
-// The user's row is locked first (FOR KEY SHARE, what the foreign-key
-// check takes anyway): an account deletion holds it while its cascade
-// takes task_totals, so taking the two in the other order could deadlock.
-// A user deleted meanwhile has no row to lock, and the insert fails on
-// the foreign key as before. The casts type the parameters, which the
-// INSERT ... SELECT form does not.
-const createTaskPostgres = `WITH owner AS (SELECT id FROM users WHERE id = ? FOR KEY SHARE),
-	quota AS (SELECT n FROM task_totals WHERE user_id = (SELECT id FROM owner) FOR NO KEY UPDATE)
-	INSERT INTO tasks (user_id, title, description, status, priority, due_date, created_at, updated_at)
-	SELECT ?::integer, ?::varchar, ?::text, ?::varchar, ?::varchar, ?::timestamp, ?::timestamp, ?::timestamp
-	WHERE NOT EXISTS (SELECT 1 FROM quota WHERE n >= ?)
-	RETURNING id`
+// createTaskPostgres calls task_create; the casts pick its signature.
+const createTaskPostgres = `SELECT task_create(?::integer, ?::varchar, ?::text, ?::varchar, ?::varchar,
+	?::timestamp, ?::timestamp, ?::timestamp, ?::integer, ?::boolean)`
 
-// createTaskSQLite is createTaskPostgres without the lock, which BEGIN
-// IMMEDIATE and the single connection make unnecessary.
+// createTaskSQLite inserts a task unless its user holds the quota
+// already; BEGIN IMMEDIATE and the single connection make the count exact.
 const createTaskSQLite = `INSERT INTO tasks (user_id, title, description, status, priority, due_date, created_at, updated_at)
 	SELECT ?, ?, ?, ?, ?, ?, ?, ?
-	WHERE NOT EXISTS (SELECT 1 FROM task_totals WHERE user_id = ? AND n >= ?)
+	WHERE (SELECT COALESCE(SUM(n), 0) FROM task_counts WHERE user_id = ?) < ?
 	RETURNING id`
 
 // TaskByID returns task id whoever owns it.
