@@ -41,6 +41,7 @@ func runContract(t *testing.T, open opener) {
 		{"ListPaging", testListPaging},
 		{"ListWalk", testListWalk},
 		{"QuotaUnderConcurrency", testQuotaUnderConcurrency},
+		{"KeysPerUserUnderConcurrency", testKeysPerUserUnderConcurrency},
 		{"ListOtherUsers", testListOtherUsers},
 		{"UpdateFields", testUpdateFields},
 		{"UpdateEmptyPatch", testUpdateEmptyPatch},

@@ -297,3 +297,38 @@ func TestQuotaCrossedDuringCreatePostgres(t *testing.T) {
 		t.Fatalf("total %d, want %d", page.Total, bulk+1)
 	}
 }
+
+// testKeysPerUserUnderConcurrency sends 60 keyed creates of one user at
+// once against a limit of 5 live keys: exactly 5 are stored, every other
+// one is refused with ETOOMANY.
+func testKeysPerUserUnderConcurrency(t *testing.T, db *store.DB) {
+	const limit, creates = 5, 60
+	u := newUser(t, db, "keyrush")
+	var stored atomic.Int32
+	errs := make(chan error, creates)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range creates {
+		wg.Go(func() {
+			<-start
+			key := fmt.Sprint("rush", i)
+			_, err := db.CreateTaskOnce(t.Context(), &taskapi.Task{UserID: u.ID, Title: key, CreatedAt: base, UpdatedAt: base}, 0,
+				taskapi.IdempotencyKey{Key: key, RequestHash: "h", NotBefore: base.Add(-taskapi.IdempotencyWindow), PerUser: limit})
+			if err != nil {
+				errs <- err
+				return
+			}
+			stored.Add(1)
+		})
+	}
+	close(start)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		wantErr(t, err, taskapi.ETOOMANY, taskapi.MsgTooManyKeys)
+	}
+	if n := stored.Load(); n != limit {
+		t.Errorf("%d keyed creates succeeded, want %d", n, limit)
+	}
+	checkCounters(t, db, u.ID)
+}
