@@ -10,6 +10,7 @@ import (
 	"mime"
 	"net/http"
 	"reflect"
+	"slices"
 	"strings"
 
 	"taskapi"
@@ -123,13 +124,16 @@ func decodeJSON(r *http.Request, v any) error {
 	if err := checkEncoding(body); err != nil {
 		return err
 	}
-	if dups := duplicateKeys(body); len(dups) > 0 {
-		return taskapi.Invalid(dups...)
-	}
 	// Every request schema is closed: a misspelt field ("priorty") is
 	// refused by name, rather than silently ignored while its default
-	// applies.
+	// applies. A key given twice is named too, unless it is unknown
+	// anyway (then each spelling of it already is).
 	fields := unknownFields(body, v)
+	for _, dup := range duplicateKeys(body) {
+		if !slices.ContainsFunc(fields, func(f taskapi.FieldError) bool { return strings.EqualFold(f.Field, dup.Field) }) {
+			fields = append(fields, dup)
+		}
+	}
 	switch {
 	case err == nil && len(fields) == 0:
 		return nil

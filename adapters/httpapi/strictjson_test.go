@@ -61,3 +61,21 @@ func TestDuplicateKeysAreFoundAtEveryDepth(t *testing.T) {
 		t.Fatalf("duplicates = %+v, want b and E", got)
 	}
 }
+
+// TestDuplicatesAreNamedWithTheOtherFaults: one refusal names a duplicate
+// key beside an unknown field, and an unknown key given in two spellings
+// only once each, as unknown.
+func TestDuplicatesAreNamedWithTheOtherFaults(t *testing.T) {
+	r := httptest.NewRequest("POST", "/", strings.NewReader(`{"title":"a","title":"b","user_id":1,"USER_ID":2}`))
+	var e *taskapi.Error
+	if err := decodeJSON(r, new(handlers.CreateTaskRequest)); !errors.As(err, &e) {
+		t.Fatalf("error = %v", err)
+	}
+	var got []string
+	for _, d := range e.Details {
+		got = append(got, d.Field+": "+d.Message[:9])
+	}
+	if want := "USER_ID: Unknown f,user_id: Unknown f,title: Duplicate"; strings.Join(got, ",") != want {
+		t.Fatalf("details %v, want %s", got, want)
+	}
+}
