@@ -49,7 +49,7 @@ var contractDocs sync.Map // openapi.Services -> func() (*contractDoc, error)
 
 func loadContract(services openapi.Services) (*contractDoc, error) {
 	load, _ := contractDocs.LoadOrStore(services, sync.OnceValues(func() (*contractDoc, error) {
-		doc, err := openapi.For(services)
+		doc, err := httpapi.Document(services)
 		if err != nil {
 			return nil, err
 		}

@@ -24,19 +24,6 @@ func CountOthers(next http.Handler, n *atomic.Int64) http.Handler {
 	})
 }
 
-// checksPassword reports whether r is for a route that runs bcrypt.
-func checksPassword(r *http.Request) bool {
-	switch r.URL.Path {
-	case "/auth/login", "/auth/register":
-		return r.Method == http.MethodPost
-	case "/auth/password":
-		return r.Method == http.MethodPut
-	case "/auth/me":
-		return r.Method == http.MethodDelete // deleting the account asks for the password
-	}
-	return false
-}
-
 // WithRequestTimeout bounds the work of every request: database calls and
 // the auth call inherit the deadline and fail with 503 instead of piling up.
 func WithRequestTimeout(next http.Handler, d time.Duration) http.Handler {

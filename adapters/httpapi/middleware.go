@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"regexp"
-	"strings"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -171,11 +170,8 @@ func (s *server) routeOf(r *http.Request) (route, service string) {
 			route = t
 		}
 	}
-	switch {
-	case strings.HasPrefix(route, "/auth/"):
-		service = AuthService
-	case route == "/tasks" || strings.HasPrefix(route, "/tasks/"):
-		service = TaskService
+	if owner := serviceOf[route]; owner != "" {
+		service = owner
 	}
 	return route, service
 }

@@ -76,7 +76,7 @@ func routesOf(t *testing.T, s *server) []string {
 // loadDocument parses and validates the document a process serves.
 func loadDocument(t *testing.T, services openapi.Services) *openapi3.T {
 	t.Helper()
-	doc, err := openapi.For(services)
+	doc, err := Document(services)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,8 +195,8 @@ func TestEachServiceServesItsOwnDocument(t *testing.T) {
 			}
 			yamlPaths := fromYAML["paths"].(map[string]any)
 			for path := range spec.Paths.Map() {
-				owner := openapi.Owner(path)
-				if owner.Auth && !services.Auth || owner.Tasks && !services.Tasks {
+				auth, tasks := strings.HasPrefix(path, "/auth/"), path == "/tasks" || strings.HasPrefix(path, "/tasks/")
+				if auth && !services.Auth || tasks && !services.Tasks {
 					t.Errorf("%s is in the %s service's document", path, name)
 				}
 				if yamlPaths[path] == nil {

@@ -12,34 +12,29 @@ import (
 
 	"taskapi"
 	"taskapi/adapters/httpapi/docs"
-	"taskapi/adapters/httpapi/openapi"
 )
 
-// referenceRoutes serves the API's contract, covering only the routes of
-// the services this process runs, and the interactive reference.
-func (s *server) referenceRoutes() {
-	doc, err := openapi.For(openapi.Services{Auth: s.Auth != nil, Tasks: s.Tasks != nil})
-	if err != nil {
-		// The document is embedded at build time and parsed by the tests:
-		// this is a broken build, not a runtime condition.
-		panic(err)
-	}
-	r := s.router
-	r.Handle("/openapi.json", static("application/json", doc.JSON, false)).Methods(http.MethodGet, http.MethodHead)
-	r.Handle("/openapi.yaml", static("application/yaml", doc.YAML, false)).Methods(http.MethodGet, http.MethodHead)
-	r.Handle("/docs", docsPage()).Methods(http.MethodGet, http.MethodHead)
-	r.Handle("/docs/{asset}", http.HandlerFunc(s.docsAsset)).Methods(http.MethodGet, http.MethodHead)
+// openapiJSON and openapiYAML serve the contract of this process.
+func (s *server) openapiJSON(int) http.Handler {
+	return static("application/json", s.doc.JSON, false)
+}
+
+func (s *server) openapiYAML(int) http.Handler {
+	return static("application/yaml", s.doc.YAML, false)
 }
 
 // docsPage is the reference's HTML page, under a policy that lets
 // Swagger UI run (the API's own policy allows nothing at all).
-func docsPage() http.Handler {
+func docsPage(*server, int) http.Handler {
 	page := static("text/html; charset=utf-8", docs.Page, false)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Security-Policy", docs.ContentSecurityPolicy)
 		page.ServeHTTP(w, r)
 	})
 }
+
+// docsAssets serves the files the page loads.
+func docsAssets(s *server, _ int) http.Handler { return http.HandlerFunc(s.docsAsset) }
 
 // assetTypes are the media types of the reference's files, by extension.
 var assetTypes = map[string]string{

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"taskapi/adapters/httpapi/openapi"
 	"taskapi/handlers"
 )
 
@@ -85,11 +86,13 @@ const (
 	TaskService = "task-service"
 )
 
-// server carries the dependencies that routes.go wires to paths.
+// server carries the dependencies that the route table wires to paths.
 type server struct {
 	Options
 	router *mux.Router
 	errors *errorLog
+	// doc is the OpenAPI document of this process's routes.
+	doc openapi.Document
 }
 
 // NewServer returns the API as one http.Handler, with its middleware.

@@ -8,7 +8,6 @@ import (
 	"bytes"
 	_ "embed"
 	"fmt"
-	"strings"
 	"sync"
 
 	"gopkg.in/yaml.v3"
@@ -19,30 +18,11 @@ import (
 //go:embed openapi.yaml
 var Source []byte
 
-// Services says which services' routes a document covers.
+// Services says which services a process runs, and so which routes its
+// document covers.
 type Services struct {
 	Auth  bool // the auth service: /auth/...
 	Tasks bool // the task service: /tasks...
-}
-
-// Owner returns which service a path of the document belongs to: the auth
-// service for /auth/..., the task service for /tasks and /tasks/..., and
-// every service (the zero Services) for the rest (/health, this document,
-// the reference).
-func Owner(path string) Services {
-	switch {
-	case strings.HasPrefix(path, "/auth/"):
-		return Services{Auth: true}
-	case path == "/tasks" || strings.HasPrefix(path, "/tasks/"):
-		return Services{Tasks: true}
-	}
-	return Services{}
-}
-
-// serves reports whether a process running s answers path.
-func (s Services) serves(path string) bool {
-	owner := Owner(path)
-	return (!owner.Auth || s.Auth) && (!owner.Tasks || s.Tasks)
 }
 
 // Document is the document of one process, in both encodings.
@@ -62,9 +42,9 @@ var parsed = sync.OnceValues(func() (*yaml.Node, error) {
 	return &root, nil
 })
 
-// For returns the document with only the paths a process running s
-// serves, and only the tags those paths use.
-func For(s Services) (Document, error) {
+// For returns the document with only the paths keep accepts (those of
+// the routes a process serves), and only the tags those paths use.
+func For(keep func(path string) bool) (Document, error) {
 	root, err := parsed()
 	if err != nil {
 		return Document{}, err
@@ -74,7 +54,7 @@ func For(s Services) (Document, error) {
 	if paths := value(doc, "paths"); paths != nil {
 		kept := &yaml.Node{Kind: yaml.MappingNode, Tag: paths.Tag}
 		for i := 0; i+1 < len(paths.Content); i += 2 {
-			if s.serves(paths.Content[i].Value) {
+			if keep(paths.Content[i].Value) {
 				kept.Content = append(kept.Content, paths.Content[i], paths.Content[i+1])
 				for _, tag := range operationTags(paths.Content[i+1]) {
 					used[tag] = true
