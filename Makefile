@@ -296,6 +296,22 @@ $(OPENAPI_LINT)/node_modules/.installed: $(OPENAPI_LINT)/package.json $(OPENAPI_
 	cd $(OPENAPI_LINT) && npm ci --no-audit --no-fund --ignore-scripts
 	touch $@
 
+# The generators a client author would use, with their default settings:
+# oapi-codegen (Go, pinned as a tool in tools/openapi-clients/go/go.mod, from
+# the module proxy) and openapi-typescript with tsc (pinned in
+# tools/openapi-clients/ts/package-lock.json, from npm).
+CLIENTS ?= tools/openapi-clients
+
+.PHONY: clients
+
+## clients: generate a Go client and TypeScript types from the served /openapi.json, compile both, run a session with each against the built binary
+clients: build $(CLIENTS)/ts/node_modules/.installed
+	$(CLIENTS)/run.sh $(BIN)
+
+$(CLIENTS)/ts/node_modules/.installed: $(CLIENTS)/ts/package.json $(CLIENTS)/ts/package-lock.json
+	cd $(CLIENTS)/ts && npm ci --no-audit --no-fund --ignore-scripts
+	touch $@
+
 ## docs-assets: refresh the vendored Swagger UI files of /docs from npm (swagger-ui-dist SWAGGER_UI_VERSION)
 docs-assets:
 	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
