@@ -54,6 +54,7 @@ const (
 	EnvBcryptConcurrency  = "BCRYPT_CONCURRENCY"
 	EnvBcryptQueueTimeout = "BCRYPT_QUEUE_TIMEOUT"
 	EnvTaskQuota          = "TASK_QUOTA"
+	EnvRegisterIPMax      = "REGISTER_IP_MAX"
 	EnvAuthServiceURL     = "AUTH_SERVICE_URL"
 	EnvLogFormat          = "LOG_FORMAT"
 )
@@ -155,7 +156,7 @@ var Variables = []Variable{
 	{Name: "LOGIN_FAILURE_WINDOW", Default: "15m", Auth: true,
 		Doc:   "the login window; allowances refill evenly over it",
 		parse: duration(func(c *Config) *time.Duration { return &c.Abuse.LoginWindow })},
-	{Name: "REGISTER_IP_MAX", Default: "10", Auth: true,
+	{Name: EnvRegisterIPMax, Default: "10", Auth: true,
 		Doc:   "registrations per client address per window before 429 (a taken name's 409 counts too)",
 		parse: integer(func(c *Config) *int { return &c.Abuse.RegisterIPMax }, 1, 100000)},
 	{Name: "REGISTER_IP_WINDOW", Default: "1h", Auth: true,

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/url"
 	"runtime"
-	"time"
 
 	_ "github.com/lib/pq" // the services' driver: the limits go through it too
 	"golang.org/x/crypto/bcrypt"
@@ -17,23 +16,6 @@ import (
 // The limits: what the database and bcrypt do on their own on this
 // machine, in the same run, through the same driver and library as the
 // services, at the same concurrency.
-
-// insertTable is the single-row insert limit's table: the tasks table's
-// base columns with the primary key and one (user, created_at, id) index,
-// in the benchmark's own schema. It is created here, not copied from the
-// tasks table, so the limit means the same whatever the migrations add.
-const insertTable = `CREATE TABLE bench_insert_limit (
-	id BIGSERIAL PRIMARY KEY,
-	user_id BIGINT NOT NULL,
-	title TEXT NOT NULL,
-	description TEXT,
-	status TEXT NOT NULL,
-	priority TEXT NOT NULL,
-	due_date TIMESTAMPTZ,
-	created_at TIMESTAMPTZ NOT NULL,
-	updated_at TIMESTAMPTZ NOT NULL
-);
-CREATE INDEX bench_insert_limit_user ON bench_insert_limit (user_id, created_at, id)`
 
 // openPool opens the limits' pool with the driver settings the services
 // use: lib/pq with binary_parameters (store.Open turns it on), one round
@@ -87,21 +69,6 @@ func selectLimit(ctx context.Context, db *sql.DB, o loadgen.Options, owner int64
 		}
 		return nil
 	})
-}
-
-// insertLimit runs a single-row INSERT … RETURNING id, autocommit.
-func insertLimit(ctx context.Context, db *sql.DB, o loadgen.Options) (loadgen.Result, error) {
-	if _, err := db.ExecContext(ctx, insertTable); err != nil {
-		return loadgen.Result{}, fmt.Errorf("create the insert limit's table: %w", err)
-	}
-	now := time.Now().UTC()
-	return loadgen.Run(ctx, o, func(ctx context.Context, worker int, seq int64) error {
-		var id int64
-		return db.QueryRowContext(ctx, `INSERT INTO bench_insert_limit
-			(user_id, title, description, status, priority, due_date, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id`,
-			int64(worker+1), fmt.Sprint("Task ", seq), "Seeded by taskbench", statuses[seq%3], priorities[seq%3], now.AddDate(0, 0, int(seq%730)), now).Scan(&id)
-	}), nil
 }
 
 // bcryptLimit runs bcrypt verifications of a correct password at cost, one

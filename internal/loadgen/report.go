@@ -71,6 +71,12 @@ type Startup struct {
 	Description string  `json:"description"`
 }
 
+// BulkSeed is how long the big user's tasks took in one INSERT … SELECT.
+type BulkSeed struct {
+	Rows    int64   `json:"rows"`
+	Seconds float64 `json:"seconds"`
+}
+
 // Report is everything one run of the benchmark found.
 type Report struct {
 	Started   time.Time         `json:"started"`
@@ -79,6 +85,7 @@ type Report struct {
 	Machine   Machine           `json:"machine"`
 	Settings  map[string]string `json:"settings"`
 	Seeding   []string          `json:"seeding"`
+	BulkSeed  *BulkSeed         `json:"bulk_seed,omitempty"`
 	Scenarios []Scenario        `json:"scenarios"`
 	Startup   *Startup          `json:"startup,omitempty"`
 	Targets   []Target          `json:"targets"`

@@ -11,17 +11,31 @@ const (
 	LimitInsert = "limit-insert" // single-row INSERT, lib/pq
 	LimitBcrypt = "limit-bcrypt" // bcrypt verifications at the configured cost
 
-	GetOne      = "get-one"     // split deployment
-	GetOneAll   = "get-one-all" // both services in one process
-	Create      = "create"      // split
-	Login       = "login"       // split (the auth service alone)
-	StormSplit  = "storm-split" // get-one on the task service during a login storm on the auth service
-	StormAll    = "storm-all"   // get-one during a login storm, both in one process
-	ListPrefix  = "list-"       // list-<user>/<shape>
-	SmallUser   = "100"         // the user with 100 tasks
-	BigUser     = "100k"        // the user with 100,000 tasks
-	ServiceRSS  = 40.0          // MiB, peak under load per service
-	StartupGoal = 200.0         // ms, start to healthy on the embedded store
+	GetOne    = "get-one"     // split deployment
+	GetOneAll = "get-one-all" // both services in one process
+	Create    = "create"      // split, many users; "-1user": one user
+	Update    = "update"      // split, many users; "-1user": one user
+	Delete    = "delete"      // split, many users; "-1user": one user
+	Mixed     = "mixed"       // split: 80 % reads, 20 % writes, many users
+	OneUser   = "-1user"      // suffix of the one-user writes
+	// EmbeddedPrefix names the same scenarios on both services in one
+	// process with the embedded SQLite store, and limit-sqlite-* their limits.
+	EmbeddedPrefix = "embedded-"
+	LimitUpdate    = "limit-update" // single-row UPDATE by primary key, lib/pq
+	LimitDelete    = "limit-delete" // single-row DELETE by primary key, lib/pq
+	// Task-service and PostgreSQL CPU per create, the latter as a multiple
+	// of a bare insert's; the one-statement seed of the big user.
+	CreateServiceCPUms = 0.3
+	CreateDBCPUx       = 2.0
+	BulkSeedSeconds    = 60.0
+	Login              = "login"       // split (the auth service alone)
+	StormSplit         = "storm-split" // get-one on the task service during a login storm on the auth service
+	StormAll           = "storm-all"   // get-one during a login storm, both in one process
+	ListPrefix         = "list-"       // list-<user>/<shape>
+	SmallUser          = "100"         // the user with 100 tasks
+	BigUser            = "100k"        // the user with 100,000 tasks
+	ServiceRSS         = 40.0          // MiB, peak under load per service
+	StartupGoal        = 200.0         // ms, start to healthy on the embedded store
 )
 
 // ListShapes are the list requests measured for both users.
@@ -95,7 +109,12 @@ func Evaluate(r *Report) []Target {
 	}
 	ratio("get-one, split deployment", "", GetOne, LimitSelect, 0.60)
 	ratio("get-one, both services in one process", "", GetOneAll, LimitSelect, 0.60)
-	ratio("create", "", Create, LimitInsert, 0.40)
+	ratio("create, 32 users", "", Create, LimitInsert, 0.40)
+	ratio("create, one user at c=32", "", Create+OneUser, LimitInsert, 0.20)
+	ratio("update, 32 users", "", Update, LimitUpdate, 0.30)
+	ratio("delete, 32 users", "", Delete, LimitDelete, 0.30)
+	out = append(out, createCPU(r)...)
+	out = append(out, bulkSeed(r))
 	for _, shape := range ListShapes {
 		t := Target{Name: "list p99, 100,000-task user vs 100-task user: " + shape, Want: "≤ 2×"}
 		small, big := r.Find(ListName(SmallUser, shape)), r.Find(ListName(BigUser, shape))
@@ -171,4 +190,41 @@ func Evaluate(r *Report) []Target {
 	}
 	out = append(out, errs)
 	return out
+}
+
+// createCPU checks the CPU a create costs the task service and PostgreSQL.
+func createCPU(r *Report) []Target {
+	svc := Target{Name: "task-service CPU per create, 32 users", Want: fmt.Sprintf("≤ %.1f ms", CreateServiceCPUms)}
+	db := Target{Name: "PostgreSQL CPU per create, 32 users", Want: fmt.Sprintf("≤ %.0f× %s's", CreateDBCPUx, LimitInsert)}
+	s, l := r.Find(Create), r.Find(LimitInsert)
+	if ms, ok := cpuMs(s, "task"); ok {
+		svc.Got = fmt.Sprintf("%.3f ms", ms)
+		svc.Met = ms <= CreateServiceCPUms
+		svc.Why = costText(s)
+	} else {
+		svc.Got = "not run"
+	}
+	pgCreate, ok1 := cpuMs(s, "postgres")
+	pgBare, ok2 := cpuMs(l, "postgres")
+	if ok1 && ok2 && pgBare > 0 {
+		db.Got = fmt.Sprintf("%.1f× (%.3f vs %.3f ms)", pgCreate/pgBare, pgCreate, pgBare)
+		db.Met = pgCreate <= CreateDBCPUx*pgBare
+		db.Why = "the create: a transaction (BEGIN, SELECT task_create(…), COMMIT) with the quota check and the counter trigger, nine indexes; the bare insert: one autocommit INSERT, two indexes"
+	} else {
+		db.Got = "not run"
+	}
+	return []Target{svc, db}
+}
+
+// bulkSeed checks the big user's seed in one statement.
+func bulkSeed(r *Report) Target {
+	t := Target{Name: "seed of the big user in one INSERT … SELECT", Want: fmt.Sprintf("≤ %.0f s", BulkSeedSeconds)}
+	if r.BulkSeed == nil {
+		t.Got = "not run"
+		return t
+	}
+	t.Got = fmt.Sprintf("%.1f s for %d tasks", r.BulkSeed.Seconds, r.BulkSeed.Rows)
+	t.Met = r.BulkSeed.Seconds <= BulkSeedSeconds
+	t.Why = "the counters are updated once per statement, per (user, status, priority, slot) cell"
+	return t
 }
