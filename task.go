@@ -83,6 +83,10 @@ type TaskFilter struct {
 	Status   Status
 	Priority Priority
 	Sort     TaskSort
+	// Words, when not empty, keeps only the tasks whose title or
+	// description holds every one of them as a whole word, ignoring case
+	// (see SearchWords).
+	Words []string
 	// Ascending reverses the default descending order (newest, latest due
 	// date, highest priority first). Tasks without a due date always come
 	// last when sorting by due date.

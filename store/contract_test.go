@@ -43,6 +43,8 @@ func runContract(t *testing.T, open opener) {
 		{"QuotaUnderConcurrency", testQuotaUnderConcurrency},
 		{"KeysPerUserUnderConcurrency", testKeysPerUserUnderConcurrency},
 		{"ListOtherUsers", testListOtherUsers},
+		{"Search", testSearch},
+		{"SearchProperty", testSearchProperty},
 		{"UpdateFields", testUpdateFields},
 		{"UpdateEmptyPatch", testUpdateEmptyPatch},
 		{"UpdatedAtNeverGoesBack", testUpdatedAtNeverGoesBack},
