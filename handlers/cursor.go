@@ -13,7 +13,8 @@ import (
 // A list cursor is opaque to clients: base64url (no padding) of a
 // version byte, the list it belongs to (sort, order, filters), the
 // position of the last task of the page it follows (its id, created_at,
-// due date and priority: every sort's key) and a checksum.
+// due date and priority: every sort's key), for a search a digest of its
+// words, and a checksum.
 //
 // The cursor grants nothing: the user always comes from the token, so a
 // forged cursor can only name a position in the caller's own list. It is
@@ -35,7 +36,12 @@ type listCursor struct {
 	status   taskapi.Status
 	priority taskapi.Priority
 	after    taskapi.TaskKey
+	search   [searchSumBytes]byte // digest of the words; zero without a search
 }
+
+// searchSumBytes is the length of the digest of a search's words that a
+// cursor carries: enough that two searches a client makes never share it.
+const searchSumBytes = 8
 
 // The enumerations a cursor stores as small numbers; index 0 of the
 // filters means "no filter".
@@ -48,7 +54,8 @@ var (
 const (
 	flagAscending = 1 << iota
 	flagDueDate
-	flagAll = flagAscending | flagDueDate
+	flagSearch
+	flagAll = flagAscending | flagDueDate | flagSearch
 )
 
 // cursorFor returns the cursor that continues list f after task t.
@@ -60,6 +67,9 @@ func cursorFor(f taskapi.TaskFilter, t taskapi.Task) string {
 	if t.DueDate != nil {
 		flags |= flagDueDate
 	}
+	if len(f.Words) > 0 {
+		flags |= flagSearch
+	}
 	b := []byte{cursorVersion, byte(indexOf(cursorSorts, f.Sort)), flags,
 		byte(indexOf(cursorStatuses, f.Status)), byte(indexOf(cursorPriorities, f.Priority)),
 		byte(indexOf(cursorPriorities, t.Priority))}
@@ -67,6 +77,10 @@ func cursorFor(f taskapi.TaskFilter, t taskapi.Task) string {
 	b = binary.AppendVarint(b, t.CreatedAt.UnixMicro())
 	if t.DueDate != nil {
 		b = binary.AppendVarint(b, t.DueDate.UnixMicro())
+	}
+	if len(f.Words) > 0 {
+		digest := searchSum(f.Words)
+		b = append(b, digest[:]...)
 	}
 	sum := cursorSum(b)
 	return base64.RawURLEncoding.EncodeToString(append(b, sum[:]...))
@@ -113,13 +127,35 @@ func parseCursor(s string) (c listCursor, ok bool) {
 		d := time.UnixMicro(due).UTC()
 		c.after.DueDate, rest = &d, rest[n:]
 	}
+	if b[2]&flagSearch != 0 {
+		if len(rest) < searchSumBytes {
+			return c, false
+		}
+		c.search, rest = [searchSumBytes]byte(rest), rest[searchSumBytes:]
+	}
 	return c, len(rest) == 0
 }
 
-// belongsTo reports whether c was made for list f: another sort, order or
-// filter would make its position meaningless.
+// belongsTo reports whether c was made for list f: another sort, order,
+// filter or search would make its position meaningless.
 func (c listCursor) belongsTo(f taskapi.TaskFilter) bool {
-	return c.sort == f.Sort && c.asc == f.Ascending && c.status == f.Status && c.priority == f.Priority
+	var search [searchSumBytes]byte
+	if len(f.Words) > 0 {
+		search = searchSum(f.Words)
+	}
+	return c.sort == f.Sort && c.asc == f.Ascending && c.status == f.Status && c.priority == f.Priority &&
+		c.search == search
+}
+
+// searchSum is the digest of a search's words that binds a cursor to it:
+// "Milk," and "milk" are one search, "milk eggs" another.
+func searchSum(words []string) [searchSumBytes]byte {
+	h := sha256.New()
+	h.Write([]byte("taskapi list search\x00"))
+	for _, w := range words {
+		h.Write(append([]byte(w), 0))
+	}
+	return [searchSumBytes]byte(h.Sum(nil))
 }
 
 // maxTaskID is the largest id the tasks table's SERIAL column holds.

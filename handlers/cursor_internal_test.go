@@ -21,16 +21,20 @@ func TestCursorRoundTrip(t *testing.T) {
 		{Sort: taskapi.SortCreatedAt},
 		{Sort: taskapi.SortDueDate, Ascending: true, Status: taskapi.StatusCompleted},
 		{Sort: taskapi.SortPriority, Priority: taskapi.PriorityLow, Status: taskapi.StatusInProgress},
+		{Sort: taskapi.SortCreatedAt, Words: []string{"milk"}},
+		{Sort: taskapi.SortCreatedAt, Words: []string{"milk", "eggs"}},
+		{Sort: taskapi.SortCreatedAt, Words: []string{"milkeggs"}},
+		{Sort: taskapi.SortDueDate, Ascending: true, Status: taskapi.StatusCompleted, Words: []string{"milk"}},
 	}
-	for _, f := range filters {
+	for i, f := range filters {
 		for _, task := range tasks {
 			s := cursorFor(f, task)
 			c, ok := parseCursor(s)
 			if !ok || !c.belongsTo(f) || !reflect.DeepEqual(c.after, task.Key()) {
 				t.Errorf("cursor %q for %+v after %+v decodes to %+v (ok %v)", s, f, task.Key(), c, ok)
 			}
-			for _, other := range filters {
-				if other != f && c.belongsTo(other) {
+			for j, other := range filters {
+				if i != j && c.belongsTo(other) {
 					t.Errorf("cursor for %+v also claims list %+v", f, other)
 				}
 			}

@@ -45,6 +45,7 @@ type ListTasksRequest struct {
 	Limit    string
 	Offset   string
 	Cursor   string // next_cursor of the previous page, to continue the list
+	Q        string // a text search: words the title or description holds
 }
 
 // ListTasksResponse is one page of the caller's tasks. Count is the number

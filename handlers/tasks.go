@@ -164,6 +164,7 @@ func (h *Tasks) List(ctx context.Context, req ListTasksRequest) (ListTasksRespon
 	default:
 		fe.add("order", "Order must be asc or desc")
 	}
+	f.Words = parseSearch(&fe, req.Q)
 	f.Limit = parseInt(&fe, "limit", req.Limit, DefaultPageSize, 1, MaxPageSize)
 	f.Offset = parseInt(&fe, "offset", req.Offset, 0, 0, maxOffset)
 	if req.Cursor != "" {
@@ -202,7 +203,7 @@ func (h *Tasks) List(ctx context.Context, req ListTasksRequest) (ListTasksRespon
 // The answers to a cursor that cannot continue the list asked for.
 const (
 	MsgBadCursor       = "Cursor is not valid; pass next_cursor exactly as a list returned it"
-	MsgCursorOtherList = "Cursor belongs to a list with another sort, order or filter; keep them as they were"
+	MsgCursorOtherList = "Cursor belongs to a list with another sort, order, filter or search; keep them as they were"
 )
 
 // Get returns one of the caller's tasks.

@@ -104,6 +104,7 @@ func bindListTasks(r *http.Request, req *handlers.ListTasksRequest) error {
 		Limit:    q.Get("limit"),
 		Offset:   q.Get("offset"),
 		Cursor:   q.Get("cursor"),
+		Q:        q.Get("q"),
 	}
 	return nil
 }
