@@ -734,6 +734,11 @@ var getAttAttributes = map[string][]string{
 	"AWS::ECS::Service":                          {"Name", "ServiceArn"},
 	"AWS::CloudWatch::Alarm":                     {"Arn"},
 	"AWS::WAFv2::WebACL":                         {"Arn"},
+	"AWS::CloudFront::VpcOrigin":                 {"Id", "Arn"},
+	"AWS::CloudFront::Distribution":              {"DomainName", "Id"},
+	"AWS::CloudFront::OriginAccessControl":       {"Id"},
+	"AWS::CloudFront::Function":                  {"FunctionARN"},
+	"AWS::S3::Bucket":                            {"Arn", "RegionalDomainName", "DomainName"},
 }
 
 var subVariable = regexp.MustCompile(`\$\{([^!}][^}]*)\}`)
@@ -748,7 +753,7 @@ func TestReferencesResolve(t *testing.T) {
 		st := all[name]
 		has := func(n string) bool {
 			_, p := st.T.Parameters[n]
-			_, r := st.T.Resources[n]
+			r := resourceType(st, n) != ""
 			return p || r || slices.Contains(pseudoParameters, n)
 		}
 		attrOK := func(where, res, attr string) {

@@ -29,6 +29,7 @@ var accountNames = map[string]string{
 	"AWS::SNS::Topic":                            "TopicName",
 	"AWS::CloudWatch::Dashboard":                 "DashboardName",
 	"AWS::WAFv2::WebACL":                         "Name",
+	"AWS::CloudFront::Function":                  "Name",
 }
 
 // scopedNames are the other name properties, with why two environments
@@ -92,7 +93,7 @@ func TestEveryNameIsClassified(t *testing.T) {
 				}
 				// A reference to another resource of the stack is not a name.
 				if target := refOf(v); target != "" {
-					if _, isResource := st.T.Resources[target]; isResource {
+					if resourceType(st, target) != "" {
 						continue
 					}
 				}
@@ -166,6 +167,7 @@ func TestDesignNamesByDefault(t *testing.T) {
 		"AWS::SNS::Topic":            {"task-management-alarms"},
 		"AWS::CloudWatch::Dashboard": {"task-management"},
 		"AWS::WAFv2::WebACL":         {"task-management-waf"},
+		"AWS::CloudFront::Function":  {"taskapi-services-viewer-address"},
 		"metrics namespace":          {"TaskManagement"},
 		"stack":                      {"taskapi-cluster", "taskapi-data", "taskapi-monitoring", "taskapi-network", "taskapi-registry", "taskapi-services"},
 	}
@@ -239,6 +241,7 @@ func TestEnvironmentNamesNeverCollide(t *testing.T) {
 		"AWS::SNS::Topic":                            {256, `^[A-Za-z0-9_-]+$`},
 		"AWS::CloudWatch::Dashboard":                 {255, `^[A-Za-z0-9_-]+$`},
 		"AWS::WAFv2::WebACL":                         {128, `^[\w-]+$`},
+		"AWS::CloudFront::Function":                  {64, `^[A-Za-z0-9_-]+$`},
 		"metrics namespace":                          {255, `^[A-Za-z0-9._/#:-]+$`},
 		"stack":                                      {128, `^[A-Za-z][A-Za-z0-9-]*$`},
 		"export":                                     {255, `^[A-Za-z0-9:-]+$`},

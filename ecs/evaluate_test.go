@@ -172,7 +172,7 @@ func evaluateRef(t *testing.T, st *stack, name string, d deployment) string {
 		}
 		return fmt.Sprint(p.Default)
 	}
-	if _, isResource := st.T.Resources[name]; isResource {
+	if resourceType(st, name) != "" {
 		return "<" + name + ">"
 	}
 	t.Fatalf("%s: Ref %s resolves to nothing", st.Path, name)

@@ -91,10 +91,10 @@ func parseTemplate(data []byte) (*cloudformation.Template, map[string]any, error
 		}
 		return encoded
 	}
-	// An Fn::If whose first value is a literal (MultiAZ: !If [IsProd,
-	// true, false], or a number or AWS::NoValue) stands as that literal, so
-	// that goformation checks the type (an encoded intrinsic is a string);
-	// the tests evaluate the condition on the raw tree.
+	// An Fn::If whose first value is not a string (MultiAZ: !If [IsProd,
+	// true, false], a number, a list, a structure) stands as that value,
+	// so that goformation checks its type (an encoded intrinsic is a
+	// string); the tests evaluate the condition on the raw tree.
 	encodeIf := cloudformation.EncoderIntrinsics["Fn::If"]
 	handlers["Fn::If"] = func(name string, input, template any) any {
 		if l, ok := input.([]any); ok && len(l) == 3 && isLiteral(l[1]) {
@@ -102,26 +102,79 @@ func parseTemplate(data []byte) (*cloudformation.Template, map[string]any, error
 		}
 		return encodeIf(name, input, template)
 	}
-	tmpl, err := goformation.ParseYAMLWithOptions(data, &intrinsics.ProcessorOptions{IntrinsicHandlerOverrides: handlers})
-	if err != nil {
-		return nil, nil, err
-	}
 	js, err := intrinsics.ProcessYAML(data, &intrinsics.ProcessorOptions{NoProcess: true})
 	if err != nil {
 		return nil, nil, err
 	}
-	var raw map[string]any
+	var raw, typed map[string]any
 	if err := json.Unmarshal(js, &raw); err != nil {
+		return nil, nil, err
+	}
+	_ = json.Unmarshal(js, &typed)
+	withoutNewerTypes(typed)
+	typedJSON, err := json.Marshal(typed)
+	if err != nil {
+		return nil, nil, err
+	}
+	tmpl, err := goformation.ParseJSONWithOptions(typedJSON, &intrinsics.ProcessorOptions{IntrinsicHandlerOverrides: handlers})
+	if err != nil {
 		return nil, nil, err
 	}
 	return tmpl, raw, nil
 }
 
-// isLiteral: a boolean or a number, not a string (which may be an encoded
-// intrinsic) nor a structure.
+// newerTypes are the resource types goformation v7.14.9 (its newest
+// release) does not know; newerProperties, per resource type, the
+// properties it does not know, at a path of JSON keys ("[]" for each
+// element of a list). They are left out of the typed template (goformation
+// would refuse the whole file) and stay in the raw tree, which the tests
+// read; cfn-lint checks them against AWS's own schemas.
+var (
+	newerTypes      = map[string]bool{"AWS::CloudFront::VpcOrigin": true}
+	newerProperties = map[string][][]string{
+		"AWS::CloudFront::Distribution": {{"DistributionConfig", "Origins", "[]", "VpcOriginConfig"}},
+	}
+)
+
+// withoutNewerTypes deletes newerTypes and newerProperties from a template.
+func withoutNewerTypes(template map[string]any) {
+	resources := asMap(template["Resources"])
+	for name, r := range resources {
+		typ, _ := asMap(r)["Type"].(string)
+		if newerTypes[typ] {
+			delete(resources, name)
+			continue
+		}
+		for _, path := range newerProperties[typ] {
+			deletePath(asMap(r)["Properties"], path)
+		}
+	}
+}
+
+func deletePath(v any, path []string) {
+	if len(path) == 0 {
+		return
+	}
+	if path[0] == "[]" {
+		l, _ := v.([]any)
+		for _, e := range l {
+			deletePath(e, path[1:])
+		}
+		return
+	}
+	m := asMap(v)
+	if len(path) == 1 {
+		delete(m, path[0])
+		return
+	}
+	deletePath(m[path[0]], path[1:])
+}
+
+// isLiteral: a value that is not a string (which may be an encoded
+// intrinsic).
 func isLiteral(v any) bool {
 	switch v.(type) {
-	case bool, float64, int:
+	case bool, float64, int, []any, map[string]any:
 		return true
 	}
 	return false
@@ -299,7 +352,7 @@ func resolve(t *testing.T, all map[string]*stack, st *stack, v any) resolved {
 		if _, ok := st.T.Parameters[name]; ok {
 			return resolved{Stack: st, Parameter: name}
 		}
-		if _, ok := st.T.Resources[name]; ok {
+		if resourceType(st, name) != "" {
 			return resolved{Stack: st, Resource: name}
 		}
 		return resolved{Stack: st, Value: v}
@@ -310,12 +363,11 @@ func resolve(t *testing.T, all map[string]*stack, st *stack, v any) resolved {
 	return resolved{Stack: st, Value: expand(v)}
 }
 
-// resourceType returns a resource's CloudFormation type.
+// resourceType returns a resource's CloudFormation type (from the raw
+// tree: it also knows newerTypes).
 func resourceType(st *stack, name string) string {
-	if r, ok := st.T.Resources[name]; ok {
-		return r.AWSCloudFormationType()
-	}
-	return ""
+	typ, _ := asMap(asMap(st.Raw["Resources"])[name])["Type"].(string)
+	return typ
 }
 
 // walk calls f on every map in a raw tree, with its path.

@@ -93,6 +93,7 @@ case "$args" in
 *"describe-stacks"*DatabaseInstanceId*) echo "taskapi-data-database-abc" ;;
 *"describe-stacks"*OutputKey==*)
 	key="${args#*OutputKey==\'}"; echo "fake-${key%%\'*}" ;;
+"ec2 describe-managed-prefix-lists"*) echo pl-3b927c52 ;;
 "ec2 describe-subnets"*)
 	if [ -n "${FAKE_ONE_AZ:-}" ]; then printf 'us-east-1a\tus-east-1a\n'; else printf 'us-east-1a\tus-east-1b\n'; fi ;;
 "ecr get-login-password"*) echo password ;;

@@ -32,9 +32,12 @@ func (r sgRule) isPlaceholder() bool {
 func securityGroupRules(t *testing.T) (rules map[string][]sgRule, inlineEgress map[string]int) {
 	t.Helper()
 	st := stacks(t)["network"]
-	peer := func(what string, cidr *string, group *string) string {
+	peer := func(what string, cidr *string, group *string, prefixList ...*string) string {
 		if cidr != nil {
 			return *cidr
+		}
+		if len(prefixList) > 0 && prefixList[0] != nil {
+			return "pl:" + refOf(prefixList[0])
 		}
 		res, attr := getAttOf(group)
 		if res == "" || attr != "GroupId" || resourceType(st, res) != "AWS::EC2::SecurityGroup" {
@@ -46,7 +49,7 @@ func securityGroupRules(t *testing.T) (rules map[string][]sgRule, inlineEgress m
 	for name, sg := range st.T.GetAllEC2SecurityGroupResources() {
 		rules[name] = nil
 		for _, in := range sg.SecurityGroupIngress {
-			rules[name] = append(rules[name], sgRule{"in", in.IpProtocol, val(in.FromPort), val(in.ToPort), peer(name, in.CidrIp, in.SourceSecurityGroupId)})
+			rules[name] = append(rules[name], sgRule{"in", in.IpProtocol, val(in.FromPort), val(in.ToPort), peer(name, in.CidrIp, in.SourceSecurityGroupId, in.SourcePrefixListId)})
 		}
 		for _, out := range sg.SecurityGroupEgress {
 			rules[name] = append(rules[name], sgRule{"out", out.IpProtocol, val(out.FromPort), val(out.ToPort), peer(name, out.CidrIp, out.DestinationSecurityGroupId)})
@@ -77,9 +80,11 @@ func securityGroupRules(t *testing.T) (rules map[string][]sgRule, inlineEgress m
 func TestSecurityGroupsExactlyAsDesign(t *testing.T) {
 	const anywhere = "0.0.0.0/0"
 	want := map[string][]sgRule{
+		// The internal ALB admits CloudFront (its VPC origin) only: nothing
+		// from the internet, in plain HTTP or otherwise.
 		"AlbSecurityGroup": { // alb-sg
-			{"in", "tcp", 80, 80, anywhere},
-			{"in", "tcp", 443, 443, anywhere},
+			{"in", "tcp", 80, 80, "pl:CloudFrontPrefixListId"},
+			{"in", "tcp", 443, 443, "pl:CloudFrontPrefixListId"},
 			{"out", "tcp", 3000, 3000, "sg:AuthServiceSecurityGroup"},
 			{"out", "tcp", 3000, 3000, "sg:TaskServiceSecurityGroup"},
 		},
@@ -110,6 +115,7 @@ func TestSecurityGroupsExactlyAsDesign(t *testing.T) {
 	}
 	got, inlineEgress := securityGroupRules(t)
 	st := stacks(t)["network"]
+	eq(t, "CloudFrontPrefixListId has no default (the scripts look it up)", st.T.Parameters["CloudFrontPrefixListId"].Default == nil, true)
 	if len(got) != len(want) {
 		t.Errorf("security groups %v, want %v", keys(got), keys(want))
 	}

@@ -466,10 +466,11 @@ func TestServicesLoadBalancer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eq(t, "ALB scheme", val(lb.Scheme), "internet-facing")
+	// Internal, in the private subnets: CloudFront is the public origin.
+	eq(t, "ALB scheme", val(lb.Scheme), "internal")
 	eq(t, "ALB address type", val(lb.IpAddressType), "ipv4")
 	eq(t, "ALB type", val(lb.Type), "application")
-	sameJSON(t, "ALB subnets", lb.Subnets, []any{imp("NetworkStackName", "PublicSubnet1"), imp("NetworkStackName", "PublicSubnet2")})
+	sameJSON(t, "ALB subnets", lb.Subnets, []any{imp("NetworkStackName", "PrivateSubnet1"), imp("NetworkStackName", "PrivateSubnet2")})
 	sameJSON(t, "ALB security groups", lb.SecurityGroups, []any{imp("NetworkStackName", "AlbSecurityGroupId")})
 	attrs := map[string]string{}
 	for _, a := range lb.LoadBalancerAttributes {

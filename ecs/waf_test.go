@@ -54,7 +54,11 @@ func TestServicesWaf(t *testing.T) {
 	}
 	eq(t, "rate rule priority", rate["Priority"], any(0.0))
 	stmt := asMap(asMap(rate["Statement"])["RateBasedStatement"])
-	eq(t, "rate aggregated per", stmt["AggregateKeyType"], any("IP"))
+	// Per viewer: behind CloudFront the ALB's peer is CloudFront, so the
+	// key is the header CloudFront's function sets to the viewer's address
+	// on every API request (TestCloudFront checks the function is on each).
+	eq(t, "rate aggregated per", stmt["AggregateKeyType"], any("FORWARDED_IP"))
+	sameJSON(t, "rate key header", stmt["ForwardedIPConfig"], map[string]any{"HeaderName": "X-Viewer-Address", "FallbackBehavior": "MATCH"})
 	sameJSON(t, "rate limit", stmt["Limit"], ref("WafLoginRateLimit"))
 	eq(t, "rate window (s)", stmt["EvaluationWindowSec"], any(300.0))
 	limit := st.T.Parameters["WafLoginRateLimit"]

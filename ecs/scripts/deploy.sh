@@ -37,6 +37,7 @@ else
 fi
 
 deploy_stack services
+upload_web_app
 deploy_stack monitoring
 
 "$SCRIPTS/url.sh"

@@ -15,7 +15,20 @@ fi
 database="$(aws cloudformation describe-stacks --stack-name "$(stack data)" \
 	--query "Stacks[0].Outputs[?OutputKey=='DatabaseInstanceId'].OutputValue" --output text 2>/dev/null || true)"
 
+# The web app's bucket must be empty before CloudFormation can delete it.
+bucket="$(aws cloudformation describe-stacks --stack-name "$(stack services)" \
+	--query "Stacks[0].Outputs[?OutputKey=='WebBucketName'].OutputValue" --output text 2>/dev/null || true)"
+if [ -n "$bucket" ] && [ "$bucket" != None ]; then
+	say "emptying s3://$bucket (the web app's files)"
+	aws s3 rm "s3://$bucket" --recursive --only-show-errors
+fi
+
 for name in monitoring services cluster data network registry; do
+	if [ "$name" = data ] && [ -n "$database" ] && [ "$database" != None ]; then
+		# The prod profile protects the instance from deletion; the answer
+		# above was the decision (the final snapshot still stays).
+		aws rds modify-db-instance --db-instance-identifier "$database" --no-deletion-protection --apply-immediately >/dev/null 2>&1 || true
+	fi
 	say "deleting $(stack "$name")"
 	aws cloudformation delete-stack --stack-name "$(stack "$name")"
 	aws cloudformation wait stack-delete-complete --stack-name "$(stack "$name")"

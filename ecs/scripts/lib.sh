@@ -119,6 +119,17 @@ check_deploy_settings() {
 	esac
 }
 
+# cloudfront_prefix_list: the region's ID of the AWS-managed prefix list of
+# CloudFront's origin-facing addresses, the only source the ALB admits.
+cloudfront_prefix_list() {
+	local id
+	id="$(aws ec2 describe-managed-prefix-lists \
+		--filters Name=prefix-list-name,Values=com.amazonaws.global.cloudfront.origin-facing \
+		--query 'PrefixLists[0].PrefixListId' --output text)" || die "cannot look up CloudFront's origin-facing prefix list"
+	[[ "$id" =~ ^pl-[0-9a-f]+$ ]] || die "no CloudFront origin-facing prefix list in $AWS_REGION (got: $id)"
+	echo "$id"
+}
+
 # stack_parameters NAME: the parameters stack NAME is deployed with (besides
 # EnvironmentName), one Key=Value a line; the same for a deployment and a plan.
 stack_parameters() {
@@ -131,7 +142,7 @@ stack_parameters() {
 	case "$1" in
 	registry) ;;
 	network)
-		printf '%s\n' "VpcId=$VPC_ID" \
+		printf '%s\n' "VpcId=$VPC_ID" "CloudFrontPrefixListId=$(cloudfront_prefix_list)" \
 			"PublicSubnet1=$PUBLIC_SUBNET_1" "PublicSubnet2=$PUBLIC_SUBNET_2" \
 			"PrivateSubnet1=$PRIVATE_SUBNET_1" "PrivateSubnet2=$PRIVATE_SUBNET_2" \
 			"CreateVpcEndpoints=${CREATE_VPC_ENDPOINTS:-false}" \
@@ -148,6 +159,7 @@ stack_parameters() {
 		;;
 	services)
 		printf '%s\n' "ImageTag=$TAG" "CpuArchitecture=$CPU_ARCHITECTURE" \
+			"DomainName=${DOMAIN_NAME:-}" "CloudFrontCertificateArn=${CLOUDFRONT_CERTIFICATE_ARN:-}" \
 			"CertificateArn=${CERTIFICATE_ARN:-}" "EnableWaf=${ENABLE_WAF:-false}" \
 			${WAF_LOGIN_RATE_LIMIT:+"WafLoginRateLimit=$WAF_LOGIN_RATE_LIMIT"} \
 			"$registry" "$network" "$data" "$cluster"
@@ -209,4 +221,14 @@ snapshot_id() {
 	id="$(tr -c 'A-Za-z0-9\n' '-' <<<"$id" | tr -s '-')"
 	id="${id%-}"
 	echo "${id:0:255}"
+}
+
+# upload_web_app: the web app's files (web/static, the release's) into the
+# services stack's bucket, each revalidated on every load as the binary
+# serves them (Cache-Control: no-cache); files no longer in the release go.
+upload_web_app() {
+	local bucket
+	bucket="$(stack_output services WebBucketName)"
+	say "uploading the web app (web/static) to s3://$bucket"
+	aws s3 sync "$ROOT/web/static" "s3://$bucket" --delete --only-show-errors --cache-control no-cache
 }
