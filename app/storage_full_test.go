@@ -1,6 +1,7 @@
 package app
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -49,42 +50,79 @@ func TestFullDisk(t *testing.T) {
 	token, _ := s.register(t, "alice")
 	description := strings.Repeat("full disk ", 1000)
 
-	// Fill with 10 kB tasks, then with small ones, until even those no
-	// longer fit.
+	// Tokens of another account, for logouts while the disk fills.
+	s.register(t, "carol")
+	var spare []string
+	for range 30 {
+		login := s.call(t, "POST", "/auth/login", "", map[string]string{"username": "carol", "password": "correct horse battery"}).expect(t, 200, "")
+		spare = append(spare, login.Body["token"].(string))
+	}
+
+	// Fill with 10 kB tasks until one no longer fits.
 	created := 0
-	for _, size := range []int{1000, 0} {
-		full := response{}
-		for i := 0; i < 1000; i++ { // 1000 × 10 kB is three times the disk
-			r := s.call(t, "POST", "/tasks", token, map[string]any{"title": "filler", "description": description[:10*size]})
-			if r.Status != 201 {
-				full = r
-				break
+	for {
+		r := s.call(t, "POST", "/tasks", token, map[string]any{"title": "filler", "description": description})
+		if r.Status == 201 {
+			if created++; created == 1000 { // 1000 × 10 kB is three times the disk
+				t.Fatalf("%d creates of 10 kB fit on a 3 MB disk", created)
 			}
-			created++
+			continue
 		}
-		if full.Status == 0 {
-			t.Fatalf("%d creates fit on a 3 MB disk", created)
+		r.expect(t, 507, taskapi.MsgStorageFull)
+		if r.Header.Get("Retry-After") == "" {
+			t.Errorf("507 without Retry-After: %v", r.Header)
 		}
-		full.expect(t, 507, taskapi.MsgStorageFull)
-		if full.Header.Get("Retry-After") == "" {
-			t.Errorf("507 without Retry-After: %v", full.Header)
+		break
+	}
+	// Smaller writes may still fit in what is left: a small create, a
+	// registration and a logout each, round after round, until a round in
+	// which every one is refused. Each is either done or 507, never 500.
+	users := 0
+	for round := 0; ; round++ {
+		if round == 200 || len(spare) == 0 {
+			t.Fatalf("small writes still fit after %d rounds", round)
+		}
+		create := s.call(t, "POST", "/tasks", token, map[string]any{"title": "small"})
+		register := s.call(t, "POST", "/auth/register", "", map[string]string{
+			"username": fmt.Sprint("late", round), "email": fmt.Sprint("late", round, "@example.com"), "password": "correct horse battery",
+		})
+		logout := s.call(t, "POST", "/auth/logout", spare[0], nil)
+		refused := 0
+		for _, w := range []struct {
+			r    response
+			done int
+			n    *int
+		}{{create, 201, &created}, {register, 201, &users}, {logout, 200, nil}} {
+			switch w.r.Status {
+			case w.done:
+				if w.n != nil {
+					*w.n++
+				}
+			default:
+				w.r.expect(t, 507, taskapi.MsgStorageFull)
+				refused++
+			}
+		}
+		if logout.Status == 200 {
+			spare = spare[1:]
+		}
+		if refused == 3 {
+			break
 		}
 	}
-	t.Logf("the disk took %d tasks", created)
+	t.Logf("the disk took %d tasks and %d more accounts", created, users)
 
-	// Every write is refused the same way while the disk is full, and
-	// the deep health check says so.
+	// While the disk is full, every write is refused the same way, the
+	// deep health check says so, and reads still work.
 	for i := 0; i < 5; i++ {
 		s.call(t, "POST", "/tasks", token, map[string]any{"title": "more"}).expect(t, 507, taskapi.MsgStorageFull)
 	}
 	s.call(t, "GET", "/health?deep=1", "", nil).expect(t, 503, taskapi.MsgDatabaseFull)
 	s.call(t, "GET", "/health", "", nil).expect(t, 200, "") // liveness stays: a restart would not free space
-	s.call(t, "POST", "/auth/register", "", map[string]string{
-		"username": "bob", "email": "bob@example.com", "password": "correct horse battery",
-	}).expect(t, 507, taskapi.MsgStorageFull)
-	s.call(t, "POST", "/auth/logout", token, nil).expect(t, 507, taskapi.MsgStorageFull)
+	// The token whose logout was refused still works: nothing was revoked.
+	s.call(t, "GET", "/auth/me", spare[0], nil).expect(t, 200, "")
 	// Nothing half-written: the list holds the tasks answered 201, no
-	// more, and the token whose logout failed still works.
+	// more.
 	if r := s.call(t, "GET", "/tasks?limit=1", token, nil).expect(t, 200, ""); r.Body["total"] != float64(created) {
 		t.Errorf("total = %v after %d creates answered 201", r.Body["total"], created)
 	}
@@ -98,5 +136,6 @@ func TestFullDisk(t *testing.T) {
 	s.call(t, "POST", "/auth/register", "", map[string]string{
 		"username": "bob", "email": "bob@example.com", "password": "correct horse battery",
 	}).expect(t, 201, "")
-	s.call(t, "POST", "/auth/logout", token, nil).expect(t, 200, "")
+	s.call(t, "POST", "/auth/logout", spare[0], nil).expect(t, 200, "")
+	s.call(t, "GET", "/auth/me", spare[0], nil).expect(t, 401, taskapi.MsgInvalidToken)
 }
