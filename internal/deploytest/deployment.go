@@ -6,28 +6,30 @@ import (
 	"sync"
 	"testing"
 
+	"taskapi/app"
 	"taskapi/internal/testdb"
 )
 
 // Options describe a deployment.
 type Options struct {
-	// Auth and Task are how many SERVICE=auth and SERVICE=task processes
+	// Auth and Task are how many auth-service and task-service processes
 	// to start. Task processes need at least one auth process.
 	Auth, Task int
-	// All is how many SERVICE=all processes to start (both services in
-	// one process, as make run does).
+	// All is how many processes serving both services to start (as make
+	// run does).
 	All int
 	// Env is added to every process's environment, over the defaults
 	// below; AuthEnv and TaskEnv are added over Env for one service.
+	// Variables are named by the app.Env constants (app/variables.go
+	// declares each name once).
 	//
-	// Defaults: HOST=127.0.0.1, PORT=0 (a free port), LOG_FORMAT=json,
-	// LOG_LEVEL=debug, BCRYPT_COST=4, a random JWT_SECRET shared by every
-	// process that signs, and DATABASE_URL on a fresh PostgreSQL schema
-	// (testdb.Postgres: the test is skipped without TEST_DATABASE_URL
-	// unless REQUIRE_POSTGRES=1) unless Env names DATABASE_URL or
-	// SQLITE_PATH. Task process i gets AUTH_SERVICE_URL of auth process
-	// i mod Auth, so that with as many of each every task process talks
-	// to its own auth process.
+	// Defaults: listen on 127.0.0.1 on a free port, JSON logs, bcrypt
+	// cost 4, a random JWT secret shared by every process that signs, and
+	// the database on a fresh PostgreSQL schema (testdb.Postgres: the test
+	// is skipped without TEST_DATABASE_URL unless REQUIRE_POSTGRES=1)
+	// unless Env names a database URL or an SQLite path. Task process i is
+	// pointed at auth process i mod Auth, so that with as many of each
+	// every task process talks to its own auth process.
 	Env, AuthEnv, TaskEnv map[string]string
 }
 
@@ -36,7 +38,7 @@ type Deployment struct {
 	Auth, Task, All []*Process
 	// DatabaseURL is the database every process uses ("" on SQLite).
 	DatabaseURL string
-	// Secret is the JWT_SECRET of the processes that sign tokens.
+	// Secret is the JWT secret of the processes that sign tokens.
 	Secret string
 }
 
@@ -50,18 +52,16 @@ func Start(t testing.TB, opts Options) *Deployment {
 	}
 	bin := Binary(t)
 	base := map[string]string{
-		"HOST": "127.0.0.1", "PORT": "0", "LOG_FORMAT": "json", "LOG_LEVEL": "debug", "BCRYPT_COST": "4",
+		app.EnvHost: "127.0.0.1", app.EnvPort: "0", app.EnvLogFormat: "json", app.EnvBcryptCost: "4",
+		app.EnvJWTSecret: randomHex(32),
 	}
-	d := &Deployment{Secret: randomHex(32)}
-	base["JWT_SECRET"] = d.Secret
 	for k, v := range opts.Env {
 		base[k] = v
 	}
-	d.Secret = base["JWT_SECRET"]
-	if base["DATABASE_URL"] == "" && base["SQLITE_PATH"] == "" {
-		base["DATABASE_URL"] = testdb.Postgres(t)
+	if base[app.EnvDatabaseURL] == "" && base[app.EnvSQLitePath] == "" {
+		base[app.EnvDatabaseURL] = testdb.Postgres(t)
 	}
-	d.DatabaseURL = base["DATABASE_URL"]
+	d := &Deployment{Secret: base[app.EnvJWTSecret], DatabaseURL: base[app.EnvDatabaseURL]}
 
 	dir := t.TempDir()
 	envFor := func(service string, extra map[string]string) map[string]string {
@@ -72,7 +72,7 @@ func Start(t testing.TB, opts Options) *Deployment {
 		for k, v := range extra {
 			env[k] = v
 		}
-		env["SERVICE"] = service
+		env[app.EnvService] = service
 		return env
 	}
 	for i := range opts.Auth {
@@ -90,8 +90,8 @@ func Start(t testing.TB, opts Options) *Deployment {
 	}
 	for i := range opts.Task {
 		env := envFor("task", opts.TaskEnv)
-		if _, set := opts.TaskEnv["AUTH_SERVICE_URL"]; !set {
-			env["AUTH_SERVICE_URL"] = d.Auth[i%len(d.Auth)].URL
+		if _, set := opts.TaskEnv[app.EnvAuthServiceURL]; !set {
+			env[app.EnvAuthServiceURL] = d.Auth[i%len(d.Auth)].URL
 		}
 		d.Task = append(d.Task, newProcess(bin, dir, name("task", i), env))
 	}

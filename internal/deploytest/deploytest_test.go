@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"taskapi/app"
 	"taskapi/internal/deploytest"
 )
 
@@ -83,7 +84,7 @@ func TestSplitDeploymentServesAndRestarts(t *testing.T) {
 // SERVICE=all on SQLite needs no PostgreSQL: two processes share one file.
 func TestAllInOneOnSQLite(t *testing.T) {
 	d := deploytest.Start(t, deploytest.Options{All: 2,
-		Env: map[string]string{"SQLITE_PATH": filepath.Join(t.TempDir(), "taskapi.db")}})
+		Env: map[string]string{app.EnvSQLitePath: filepath.Join(t.TempDir(), "taskapi.db")}})
 	token := login(t, d.All[0].URL)
 	if code, body := call(t, "GET", d.All[1].URL+"/tasks", token, ""); code != 200 {
 		t.Fatalf("GET /tasks on the second process: %d %v", code, body)

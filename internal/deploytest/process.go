@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"taskapi/app"
 )
 
 // ReadyLimit bounds how long a process may take from exec to its first
@@ -196,7 +198,7 @@ func (p *Process) Restart(t testing.TB) {
 		if err != nil {
 			t.Fatalf("%s: address %q: %v", p.Name, p.Addr(), err)
 		}
-		p.env["PORT"] = port
+		p.env[app.EnvPort] = port
 	}
 	if err := p.start(); err != nil {
 		t.Fatal(err)
