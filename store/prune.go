@@ -61,7 +61,7 @@ func (db *DB) Prune(ctx context.Context, now time.Time, limits PruneLimits) (map
 		query := db.rebind(p.statement(db.driver))
 		for range limits.Batches {
 			var n int64
-			err := db.inTx(ctx, func(tx *sqlx.Tx) error {
+			err := db.runTx(ctx, func(tx *sqlx.Tx) error {
 				res, err := tx.ExecContext(ctx, query, cutoff, limits.Batch)
 				if err != nil {
 					return err
@@ -69,6 +69,11 @@ func (db *DB) Prune(ctx context.Context, now time.Time, limits PruneLimits) (map
 				n, err = res.RowsAffected()
 				return err
 			})
+			// A batch that deleted nothing wrote nothing: on a full disk it
+			// succeeds all the same, and must not end the condition.
+			if err != nil || n > 0 {
+				_ = db.noteWrite(err)
+			}
 			if err != nil {
 				return deleted, err
 			}

@@ -75,3 +75,31 @@ func TestCommitFailed(t *testing.T) {
 		})
 	}
 }
+
+// TestPruneOfNothingKeepsCondition: a prune that finds nothing to delete
+// writes nothing, so its success does not end the storage-full condition
+// (on a full disk it succeeds all the same); one that deletes rows does.
+func TestPruneOfNothingKeepsCondition(t *testing.T) {
+	db, err := Open(t.Context(), Config{Driver: DriverSQLite, DSN: t.TempDir() + "/prune.db"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Migrate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	_ = db.noteWrite(classify(&pq.Error{Code: "53100"}))
+	if _, err := db.Prune(t.Context(), time.Now(), PruneLimits{Batch: 10, Batches: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if code := taskapi.ErrorCode(db.Ping(t.Context())); code != taskapi.ESTORAGE {
+		t.Fatalf("after a prune that deleted nothing, Ping = %q, want %q", code, taskapi.ESTORAGE)
+	}
+	u := &taskapi.User{Username: "u", Email: "u@example.com", PasswordHash: "x", CreatedAt: time.Now(), UpdatedAt: time.Now()}
+	if err := db.CreateUser(t.Context(), u); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Ping(t.Context()); err != nil {
+		t.Fatalf("after a write that succeeded, Ping = %v", err)
+	}
+}

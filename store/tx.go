@@ -25,16 +25,23 @@ import (
 //     of space is noticed, and where a write that succeeds again shows
 //     that space came back (noteWrite, which Ping reports).
 func (db *DB) inTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
+	return db.noteWrite(db.runTx(ctx, fn))
+}
+
+// runTx is inTx without noting the outcome, for a transaction that may
+// write nothing (a prune that found no expired row): its success would
+// say nothing about space.
+func (db *DB) runTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
 	tx, err := db.x.BeginTxx(ctx, nil)
 	if err != nil {
-		return db.noteWrite(classify(err))
+		return classify(err)
 	}
 	if err := fn(tx); err != nil {
 		_ = tx.Rollback()
-		return db.noteWrite(classify(err))
+		return classify(err)
 	}
 	if err := tx.Commit(); err != nil {
-		return db.noteWrite(db.commitFailed(err))
+		return db.commitFailed(err)
 	}
-	return db.noteWrite(nil)
+	return nil
 }
