@@ -126,9 +126,7 @@ sam-build:
 
 ## sam-local: sam build, then the API on :3000 through sam local start-api (needs sam and docker)
 sam-local: sam-local-db sam-build
-	secret="$${JWT_SECRET:-$$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')}"; \
-	sam local start-api --port $(SAM_PORT) --docker-network $(SAM_NETWORK) --warm-containers EAGER \
-		--parameter-overrides "Architecture=$(SAM_ARCH) ApiType=$(API_TYPE) DbHost=$(SAM_DB) DbPassword=sam-local DbSslMode=disable JwtSecret=$$secret"
+	tools/sam-local.sh $(SAM_PORT) $(SAM_NETWORK) $(SAM_DB) $(SAM_ARCH) $(API_TYPE)
 
 sam-local-db:
 	docker network inspect $(SAM_NETWORK) >/dev/null 2>&1 || docker network create $(SAM_NETWORK) >/dev/null

@@ -138,7 +138,7 @@ func TestLambdaFunctionInitOnceFlushEveryInvocation(t *testing.T) {
 
 // TestSAMTemplate checks template.yaml against what the binary reads and
 // what sam build runs: every variable is one LoadConfig reads (Variables)
-// for that function's role, every secret comes from a NoEcho parameter,
+// for that function's role, every secret comes from Secrets Manager,
 // both functions are built by the Makefile for the right architecture,
 // and the routes are the API's. cfn-lint, where installed, validates it.
 func TestSAMTemplate(t *testing.T) {
@@ -230,9 +230,18 @@ func TestSAMTemplate(t *testing.T) {
 			case !c.role(v):
 				t.Errorf("%s: %s is not read in this role", name, k)
 			case v.Secret:
+				// Never a parameter's value (plain text in the function's
+				// configuration source): empty, or a Secrets Manager
+				// dynamic reference to a secret named by an ARN parameter.
 				for _, ref := range refs(value) {
-					if p := params[ref]; p == nil || scalar(p, "NoEcho") != "true" {
-						t.Errorf("%s: secret %s comes from %q, not a NoEcho parameter", name, k, ref)
+					m := samSecretRef.FindStringSubmatch(ref)
+					if ref == "literal " {
+						continue
+					}
+					if m == nil {
+						t.Errorf("%s: secret %s comes from %q, not a Secrets Manager reference", name, k, ref)
+					} else if p := params[m[1]]; p == nil || !strings.Contains(scalar(p, "AllowedPattern"), ":secretsmanager:") {
+						t.Errorf("%s: secret %s resolves %s, not a secret ARN parameter", name, k, m[1])
 					}
 				}
 			}
@@ -299,6 +308,10 @@ func scalar(n *yaml.Node, key string) string {
 
 // refs returns the parameters a value refers to with !Ref, looking
 // inside !If and the like; AWS::NoValue is no parameter.
+// samSecretRef is a Secrets Manager dynamic reference to the secret an
+// ARN parameter names, as refs returns it.
+var samSecretRef = regexp.MustCompile(`^literal \{\{resolve:secretsmanager:\$\{(\w+)\}:SecretString:\w+\}\}$`)
+
 func refs(n *yaml.Node) []string {
 	if n.Tag == "!Ref" && n.Value != "AWS::NoValue" {
 		return []string{n.Value}

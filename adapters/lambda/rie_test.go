@@ -85,6 +85,12 @@ func TestUnderRuntimeInterfaceEmulator(t *testing.T) {
 			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 			<-exited
 		}
+		// On SIGTERM the bootstrap closes its pool and exits within the
+		// runtime's share of the shutdown phase: the emulator never has
+		// to kill it (as Lambda would).
+		if strings.Contains(logs.String(), "did not exit after deadline") {
+			t.Errorf("the emulator SIGKILLed the bootstrap after SIGTERM:\n%s", logs)
+		}
 		if t.Failed() {
 			t.Logf("emulator output:\n%s", logs)
 		}
