@@ -19,8 +19,8 @@
 --   * Inserts count once per statement (transition table): a bulk insert
 --     adds each cell's count once. Deletes did already. A move between
 --     statuses or priorities (the API updates one task per statement)
---     changes both cells in one UPDATE, which locks them in key order, so
---     two moves never wait for each other in a cycle.
+--     changes both cells in key order, so two moves never wait for each
+--     other in a cycle.
 --   * task_create inserts a task within a quota in one call (see there).
 --
 -- Every user has all 144 counter rows from the start, for the reason given
@@ -97,26 +97,35 @@ $$;
 -- +goose StatementEnd
 
 -- A task that moves leaves one cell and enters another of the same slot
--- (its id stays). One statement changes both rows, reading them through
--- the primary key in key order. A move to a cell without a row (a NULL
--- written by hand) inserts it after.
+-- (its id stays). The two rows are changed in key order (user, status,
+-- priority, slot), whichever is the old one, so two moves never wait for
+-- each other in a cycle; each is one primary-key lookup. A move to a cell
+-- without a row (a NULL written by hand) inserts it.
 -- +goose StatementBegin
 CREATE FUNCTION task_counts_moved() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
-    slot_of_old SMALLINT := OLD.id % 16;
-    slot_of_new SMALLINT := NEW.id % 16;
-    moved INTEGER;
+    o_status VARCHAR := COALESCE(OLD.status, '');
+    o_priority VARCHAR := COALESCE(OLD.priority, '');
+    n_status VARCHAR := COALESCE(NEW.status, '');
+    n_priority VARCHAR := COALESCE(NEW.priority, '');
+    o_slot SMALLINT := OLD.id % 16;
+    n_slot SMALLINT := NEW.id % 16;
+    leave_first BOOLEAN := ROW(OLD.user_id, o_status, o_priority, o_slot) < ROW(NEW.user_id, n_status, n_priority, n_slot);
 BEGIN
-    UPDATE task_counts c SET n = c.n + d.delta
-        FROM (VALUES (OLD.user_id, slot_of_old, COALESCE(OLD.status, ''), COALESCE(OLD.priority, ''), -1),
-                     (NEW.user_id, slot_of_new, COALESCE(NEW.status, ''), COALESCE(NEW.priority, ''), 1))
-             AS d(user_id, slot, status, priority, delta)
-        WHERE c.user_id = d.user_id AND c.slot = d.slot AND c.status = d.status AND c.priority = d.priority;
-    GET DIAGNOSTICS moved = ROW_COUNT;
-    IF moved < 2 THEN
+    IF leave_first THEN
+        UPDATE task_counts SET n = n - 1
+            WHERE user_id = OLD.user_id AND status = o_status AND priority = o_priority AND slot = o_slot;
+    END IF;
+    UPDATE task_counts SET n = n + 1
+        WHERE user_id = NEW.user_id AND status = n_status AND priority = n_priority AND slot = n_slot;
+    IF NOT FOUND THEN
         INSERT INTO task_counts AS c (user_id, slot, status, priority, n)
-            VALUES (NEW.user_id, slot_of_new, COALESCE(NEW.status, ''), COALESCE(NEW.priority, ''), 1)
-            ON CONFLICT (user_id, slot, status, priority) DO NOTHING;
+            VALUES (NEW.user_id, n_slot, n_status, n_priority, 1)
+            ON CONFLICT (user_id, status, priority, slot) DO UPDATE SET n = c.n + 1;
+    END IF;
+    IF NOT leave_first THEN
+        UPDATE task_counts SET n = n - 1
+            WHERE user_id = OLD.user_id AND status = o_status AND priority = o_priority AND slot = o_slot;
     END IF;
     RETURN NULL;
 END
