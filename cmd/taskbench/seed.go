@@ -186,6 +186,9 @@ func (b *bench) seed(ctx context.Context, e *env) error {
 	if e.many, err = registerAll(ctx, e.authAPI, "w", e.suffix, writers); err != nil {
 		return err
 	}
+	if e.stormers, err = registerAll(ctx, e.authAPI, "s", e.suffix, b.cfg.stormConc); err != nil {
+		return err
+	}
 	took, err := seedTasks(ctx, e.taskAPI, e.small, cfg.small, 8, time.Minute, int(cfg.small))
 	if err != nil {
 		return err

@@ -28,6 +28,7 @@ type env struct {
 	small, big       *user
 	many             []*user // the many-user writes' accounts
 	one              *user   // the one-user writes' account
+	stormers         []*user // the login storms' accounts, one per storm worker
 }
 
 // step is one part of the run: a few scenarios that belong together,
