@@ -198,7 +198,9 @@ test("create a task whose due time is entered and shown in the user's time zone"
   await createInUI(page, { title: "Call the plumber", description: "Kitchen sink\nleaks", priority: "high", due: "2030-06-15T09:30" });
   const card = item(page, "Call the plumber");
   assert.match(await card.textContent(), /High priority/);
-  assert.match(await card.textContent(), /Due Jun 15, 2030, 9:30\s?AM/);
+  // Years away: the date, with the exact time for screen readers and on hover.
+  assert.match(await card.textContent(), /Due on Jun 15, 2030 \(Jun 15, 2030, 9:30\s?AM\)/);
+  assert.match(await card.locator("time").getAttribute("title"), /^Jun 15, 2030, 9:30\s?AM$/);
   assert.equal(await card.locator("time").getAttribute("datetime"), "2030-06-15T04:00:00Z");
   // The API holds the same instant in UTC (India is UTC+05:30).
   const token = await tokenFor(user);
@@ -545,4 +547,243 @@ test("the app links to the API reference at /docs, which renders every route of 
   assert.deepEqual(shown, documented);
   await screenshot(page, "docs");
   clean(problems);
+});
+
+/** seedTasks creates tasks through the API for user, oldest first. */
+async function seedTasks(user, tasks) {
+  const token = await tokenFor(user);
+  for (const body of tasks) {
+    const res = await api(server.url, "POST", "/tasks", { token, body });
+    assert.equal(res.status, 201, JSON.stringify(res.data));
+  }
+  return token;
+}
+
+const params = (page) => Object.fromEntries(new URL(page.url()).searchParams);
+
+test("search from the box, with a filter; reload, Back, Forward and a shared link keep the list", async () => {
+  const user = await newUser("search");
+  await seedTasks(user, [
+    { title: "Bread" },
+    { title: "Milk the cow", status: "completed" },
+    { title: "Eggs", description: "and (MILK), if any" },
+    { title: "Buy milk!" },
+    { title: "Milkshake" },
+  ]);
+  const { page, problems } = await open();
+  await logIn(page, user);
+  assert.equal((await titles(page)).length, 5);
+
+  await filters(page).getByRole("searchbox", { name: "Search" }).fill("milk");
+  await page.getByText("Showing 1–3 of 3 tasks matching “milk”.").waitFor();
+  assert.deepEqual(await titles(page), ["Buy milk!", "Eggs", "Milk the cow"]);
+  assert.deepEqual(params(page), { q: "milk" });
+  await choose(page, "Status", "pending");
+  await page.getByText("Showing 1–2 of 2 tasks matching “milk” and the filters.").waitFor();
+  assert.deepEqual(params(page), { q: "milk", status: "pending" });
+
+  await page.reload();
+  await page.getByText("Showing 1–2 of 2 tasks matching “milk” and the filters.").waitFor();
+  assert.deepEqual(await titles(page), ["Buy milk!", "Eggs"]);
+  assert.equal(await page.locator("#filter-q").inputValue(), "milk");
+  assert.equal(await page.locator("#filter-status").inputValue(), "pending");
+
+  await page.goBack();
+  await page.getByText("Showing 1–3 of 3 tasks matching “milk”.").waitFor();
+  assert.equal(await page.locator("#filter-status").inputValue(), "");
+  await page.goBack();
+  await page.getByText("Showing 1–5 of 5 tasks.").waitFor();
+  assert.equal(await page.locator("#filter-q").inputValue(), "");
+  await page.goForward();
+  await page.getByText("Showing 1–3 of 3 tasks matching “milk”.").waitFor();
+  assert.equal(await page.locator("#filter-q").inputValue(), "milk");
+
+  await filters(page).getByRole("searchbox", { name: "Search" }).fill("nothing like it");
+  await page.getByText("No tasks match “nothing like it”.").waitFor();
+  clean(problems);
+
+  // A link shared with someone signed out: the list it names, once logged in.
+  const shared = await open();
+  await shared.page.goto(`${server.url}/?q=milk&sort=created_at&order=asc&status=pending`);
+  await logIn(shared.page, user);
+  await shared.page.getByText("Showing 1–2 of 2 tasks matching “milk” and the filters.").waitFor();
+  assert.deepEqual(await titles(shared.page), ["Eggs", "Buy milk!"]);
+  assert.equal(await shared.page.locator("#filter-sort").inputValue(), "created_at:asc");
+  clean(shared.problems);
+});
+
+test("the page is in the address: a reload stays on it, Back returns to the one before", async () => {
+  const user = await newUser("addr");
+  await seedTasks(user, Array.from({ length: 25 }, (_, i) => ({ title: `Note ${String(i + 1).padStart(2, "0")}` })));
+  const { page, problems } = await open();
+  await logIn(page, user);
+  await page.getByRole("button", { name: "Next page" }).click();
+  await page.getByText("Showing 21–25 of 25 tasks.").waitFor();
+  assert.deepEqual(params(page), { page: "2" });
+  await page.reload();
+  await page.getByText("Showing 21–25 of 25 tasks.").waitFor();
+  assert.equal((await titles(page))[0], "Note 05");
+  await page.goBack();
+  await page.getByText("Showing 1–20 of 25 tasks.").waitFor();
+  assert.deepEqual(params(page), {});
+  clean(problems);
+});
+
+test("due dates read as relative days, with the exact date as a tooltip and on keyboard focus", async () => {
+  const user = await newUser("relative");
+  // Noon in Paris on 10 March 2030; the browser's clock is held there.
+  const now = new Date("2030-03-10T11:00:00Z");
+  await seedTasks(user, [
+    { title: "Tomorrow", due_date: "2030-03-11T09:00:00Z" },
+    { title: "Three days", due_date: "2030-03-13T18:00:00Z" },
+    { title: "Late", due_date: "2030-03-08T09:00:00Z" },
+    { title: "Late today", due_date: "2030-03-10T08:00:00Z" },
+    { title: "Tonight", due_date: "2030-03-10T20:00:00Z" },
+    { title: "Done late", due_date: "2030-03-08T09:00:00Z", status: "completed" },
+  ]);
+  const context = await browser.newContext({ locale: "en-US", timezoneId: "Europe/Paris" });
+  const page = await context.newPage();
+  pages.push({ context, page });
+  const problems = watchConsole(page);
+  await page.clock.setFixedTime(now);
+  await page.goto(`${server.url}/`);
+  await logIn(page, user);
+  const due = async (title) => (await item(page, title).locator(".due time").evaluate((t) => t.firstChild.textContent));
+  assert.equal(await due("Tomorrow"), "Due tomorrow");
+  assert.equal(await due("Three days"), "Due in 3 days");
+  assert.equal(await due("Late"), "Overdue by 2 days");
+  assert.equal(await due("Late today"), "Overdue by 3 hours");
+  assert.equal(await due("Tonight"), "Due today");
+  assert.equal(await due("Done late"), "Was due 2 days ago");
+  assert.equal(await item(page, "Late").locator(".due").getAttribute("class"), "due overdue");
+  assert.equal(await item(page, "Done late").locator(".due").getAttribute("class"), "due");
+
+  const time = item(page, "Three days").locator(".due time");
+  // Hover: the title is the browser's tooltip. Focus: the date is shown beside.
+  assert.match(await time.getAttribute("title"), /^Mar 13, 2030, 7:00\sPM$/);
+  const after = () => time.evaluate((t) => getComputedStyle(t, "::after").content);
+  assert.equal(await after(), "none");
+  await time.focus();
+  assert.match(await after(), /Mar 13, 2030, 7:00\s?PM/);
+  await page.locator("#tasks-heading").focus();
+  assert.equal(await after(), "none");
+  // Screen readers hear the exact date too.
+  assert.match(await time.textContent(), /^Due in 3 days \(Mar 13, 2030, 7:00\s?PM\)$/);
+  clean(problems);
+});
+
+test("a slow list says it is loading, and then shows the tasks", async () => {
+  const user = await newUser("slow");
+  await seedTasks(user, [{ title: "Worth the wait" }]);
+  const { page, problems, context } = await open();
+  await logIn(page, user);
+  let release;
+  const held = new Promise((resolve) => { release = resolve; });
+  await context.route(/\/tasks\?/, async (route) => {
+    await held;
+    await route.continue();
+  });
+  await choose(page, "Priority", "medium").catch(() => {}); // settles once released
+  const summary = page.locator("#list-summary");
+  await page.getByText("Loading tasks…").waitFor();
+  assert.equal(await page.locator("#task-list").getAttribute("class"), "task-list loading");
+  assert.equal(await page.locator("#tasks-view").getAttribute("aria-busy"), "true");
+  release();
+  await page.getByText("Showing 1–1 of 1 task matching the filters.").waitFor();
+  assert.equal(await page.locator("#task-list").getAttribute("class"), "task-list");
+  assert.notEqual(await summary.textContent(), "Loading tasks…");
+  clean(problems);
+});
+
+test("a field's error goes as soon as the field is fixed, before submitting again", async () => {
+  const { page, problems } = await open();
+  await page.getByRole("button", { name: "Create an account" }).click();
+  const form = page.locator("#register-form");
+  await form.getByRole("button", { name: "Create account" }).click();
+  const error = (field) => form.locator(`.field-error[data-error-for="${field}"]`);
+  await error("username").waitFor();
+  await error("password").waitFor();
+  await form.getByLabel("Username").fill("fixed_name");
+  await error("username").waitFor({ state: "hidden" });
+  assert.equal(await form.getByLabel("Username").getAttribute("aria-invalid"), null);
+  await form.getByLabel("Password").fill("short");
+  assert.equal(await error("password").textContent(), "Password must be at least 8 characters");
+  assert.equal(await form.getByLabel("Password").getAttribute("aria-invalid"), "true");
+  await form.getByLabel("Password").fill("long enough now");
+  await error("password").waitFor({ state: "hidden" });
+
+  const user = await newUser("live");
+  await page.locator("#show-login").click();
+  await logIn(page, user);
+  await page.getByRole("button", { name: "New task" }).click();
+  const dialog = page.getByRole("dialog", { name: "New task" });
+  await dialog.getByRole("button", { name: "Save" }).click();
+  await dialog.getByText("Title is required").waitFor();
+  await dialog.getByLabel("Title").fill("S");
+  await dialog.getByText("Title is required").waitFor({ state: "hidden" });
+  await dialog.getByLabel("Title").fill(" ");
+  await dialog.getByRole("button", { name: "Save" }).click();
+  await dialog.getByText("Title is required").waitFor();
+  await page.keyboard.press("Escape");
+  clean(problems, 400);
+});
+
+test("logging out clears the last session's toast", async () => {
+  const user = await newUser("toast");
+  await seedTasks(user, [{ title: "Quick one" }]);
+  const { page, problems } = await open();
+  await logIn(page, user);
+  await item(page, "Quick one").getByRole("button", { name: /^Complete/ }).click();
+  await page.locator("#toast", { hasText: "Completed “Quick one”." }).waitFor();
+  await page.getByRole("button", { name: "Log out" }).click();
+  await page.getByText("You have logged out.").waitFor();
+  assert.equal(await page.locator("#toast").textContent(), "");
+  assert.equal(await page.locator("#toast").isVisible(), false);
+  clean(problems);
+});
+
+test("on a phone: one-row header with Log out, filters behind a button, a dense list", async () => {
+  const user = await newUser("phone");
+  await seedTasks(user, Array.from({ length: 8 }, (_, i) => ({
+    title: `Phone task ${i + 1}`,
+    description: "A description long enough to need more than two lines on a phone screen, which the dense list cuts short.",
+    priority: ["low", "medium", "high"][i % 3],
+    ...(i % 2 ? { due_date: "2031-01-01T10:00:00Z" } : {}),
+  })));
+  for (const width of [320, 390]) {
+    const { page, problems } = await open({ viewport: { width, height: 740 } });
+    await logIn(page, user);
+    await screenshot(page, `phone-${width}-top`);
+    const box = (locator) => locator.boundingBox();
+    const brand = await box(page.locator(".brand"));
+    const logout = await box(page.getByRole("button", { name: "Log out" }));
+    // Log out shares the brand's row, at its right end.
+    assert.ok(Math.abs((logout.y + logout.height / 2) - (brand.y + brand.height / 2)) < 8, `Log out at y=${logout.y}, brand at y=${brand.y}`);
+    assert.ok(logout.x + logout.width <= width && logout.x > width / 2, `Log out spans ${logout.x}..${logout.x + logout.width}`);
+    const header = await box(page.locator(".topbar"));
+    assert.ok(header.height < 100, `header ${header.height}px high`);
+    await screenshot(page, `phone-${width}-top`);
+
+    // Filters fold behind a button; search stays in view.
+    const toggle = page.getByRole("button", { name: "Filters" });
+    assert.equal(await toggle.getAttribute("aria-expanded"), "false");
+    assert.equal(await page.locator("#filter-status").isVisible(), false);
+    assert.equal(await page.locator("#filter-q").isVisible(), true);
+    await toggle.click();
+    assert.equal(await toggle.getAttribute("aria-expanded"), "true");
+    await choose(page, "Priority", "high");
+    await page.getByText("Showing 1–2 of 2 tasks matching the filters.").waitFor();
+    assert.equal(await page.getByRole("button", { name: "Filters (1)" }).isVisible(), true);
+    await choose(page, "Priority", "");
+    await toggle.click();
+    assert.equal(await page.locator("#filter-status").isVisible(), false);
+
+    // Dense: several whole tasks on the first screen.
+    const fits = await page.locator("#task-list li").evaluateAll((items) =>
+      items.filter((li) => li.getBoundingClientRect().bottom <= window.innerHeight).length);
+    assert.ok(fits >= 3, `${fits} whole tasks on a ${width}×740 screen`);
+    assert.equal(await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth), 0);
+    await screenshot(page, `phone-${width}`);
+    clean(problems);
+  }
 });

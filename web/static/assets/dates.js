@@ -51,3 +51,42 @@ export function zoneName() {
     return "";
   }
 }
+
+const DAY = 24 * 60 * 60 * 1000;
+
+/** dayNumber counts local calendar days, so "tomorrow" follows the clock on the wall. */
+function dayNumber(date) {
+  return Math.round(new Date(date.getFullYear(), date.getMonth(), date.getDate()).getTime() / DAY);
+}
+
+const plural = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
+
+/**
+ * relativeDue says when a due date falls, from now, as a person would:
+ * "Due today", "Due tomorrow", "Due in 3 days", "Overdue by 2 days"
+ * ("Overdue by 3 hours" on the day itself), or "Was due 2 days ago" for a
+ * completed task. Beyond 60 days it gives the date. overdue tells whether
+ * the task is late.
+ */
+export function relativeDue(iso, now = new Date(), done = false) {
+  const due = new Date(iso);
+  if (Number.isNaN(due.getTime())) return { text: `Due ${iso}`, overdue: false };
+  const days = dayNumber(due) - dayNumber(now);
+  const late = due.getTime() < now.getTime();
+  if (late && !done) {
+    if (days < 0) return { text: `Overdue by ${plural(-days, "day")}`, overdue: true };
+    const hours = Math.floor((now.getTime() - due.getTime()) / (60 * 60 * 1000));
+    const minutes = Math.floor((now.getTime() - due.getTime()) / (60 * 1000));
+    return { text: hours >= 1 ? `Overdue by ${plural(hours, "hour")}` : `Overdue by ${plural(Math.max(minutes, 1), "minute")}`, overdue: true };
+  }
+  if (late) {
+    if (days === 0) return { text: "Was due today", overdue: false };
+    if (days === -1) return { text: "Was due yesterday", overdue: false };
+    return { text: days >= -60 ? `Was due ${plural(-days, "day")} ago` : `Was due on ${dateOnly.format(due)}`, overdue: false };
+  }
+  if (days === 0) return { text: "Due today", overdue: false };
+  if (days === 1) return { text: "Due tomorrow", overdue: false };
+  return { text: days <= 60 ? `Due in ${plural(days, "day")}` : `Due on ${dateOnly.format(due)}`, overdue: false };
+}
+
+const dateOnly = new Intl.DateTimeFormat(undefined, { dateStyle: "medium" });

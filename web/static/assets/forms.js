@@ -76,3 +76,49 @@ export async function busy(form, work) {
     form.removeAttribute("aria-busy");
   }
 }
+
+/** clearField hides the message of one field and unmarks it. */
+export function clearField(form, field) {
+  const slot = form.querySelector(`.field-error[data-error-for="${CSS.escape(field)}"]`);
+  const input = form.elements.namedItem(field);
+  if (slot) {
+    slot.textContent = "";
+    slot.hidden = true;
+  }
+  if (input instanceof HTMLElement) {
+    input.removeAttribute("aria-invalid");
+    unlink(input);
+  }
+}
+
+/**
+ * liveValidation re-checks a field marked invalid each time it changes,
+ * so its message goes as soon as the value is fixed (and says what is
+ * still wrong until then). rules maps a field name to a check returning
+ * the message for a bad value or "" for a good one; a field without a
+ * rule (an error only the server can judge, such as a username already
+ * taken) is cleared once edited, and judged again on submit.
+ */
+export function liveValidation(form, rules = {}) {
+  const recheck = (event) => {
+    const input = event.target;
+    if (!(input instanceof HTMLElement) || !input.name) return;
+    for (const [name, rule] of Object.entries(rules)) {
+      // A rule may depend on another field (a repeated password).
+      if (name !== input.name && !(rule.dependsOn || []).includes(input.name)) continue;
+      const field = form.elements.namedItem(name);
+      if (!field || field.getAttribute("aria-invalid") !== "true") continue;
+      const message = rule(field.value, form);
+      if (message) replaceError(form, name, message);
+      else clearField(form, name);
+    }
+    if (!(input.name in rules) && input.getAttribute("aria-invalid") === "true") clearField(form, input.name);
+  };
+  form.addEventListener("input", recheck);
+  form.addEventListener("change", recheck);
+}
+
+function replaceError(form, field, message) {
+  const slot = form.querySelector(`.field-error[data-error-for="${CSS.escape(field)}"]`);
+  if (slot && slot.textContent !== message) slot.textContent = message;
+}
