@@ -99,11 +99,33 @@ func TestDeployWorkflow(t *testing.T) {
 				}
 			}
 		}
+		// The role's trust policy names the environment (sub =
+		// repo:OWNER/REPO:environment:NAME): a job without one is refused.
+		if assumes && environmentName(job.Environment) == "" {
+			t.Errorf("job %s assumes the role without naming a GitHub environment: a trust policy on environment subjects refuses it", name)
+		}
 		if callsAWS && (!assumes || job.Permissions["id-token"] != "write") {
 			t.Errorf("job %s calls AWS without assuming a role through OIDC (configure-aws-credentials %v, id-token %q)", name, assumes, job.Permissions["id-token"])
 		}
 		if !callsAWS && (assumes || job.Permissions["id-token"] != "") {
 			t.Errorf("job %s gets AWS credentials it does not use", name)
+		}
+	}
+	// push and plan share the "-plan" environment (no reviewers needed),
+	// deploy has the environment itself; docs/deploy-ecs.md's trust policy
+	// admits exactly these two subjects.
+	deployEnv := environmentName(wf.Jobs["deploy"].Environment)
+	eq(t, "deploy environment", deployEnv, "${{ inputs.environment || vars.ENVIRONMENT || 'production' }}")
+	for _, job := range []string{"push", "plan"} {
+		eq(t, job+" environment", environmentName(wf.Jobs[job].Environment), "${{ format('{0}-plan', inputs.environment || vars.ENVIRONMENT || 'production') }}")
+	}
+	doc, err := os.ReadFile("../docs/deploy-ecs.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sub := range []string{`"repo:OWNER/REPO:environment:production"`, `"repo:OWNER/REPO:environment:production-plan"`} {
+		if !strings.Contains(string(doc), sub) {
+			t.Errorf("docs/deploy-ecs.md's trust policy does not admit %s, which the workflow's jobs present", sub)
 		}
 	}
 	for _, target := range []string{"lint", "lint-ecs", "lint-workflows", "test", "ecs-push", "ecs-plan", "ecs-deploy"} {
@@ -133,4 +155,16 @@ func TestDeployWorkflow(t *testing.T) {
 			t.Errorf("the workflow does not set %s", v)
 		}
 	}
+}
+
+// environmentName is a job's environment: the string form or its name.
+func environmentName(v any) string {
+	switch e := v.(type) {
+	case string:
+		return e
+	case map[string]any:
+		name, _ := e["name"].(string)
+		return name
+	}
+	return ""
 }
