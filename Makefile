@@ -17,6 +17,13 @@ export GOTOOLCHAIN ?= go1.27.3
 # The race detector needs cgo (a C compiler); use it wherever one exists.
 RACE ?= $(shell command -v gcc >/dev/null 2>&1 && echo -race)
 
+# The binary's build: one environment and one set of flags for make run,
+# make build and the tests that start the binary (internal/deploytest
+# declares the same, a test keeps them equal), so that none of them
+# compiles again what another has compiled: a static, stripped binary.
+BUILD_ENV   ?= CGO_ENABLED=0
+BUILD_FLAGS ?= -trimpath -ldflags="-s -w"
+
 # Human-readable logs for local runs; ECS keeps the JSON default.
 export LOG_FORMAT ?= text
 
@@ -41,8 +48,8 @@ RUN_BIN ?= bin/run/taskapi
 run: export HOST ?= 127.0.0.1
 run:
 	@echo "make run: compiling taskapi into $(RUN_BIN) (the first time, after downloading Go and the modules, this takes minutes)"
-	$(GO) build -o $(RUN_BIN) ./cmd/taskapi
-	@echo "make run: serving on http://$(HOST):$${PORT:-3000} (Ctrl-C stops it)"
+	$(BUILD_ENV) $(GO) build $(BUILD_FLAGS) -o $(RUN_BIN) ./cmd/taskapi
+	@echo "make run: starting $(RUN_BIN): it logs \"server started\" and its address once it serves (Ctrl-C stops it)"
 	@exec $(RUN_BIN)
 
 ## test: run every test (PostgreSQL suites too when TEST_DATABASE_URL is set)
@@ -61,7 +68,7 @@ bench-micro:
 
 ## build: a static, stripped binary in bin/
 build:
-	CGO_ENABLED=0 $(GO) build -trimpath -ldflags="-s -w" -o $(BIN) ./cmd/taskapi
+	$(BUILD_ENV) $(GO) build $(BUILD_FLAGS) -o $(BIN) ./cmd/taskapi
 
 ## lint: gofmt, go vet and staticcheck must all be silent
 lint:
@@ -185,15 +192,9 @@ lint-workflows:
 CFN_LINT_VERSION ?= 1.51.0
 CFN_TEMPLATES    ?= ecs/templates/*.yaml template.yaml
 
-## lint-ecs: bash -n and shellcheck on the deployment scripts, cfn-lint (no error, no warning) on every template
+## lint-ecs: bash -n and shellcheck on every shell script (ecs/scripts, scripts, .ci/run), cfn-lint (no error, no warning) on every template
 lint-ecs:
-	@for f in $(ECS_SCRIPTS)/*.sh; do bash -n "$$f" || exit 1; done
-	shellcheck -x $(ECS_SCRIPTS)/*.sh .ci/run
-	@command -v cfn-lint >/dev/null 2>&1 || { \
-		echo "lint-ecs: cfn-lint is not installed: pip install cfn-lint==$(CFN_LINT_VERSION)" >&2; exit 1; }
-	@v=$$(cfn-lint --version | awk '{print $$2}'); [ "$$v" = "$(CFN_LINT_VERSION)" ] || \
-		echo "lint-ecs: cfn-lint $$v, not the pinned $(CFN_LINT_VERSION): its findings may differ" >&2
-	cfn-lint -- $(CFN_TEMPLATES)
+	CFN_LINT_VERSION=$(CFN_LINT_VERSION) scripts/lint-ecs.sh $(CFN_TEMPLATES)
 
 # --- fuzzing ---
 # The seed corpus of every Fuzz target already runs in `make test`; `make
@@ -202,9 +203,9 @@ lint-ecs:
 # in every `make test` from then on: commit it with the fix.
 FUZZTIME ?= 30s
 
-# govulncheck offline: the vulnerability database is built from the
-# golang.org/x/vulndb module, which the Go module proxy serves (the
-# database's own host is out of reach here), and cached per version.
+# govulncheck offline (scripts/vulncheck.sh): the vulnerability database
+# is built from the golang.org/x/vulndb module, which the Go module proxy
+# serves, and cached per version.
 GOVULNCHECK    ?= golang.org/x/vuln/cmd/govulncheck@v1.9.0
 VULNDB_VERSION ?= v0.0.0-20261105234957-e22db6528018
 VULNDB_CACHE   ?= $(HOME)/.cache/taskapi-vulndb
@@ -213,28 +214,11 @@ VULNDB_CACHE   ?= $(HOME)/.cache/taskapi-vulndb
 
 ## fuzz: run every fuzz target for FUZZTIME (default 30s) each
 fuzz:
-	@list=$$($(GO) test -list '^Fuzz' ./...) || { echo "$$list"; exit 1; }; \
-	targets=$$(echo "$$list" | awk '/^Fuzz/ { names[++n] = $$1 } /^ok / { for (i = 1; i <= n; i++) print $$2 ":" names[i]; n = 0 }'); \
-	[ -n "$$targets" ] || { echo "fuzz: no fuzz targets found" >&2; exit 1; }; \
-	for t in $$targets; do \
-		echo "fuzz: $${t##*:} in $${t%%:*} for $(FUZZTIME)"; \
-		$(GO) test -run '^$$' -fuzz "^$${t##*:}$$" -fuzztime $(FUZZTIME) "$${t%%:*}" || exit 1; \
-	done
+	GO=$(GO) FUZZTIME=$(FUZZTIME) scripts/fuzz.sh
 
 ## vulncheck: known vulnerabilities in the code the binary calls (Go, stdlib and modules)
 vulncheck:
-	@info=$$($(GO) mod download -json golang.org/x/vulndb@$(VULNDB_VERSION)) || { echo "$$info"; exit 1; }; \
-	version=$$(echo "$$info" | sed -n 's/^[[:space:]]*"Version": "\(.*\)",*$$/\1/p'); \
-	src=$$(echo "$$info" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",*$$/\1/p'); \
-	db="$(VULNDB_CACHE)/$$version"; \
-	if [ ! -f "$$db/index/db.json" ]; then \
-		echo "vulncheck: building the vulnerability database $$version"; \
-		mkdir -p "$(VULNDB_CACHE)" && rm -rf "$$db.tmp" && \
-		$(GO) run golang.org/x/vulndb/cmd/indexdb@$$version -vulns "$$src/data/osv" -out "$$db.tmp" && \
-		mv "$$db.tmp" "$$db" || exit 1; \
-	fi; \
-	echo "vulncheck: database $$version"; \
-	$(GO) run $(GOVULNCHECK) -db "file://$$db" ./...
+	GO=$(GO) GOVULNCHECK=$(GOVULNCHECK) VULNDB_VERSION=$(VULNDB_VERSION) VULNDB_CACHE=$(VULNDB_CACHE) scripts/vulncheck.sh
 
 # --- web app and browser tests ---
 # The app is plain files in web/static/, embedded in the binary: `make run`

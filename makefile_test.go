@@ -5,8 +5,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
+
+	"taskapi/internal/deploytest"
 )
 
 // makeCmd runs make in the repository with env added to a copy of the
@@ -69,8 +72,9 @@ func TestMakeRunListensOnLoopback(t *testing.T) {
 	dir := t.TempDir()
 	fakeGo := filepath.Join(dir, "go")
 	script := `#!/bin/sh
-[ "$1 $2" = "build -o" ] || { echo "unexpected: go $*"; exit 1; }
-printf '#!/bin/sh\necho "server HOST=${HOST-unset}"\n' > "$3" && chmod +x "$3"
+[ "$1" = build ] || { echo "unexpected: go $*"; exit 1; }
+while [ $# -gt 0 ] && [ "$1" != -o ]; do shift; done
+printf '#!/bin/sh\necho "server HOST=${HOST-unset}"\n' > "$2" && chmod +x "$2"
 `
 	if err := os.WriteFile(fakeGo, []byte(script), 0o755); err != nil {
 		t.Fatal(err)
@@ -94,5 +98,59 @@ printf '#!/bin/sh\necho "server HOST=${HOST-unset}"\n' > "$3" && chmod +x "$3"
 		if !strings.Contains(first, "compiling") || !strings.Contains(first, "minutes") {
 			t.Errorf("make run does not announce the compile first:\n%s", out)
 		}
+	}
+}
+
+// TestMakefileRecipesAreShort: the Makefile is a table of contents; a
+// recipe longer than 6 lines is a program, which belongs in scripts/.
+func TestMakefileRecipesAreShort(t *testing.T) {
+	src, err := os.ReadFile("Makefile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(string(src), "\n")
+	for i := 0; i < len(lines); i++ {
+		if !strings.HasPrefix(lines[i], "\t") {
+			continue
+		}
+		start := i
+		for i < len(lines) && strings.HasPrefix(lines[i], "\t") {
+			i++
+		}
+		if n := i - start; n > 6 {
+			t.Errorf("Makefile:%d: a recipe of %d lines (%s): move it into a script", start, n, strings.TrimSpace(lines[start-1]))
+		}
+	}
+}
+
+// TestOneBuildForRunBuildAndTests: make run, make build and the tests'
+// own build of the binary (internal/deploytest) use one environment and
+// one set of flags, so none compiles again what another compiled.
+func TestOneBuildForRunBuildAndTests(t *testing.T) {
+	dry, err := makeCmd(t, nil, "-n", "run", "build")
+	if err != nil {
+		t.Fatalf("make -n run build: %v\n%s", err, dry)
+	}
+	var builds []string
+	for _, line := range strings.Split(dry, "\n") {
+		if strings.Contains(line, " build ") && strings.Contains(line, "./cmd/taskapi") {
+			_, args, _ := strings.Cut(line, " build ")
+			before, _, _ := strings.Cut(line, " build ")
+			builds = append(builds, before+" build "+regexp.MustCompile(`-o \S+ `).ReplaceAllString(args, ""))
+		}
+	}
+	if len(builds) != 2 || builds[0] != builds[1] {
+		t.Fatalf("make run and make build compile differently:\n%s", strings.Join(builds, "\n"))
+	}
+	// The flags as the shell splits them, against deploytest's.
+	env, flags, _ := strings.Cut(strings.TrimSuffix(builds[0], " ./cmd/taskapi"), " go build ")
+	out, err := exec.Command("sh", "-c", `printf '%s\n' `+flags).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Fields(env)
+	wantFlags := strings.Split(strings.TrimSuffix(string(out), "\n"), "\n")
+	if !slices.Equal(got, deploytest.BuildEnv) || !slices.Equal(wantFlags, deploytest.BuildFlags) {
+		t.Errorf("the Makefile builds with %q %q, internal/deploytest with %q %q", got, wantFlags, deploytest.BuildEnv, deploytest.BuildFlags)
 	}
 }

@@ -18,6 +18,14 @@ import (
 	"testing"
 )
 
+// BuildEnv and BuildFlags are how the binary is built: the same as make
+// build and make run (the Makefile's BUILD_ENV and BUILD_FLAGS; a test
+// keeps them equal), so that the build cache serves all three.
+var (
+	BuildEnv   = []string{"CGO_ENABLED=0"}
+	BuildFlags = []string{"-trimpath", "-ldflags=-s -w"}
+)
+
 var build struct {
 	once sync.Once
 	dir  string
@@ -27,8 +35,8 @@ var build struct {
 }
 
 // Binary returns the path of cmd/taskapi built for this test binary. The
-// first call compiles it (plain go build, so the build cache is shared
-// with every other build of the module); later calls reuse it. The file
+// first call compiles it (with BuildEnv and BuildFlags, so the build
+// cache is shared with make build and make run); later calls reuse it. The file
 // lives in a directory of its own and is left for the OS to clean with
 // Main: no single test owns it, since every test may use it.
 func Binary(t testing.TB) string {
@@ -40,7 +48,8 @@ func Binary(t testing.TB) string {
 			return
 		}
 		build.dir, build.path = dir, filepath.Join(dir, "taskapi")
-		cmd := exec.Command("go", "build", "-o", build.path, "taskapi/cmd/taskapi")
+		cmd := exec.Command("go", append(append([]string{"build"}, BuildFlags...), "-o", build.path, "taskapi/cmd/taskapi")...)
+		cmd.Env = append(os.Environ(), BuildEnv...)
 		build.out, build.err = cmd.CombinedOutput()
 	})
 	if build.err != nil {
