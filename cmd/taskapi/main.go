@@ -17,7 +17,6 @@ package main
 
 import (
 	"context"
-	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
@@ -27,9 +26,10 @@ import (
 
 func main() {
 	if err := run(); err != nil {
-		// One clear JSON line, then a non-zero exit, so ECS shows the
-		// reason next to the stopped task and CloudWatch can search it.
-		slog.New(slog.NewJSONHandler(os.Stderr, nil)).Error("taskapi stopped", "error", err.Error(), "version", app.Version)
+		// One clear line, then a non-zero exit, so ECS shows the reason
+		// next to the stopped task and CloudWatch can search it (JSON),
+		// and a person running make run reads it (text).
+		app.StopLogger(os.Stderr, os.Getenv).Error("taskapi stopped", "error", err.Error(), "version", app.Version)
 		os.Exit(1)
 	}
 }
