@@ -146,4 +146,3 @@ func writeCA(t *testing.T) string {
 	}
 	return path
 }
-
