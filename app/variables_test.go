@@ -65,13 +65,19 @@ func TestConfigDocCommandRewritesTheTable(t *testing.T) {
 // named like httptest: testdb, deploytest…) are test code: they set
 // variables the way a test does.
 func TestVariablesNamedOnce(t *testing.T) {
+	var names []string
+	for _, v := range Variables {
+		names = append(names, v.Name)
+	}
+	word := regexp.MustCompile(`\b(` + strings.Join(names, "|") + `)\b`)
 	files := map[string][]string{}
 	err := filepath.WalkDir("..", func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
 		testKit := strings.HasPrefix(d.Name(), "test") || strings.HasSuffix(d.Name(), "test")
-		if d.IsDir() && path != ".." && (d.Name() == "node_modules" || strings.HasPrefix(d.Name(), ".") || testKit) {
+		skip := d.Name() == "node_modules" || d.Name() == "bin" || d.Name() == "data" || strings.HasPrefix(d.Name(), ".") || testKit
+		if d.IsDir() && path != ".." && skip {
 			return filepath.SkipDir
 		}
 		if d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
@@ -81,9 +87,11 @@ func TestVariablesNamedOnce(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		for _, v := range Variables {
-			if regexp.MustCompile(`\b` + v.Name + `\b`).Match(src) {
-				files[v.Name] = append(files[v.Name], path)
+		seen := map[string]bool{}
+		for _, name := range word.FindAllString(string(src), -1) {
+			if !seen[name] {
+				seen[name] = true
+				files[name] = append(files[name], path)
 			}
 		}
 		return nil
