@@ -38,8 +38,9 @@ const (
 	StartupGoal        = 200.0         // ms, start to healthy on the embedded store
 )
 
-// ListShapes are the list requests measured for both users.
-var ListShapes = []string{"created_at", "due_date", "priority", "status+priority", "last-page"}
+// ListShapes are the list requests measured for both users; "search" is
+// a text search for a word that one task of each user holds.
+var ListShapes = []string{"created_at", "due_date", "priority", "status+priority", "last-page", "search"}
 
 // ListName is the scenario name of a list shape for a user.
 func ListName(user, shape string) string { return ListPrefix + user + "/" + shape }
