@@ -192,7 +192,7 @@ lint-workflows:
 CFN_LINT_VERSION ?= 1.51.0
 CFN_TEMPLATES    ?= ecs/templates/*.yaml template.yaml
 
-## lint-ecs: bash -n and shellcheck on every shell script (ecs/scripts, scripts, .ci/run), cfn-lint (no error, no warning) on every template
+## lint-ecs: bash -n and shellcheck on every shell script (ecs/scripts, scripts, .ci/run), cfn-lint (no error, warning or informational finding) on every template
 lint-ecs:
 	CFN_LINT_VERSION=$(CFN_LINT_VERSION) scripts/lint-ecs.sh $(CFN_TEMPLATES)
 

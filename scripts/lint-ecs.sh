@@ -22,4 +22,6 @@ installed="$(cfn-lint --version | awk '{print $2}')"
 if [ "$installed" != "$pinned" ]; then
 	echo "lint-ecs: cfn-lint $installed, not the pinned $pinned: its findings may differ" >&2
 fi
-cfn-lint -- "$@"
+# The informational checks too (a stateful resource without an explicit
+# DeletionPolicy, for one): the templates keep them silent.
+cfn-lint --include-checks I -- "$@"
