@@ -20,6 +20,11 @@ type Principal struct {
 	Email    string
 	// TokenID is the token's unique id (the jti claim), used for revocation.
 	TokenID string
+	// IssuedAt is when the token was issued (its iat claim, whole
+	// seconds): a password change refuses the tokens issued before it.
+	// Zero when the validation did not say (the auth service's answer
+	// leaves it out).
+	IssuedAt time.Time
 	// ExpiresAt is when the presented token stops being valid.
 	ExpiresAt time.Time
 }

@@ -19,8 +19,11 @@ type AuthClientConfig struct {
 	DNSServer       string // host:port of a DNS server to ask instead of the system's
 	BreakerFailures int
 	BreakerOpen     time.Duration
-	CacheTTL        time.Duration // 0: no cache
-	CacheSize       int
+	// CacheTTL and CacheSize shape the process's validation cache
+	// (handlers.ValidationCache), in front of this client or, in the
+	// all-in-one process, of the local check. CacheTTL 0: no cache.
+	CacheTTL  time.Duration
+	CacheSize int
 }
 
 // The wait between attempts at the auth service doubles from
@@ -45,8 +48,6 @@ func newAuthClient(cfg Config, logger *slog.Logger) (*authclient.Client, error) 
 		DNSRefresh:      ac.DNSRefresh,
 		BreakerFailures: uint32(ac.BreakerFailures),
 		BreakerOpen:     ac.BreakerOpen,
-		CacheTTL:        ac.CacheTTL,
-		CacheSize:       ac.CacheSize,
 		RequestID:       httpapi.RequestID,
 		Logger:          logger,
 	}

@@ -28,10 +28,16 @@ func Serve(ctx context.Context, cfg Config, out io.Writer, ready chan<- string) 
 	defer db.Close()
 
 	recorder := NewRecorder(cfg, out, db)
-	handler, err := BuildServer(cfg, db, logger, recorder)
+	handler, cache, err := buildServer(cfg, db, logger, recorder)
 	if err != nil {
 		return err
 	}
+	// Stopped after the drain, like the metrics: the last requests are
+	// still told about revocations.
+	watchCtx, stopWatch := context.WithCancel(context.Background())
+	watchDone := make(chan struct{})
+	go func() { defer close(watchDone); watchRevocations(watchCtx, cfg, db, cache, logger) }()
+	defer func() { stopWatch(); <-watchDone }()
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: cfg.ReadHeaderTimeout,

@@ -18,7 +18,8 @@ import (
 // BuildAPI wires the handlers this process serves into the HTTP adapter.
 // Every finished request is reported to recorder, if it is non-nil.
 func BuildAPI(cfg Config, db *store.DB, logger *slog.Logger, recorder *metrics.Recorder) (http.Handler, error) {
-	return buildHandler(cfg, db, logger, recorder, false)
+	api, _, err := buildHandler(cfg, db, logger, recorder, false)
+	return api, err
 }
 
 // BuildServer is what the HTTP server serves: the API and, in the
@@ -26,11 +27,19 @@ func BuildAPI(cfg Config, db *store.DB, logger *slog.Logger, recorder *metrics.R
 // only /auth and /tasks to the split services and the app is hosted on
 // S3/CloudFront; Lambda functions serve the API alone (BuildAPI).
 func BuildServer(cfg Config, db *store.DB, logger *slog.Logger, recorder *metrics.Recorder) (http.Handler, error) {
+	api, _, err := buildServer(cfg, db, logger, recorder)
+	return api, err
+}
+
+// buildServer is BuildServer that also returns the process's validation
+// cache (nil without one), for Serve to keep told about revocations.
+func buildServer(cfg Config, db *store.DB, logger *slog.Logger, recorder *metrics.Recorder) (http.Handler, *handlers.ValidationCache, error) {
 	return buildHandler(cfg, db, logger, recorder, cfg.Service == serviceAll)
 }
 
-func buildHandler(cfg Config, db *store.DB, logger *slog.Logger, recorder *metrics.Recorder, withWebApp bool) (http.Handler, error) {
+func buildHandler(cfg Config, db *store.DB, logger *slog.Logger, recorder *metrics.Recorder, withWebApp bool) (http.Handler, *handlers.ValidationCache, error) {
 	now := time.Now
+	var cache *handlers.ValidationCache
 	opts := httpapi.Options{
 		Logger:             logger,
 		Service:            serviceName(cfg.Service),
@@ -57,7 +66,7 @@ func buildHandler(cfg Config, db *store.DB, logger *slog.Logger, recorder *metri
 			handlers.WithDummyHasher(password.Bcrypt{Cost: cfg.BcryptCost}),
 			handlers.WithRegistrationThrottle(cfg.Abuse.registrationThrottle()))
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		opts.Auth = auth
 		opts.AuthHealth = handlers.NewHealth("auth-service", db)
@@ -65,10 +74,12 @@ func buildHandler(cfg Config, db *store.DB, logger *slog.Logger, recorder *metri
 		accountStore := accountStoreFor(db)
 		if cfg.Service == serviceAll && cfg.AuthClient.CacheTTL > 0 {
 			// One process: /tasks and the account routes remember a
-			// validation as long as the split task service's auth client
-			// does, instead of querying the revocations on every request. Logouts (and deletions) made here forget the
-			// token at once; /auth/validate stays uncached.
-			cache := handlers.CacheValidations(validator, cfg.AuthClient.CacheTTL, cfg.AuthClient.CacheSize, now)
+			// validation for AUTH_CACHE_TTL, as the split task service
+			// does, instead of querying the revocations on every request.
+			// Logouts, password changes and deletions made here forget
+			// the token at once, other processes' through notifications
+			// (Serve); /auth/validate stays uncached.
+			cache = handlers.CacheValidations(validator, cfg.AuthClient.CacheTTL, cfg.AuthClient.CacheSize, now)
 			opts.Tokens = cache
 			accountStore.cache = cache
 		}
@@ -81,15 +92,22 @@ func buildHandler(cfg Config, db *store.DB, logger *slog.Logger, recorder *metri
 		if cfg.Service == serviceTask {
 			client, err := newAuthClient(cfg, logger)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			opts.Tokens = client
+			if cfg.AuthClient.CacheTTL > 0 {
+				// The same cache as SERVICE=all's, in front of the auth
+				// service instead of the local check: told about every
+				// revocation by notifications (Serve).
+				cache = handlers.CacheValidations(client, cfg.AuthClient.CacheTTL, cfg.AuthClient.CacheSize, now)
+				opts.Tokens = cache
+			}
 		}
 	}
 	if withWebApp {
 		site, err := web.Load()
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		opts.Site = site
 	}
@@ -97,5 +115,5 @@ func buildHandler(cfg Config, db *store.DB, logger *slog.Logger, recorder *metri
 	if cfg.wrapAPI != nil {
 		api = cfg.wrapAPI(api)
 	}
-	return api, nil
+	return api, cache, nil
 }

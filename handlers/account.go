@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"taskapi"
 )
@@ -78,9 +79,16 @@ func (a *Account) Me(ctx context.Context, req MeRequest) (MeResponse, error) {
 // ChangePassword replaces the caller's password after checking the
 // current one; the new one follows the registration rules.
 //
-// It revokes no tokens: every token issued before the change, the
-// caller's included, stays valid until it expires or is logged out. Only
-// logins need the new password.
+// It ends every session of the account: every token issued before the
+// change, the caller's included, is refused from then on (on every
+// instance, as a logout is), and the answer carries no new token: the
+// caller logs in again with the new password.
+//
+// Tokens tell their issue time in whole seconds (iat), so the cut-off
+// is the change's time rounded up to the next whole second, and the
+// answer waits until that second has begun (at most a second): a token
+// issued before the change is refused, one from a login made after the
+// answer is accepted.
 func (a *Account) ChangePassword(ctx context.Context, req ChangePasswordRequest) (MessageResponse, error) {
 	if err := requireCaller(req.Caller); err != nil {
 		return MessageResponse{}, err
@@ -104,9 +112,17 @@ func (a *Account) ChangePassword(ctx context.Context, req ChangePasswordRequest)
 	if err != nil {
 		return MessageResponse{}, fmt.Errorf("hash password: %w", err)
 	}
-	if err := a.users.UpdatePassword(ctx, u.ID, hash, a.now().UTC()); err != nil {
+	now := a.now().UTC()
+	validAfter := now.Truncate(time.Second)
+	if validAfter.Before(now) {
+		validAfter = validAfter.Add(time.Second)
+	}
+	if err := a.users.UpdatePassword(ctx, u.ID, hash, now, validAfter); err != nil {
 		return MessageResponse{}, userGone(err)
 	}
+	// A caller that gives up during the wait has changed its password
+	// all the same: the change is stored.
+	waitUntil(ctx, validAfter.Sub(a.now()))
 	return MessageResponse{Message: "Password updated successfully"}, nil
 }
 
@@ -153,6 +169,19 @@ func (a *Account) checkPassword(u *taskapi.User, password string) error {
 	}
 	releaseAttempt(a.guesses, key)
 	return nil
+}
+
+// waitUntil waits d, or until ctx is done.
+func waitUntil(ctx context.Context, d time.Duration) {
+	if d <= 0 {
+		return
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
 }
 
 // userGone turns "no such user" for an authenticated caller into 401

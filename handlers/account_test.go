@@ -99,7 +99,7 @@ func (r revocationsFunc) RevokeToken(context.Context, string, int64, time.Time, 
 	return errors.New("not used")
 }
 
-func (r revocationsFunc) TokenInvalidated(_ context.Context, jti string, _ int64) (bool, error) {
+func (r revocationsFunc) TokenInvalidated(_ context.Context, jti string, _ int64, _ time.Time) (bool, error) {
 	return r(jti)
 }
 
@@ -227,14 +227,42 @@ func TestChangePassword(t *testing.T) {
 	if !stored.UpdatedAt.Equal(f.clock.Now()) || stored.CreatedAt.Equal(stored.UpdatedAt) {
 		t.Errorf("created_at %v updated_at %v, want updated_at %v", stored.CreatedAt, stored.UpdatedAt, f.clock.Now())
 	}
+	// Every session ends: the token from before the change is refused.
+	_, err = f.validator.ValidateToken(ctx, before)
+	wantError(t, err, taskapi.EUNAUTHORIZED, taskapi.MsgInvalidToken)
 	_, err = f.auth.Login(ctx, handlers.LoginRequest{Username: "alice", Password: pass})
 	wantError(t, err, taskapi.EUNAUTHORIZED, taskapi.MsgInvalidCredentials)
-	if _, err := f.auth.Login(ctx, handlers.LoginRequest{Username: "alice", Password: "new battery staple"}); err != nil {
+	resp2, err := f.auth.Login(ctx, handlers.LoginRequest{Username: "alice", Password: "new battery staple"})
+	if err != nil {
 		t.Fatalf("login with the new password: %v", err)
 	}
-	// Nothing was revoked: the token from before the change still works.
-	if _, err := f.validator.ValidateToken(ctx, before); err != nil {
-		t.Errorf("token issued before the change: %v", err)
+	if _, err := f.validator.ValidateToken(ctx, resp2.Token); err != nil {
+		t.Errorf("token of a login after the change: %v", err)
+	}
+}
+
+// Tokens tell their issue time in whole seconds: a token issued earlier
+// in the second of the change is refused too, and the answer waits for
+// the next second, so that a login after it is accepted.
+func TestChangePasswordWithinASecond(t *testing.T) {
+	f := newFixture(t)
+	f.user("alice")
+	f.clock.Advance(200 * time.Millisecond)
+	before, caller := f.login("alice", pass) // iat: the whole second before
+	f.clock.Advance(300 * time.Millisecond)
+	start := time.Now()
+	if _, err := f.account.ChangePassword(ctx, handlers.ChangePasswordRequest{Caller: caller, CurrentPassword: pass, NewPassword: "new battery staple"}); err != nil {
+		t.Fatal(err)
+	}
+	if waited := time.Since(start); waited < 500*time.Millisecond {
+		t.Errorf("answered after %s, want the half second to the next whole second waited", waited)
+	}
+	_, err := f.validator.ValidateToken(ctx, before)
+	wantError(t, err, taskapi.EUNAUTHORIZED, taskapi.MsgInvalidToken)
+	f.clock.Advance(500 * time.Millisecond) // this clock stood still during the wait
+	after, _ := f.login("alice", "new battery staple")
+	if _, err := f.validator.ValidateToken(ctx, after); err != nil {
+		t.Errorf("token of a login after the answer: %v", err)
 	}
 }
 

@@ -201,11 +201,7 @@ func (a *Auth) Validate(ctx context.Context, req ValidateRequest) (ValidateRespo
 	if err != nil {
 		return ValidateResponse{}, err
 	}
-	return ValidateResponse{
-		Valid:     true,
-		User:      ValidatedUser{UserID: p.UserID, Username: p.Username, Email: p.Email},
-		ExpiresAt: p.ExpiresAt.UTC(),
-	}, nil
+	return NewValidateResponse(p), nil
 }
 
 // reserve takes one attempt from the account's and the client address's

@@ -25,9 +25,10 @@ type UserStore interface {
 // an account.
 type AccountStore interface {
 	UserStore
-	// UpdatePassword replaces user userID's password hash and sets its
-	// updated_at to now; an unknown user is ENOTFOUND.
-	UpdatePassword(ctx context.Context, userID int64, hash string, now time.Time) error
+	// UpdatePassword replaces user userID's password hash, sets its
+	// updated_at to now and invalidates the user's tokens issued before
+	// tokensValidAfter (TokenInvalidated); an unknown user is ENOTFOUND.
+	UpdatePassword(ctx context.Context, userID int64, hash string, now, tokensValidAfter time.Time) error
 	// DeleteUser deletes user userID with their tasks and revocations; an
 	// unknown user is ENOTFOUND.
 	DeleteUser(ctx context.Context, userID int64) error
@@ -40,9 +41,10 @@ type RevocationStore interface {
 	// expiresAt, when the token would have expired anyway. Revoking a token
 	// twice is not an error. An unknown user is ENOTFOUND.
 	RevokeToken(ctx context.Context, jti string, userID int64, expiresAt, now time.Time) error
-	// TokenInvalidated reports whether token jti of userID may no longer
-	// be used: it was revoked, or user userID no longer exists.
-	TokenInvalidated(ctx context.Context, jti string, userID int64) (bool, error)
+	// TokenInvalidated reports whether token jti of userID, issued at
+	// issuedAt, may no longer be used: it was revoked, user userID no
+	// longer exists, or their password changed after issuedAt.
+	TokenInvalidated(ctx context.Context, jti string, userID int64, issuedAt time.Time) (bool, error)
 }
 
 // TaskStore persists tasks. Errors follow the same codes as UserStore's;

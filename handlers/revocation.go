@@ -8,10 +8,11 @@ import (
 )
 
 // RejectingRevoked returns a TokenValidator that accepts what v accepts,
-// except tokens that have been revoked (logged out) and tokens whose
-// account no longer exists (deleted), which are EUNAUTHORIZED with
+// except tokens that have been revoked (logged out), tokens whose
+// account no longer exists (deleted) and tokens issued before their
+// account's last password change, which are EUNAUTHORIZED with
 // MsgInvalidToken, as /auth/me says for them. It asks revocations about
-// every token v accepts, so a logout or a deletion takes effect at once on
+// every token v accepts, so a logout, a deletion or a password change takes effect at once on
 // every auth instance sharing the store.
 //
 // It fails closed: when the store cannot answer, the token is refused
@@ -35,7 +36,7 @@ func (c revocationCheck) ValidateToken(ctx context.Context, token string) (taska
 		return taskapi.Principal{}, taskapi.Wrap(errors.New("token has no jti; revocation cannot be checked"),
 			taskapi.EUNAUTHORIZED, taskapi.MsgInvalidToken)
 	}
-	revoked, err := c.revocations.TokenInvalidated(ctx, p.TokenID, p.UserID)
+	revoked, err := c.revocations.TokenInvalidated(ctx, p.TokenID, p.UserID, p.IssuedAt)
 	switch {
 	case err != nil && taskapi.ErrorCode(err) == taskapi.EUNAVAILABLE:
 		return taskapi.Principal{}, err

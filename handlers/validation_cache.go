@@ -12,19 +12,24 @@ import (
 )
 
 // ValidationCache remembers for a while that a token passed a validator,
-// so that the token's next requests skip it. In front of RejectingRevoked
-// it saves the revocation query that every authenticated request would
-// otherwise make, which is what one process serving both services
-// needs to keep up with the split task service, whose
-// auth client caches validations the same way.
+// so that the token's next requests skip it. It is the one validation
+// cache of the binary, in front of whichever check the process makes:
+// RejectingRevoked in the process that serves both services
+// (SERVICE=all), where it saves the revocation query every authenticated
+// request would otherwise make, and the auth service's client in the
+// split task service (SERVICE=task), where it saves the round trip.
 //
-// The trade is the split deployment's cache TTL: a token revoked by
-// another process sharing the database (another instance's logout) is
-// still accepted here for at most ttl. Revocations made through this
-// process are exact: ForgetToken and ForgetUser drop the entries at once,
-// and a validation that was already under way when they ran is not
-// cached. Entries never outlive the token's own expiry, and keys are
-// SHA-256 hashes of tokens, never the bearer credential itself.
+// It is told about revocations: ForgetToken and ForgetUser drop the
+// entries at once, and a validation that was already under way when they
+// ran is not cached. The process's own logouts, password changes and
+// deletions call them directly; on PostgreSQL every process also hears
+// every other process's revocations (store.WatchRevocations), which
+// calls ForgetAll whenever notifications may have been missed. What is
+// left is the TTL: the bound on how long a revocation can go unnoticed
+// when no notification comes (SQLite shared by several processes, or
+// the notification connection down). Entries never outlive the token's
+// own expiry, and keys are SHA-256 hashes of tokens, never the bearer
+// credential itself.
 type ValidationCache struct {
 	next TokenValidator
 	ttl  time.Duration
@@ -83,9 +88,18 @@ func (c *ValidationCache) ForgetToken(jti string) {
 }
 
 // ForgetUser drops every cached validation of userID's tokens: call it
-// once the account is deleted.
+// once the account is deleted or its password changed.
 func (c *ValidationCache) ForgetUser(userID int64) {
 	c.forget(func(p taskapi.Principal) bool { return p.UserID == userID })
+}
+
+// ForgetAll drops every cached validation: call it when revocations may
+// have been missed.
+func (c *ValidationCache) ForgetAll() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	c.entries.Purge()
 }
 
 // forget drops the entries that match. It walks the whole cache, which is

@@ -150,6 +150,12 @@ func TestValidationCacheForgetsRevokedTokensAtOnce(t *testing.T) {
 	if v.count() != calls+1 {
 		t.Errorf("validator asked %d times after the deletion, want once (a2; b1 still cached)", v.count()-calls)
 	}
+	// Notifications may have been missed: everything is asked again.
+	calls = v.count()
+	c.ForgetAll()
+	if _, err := c.ValidateToken(ctx, "b1"); err != nil || v.count() != calls+1 {
+		t.Errorf("after ForgetAll b1 = %v with %d calls, want asked again", err, v.count()-calls)
+	}
 }
 
 // TestValidationCacheSkipsAValidationThatRacedARevocation: a validation

@@ -210,7 +210,7 @@ func testUserNotFound(t *testing.T, db *store.DB) {
 func testUpdatePassword(t *testing.T, db *store.DB) {
 	u, other := newUser(t, db, "uma"), newUser(t, db, "otto")
 	now := base.Add(time.Hour + 999)
-	if err := db.UpdatePassword(t.Context(), u.ID, "$2a$10$new-hash", now); err != nil {
+	if err := db.UpdatePassword(t.Context(), u.ID, "$2a$10$new-hash", now, now.Add(time.Second)); err != nil {
 		t.Fatalf("UpdatePassword: %v", err)
 	}
 	want := *u
@@ -221,7 +221,7 @@ func testUpdatePassword(t *testing.T, db *store.DB) {
 	if got, err := db.UserByID(t.Context(), other.ID); err != nil || *got != *other {
 		t.Errorf("another user changed: %+v, %v; want %+v", got, err, *other)
 	}
-	wantErr(t, db.UpdatePassword(t.Context(), 424242, "h", now), taskapi.ENOTFOUND, "User not found")
+	wantErr(t, db.UpdatePassword(t.Context(), 424242, "h", now, now), taskapi.ENOTFOUND, "User not found")
 }
 
 // isRevoked asks the store about jti and fails t on an error.
@@ -866,7 +866,7 @@ func testClosedDB(t *testing.T, db *store.DB) {
 		"CreateUser":     db.CreateUser(ctx, &taskapi.User{Username: "x", Email: "x", PasswordHash: "x"}),
 		"CreateTask":     db.CreateTask(ctx, &taskapi.Task{UserID: u.ID, Title: "x"}, 0),
 		"DeleteTask":     db.DeleteTask(ctx, 1, 0),
-		"UpdatePassword": db.UpdatePassword(ctx, u.ID, "h", base),
+		"UpdatePassword": db.UpdatePassword(ctx, u.ID, "h", base, base),
 		"RevokeToken":    db.RevokeToken(ctx, "jti", u.ID, base.Add(time.Hour), base),
 	}
 	_, calls["UserByUsername"] = db.UserByUsername(ctx, "rita")
@@ -875,7 +875,7 @@ func testClosedDB(t *testing.T, db *store.DB) {
 	_, calls["ListTasks"] = db.ListTasks(ctx, taskapi.TaskFilter{UserID: u.ID})
 	_, calls["UpdateTask"] = db.UpdateTask(ctx, 1, taskapi.TaskPatch{}, base)
 	_, calls["IsTokenRevoked"] = db.IsTokenRevoked(ctx, "jti")
-	_, calls["TokenInvalidated"] = db.TokenInvalidated(ctx, "jti", u.ID)
+	_, calls["TokenInvalidated"] = db.TokenInvalidated(ctx, "jti", u.ID, base)
 	calls["DeleteUser"] = db.DeleteUser(ctx, u.ID)
 	_, calls["IdempotentTask"] = db.IdempotentTask(ctx, u.ID, taskapi.IdempotencyKey{Key: "k"})
 	_, calls["CreateTaskOnce"] = db.CreateTaskOnce(ctx, &taskapi.Task{UserID: u.ID, Title: "x"}, 0, taskapi.IdempotencyKey{Key: "k"})
@@ -1082,13 +1082,15 @@ func testTaskForMissingUser(t *testing.T, db *store.DB) {
 	}
 }
 
-// testTokenInvalidated: a token is invalidated by its revocation or by its
-// user's deletion, and by nothing else.
+// testTokenInvalidated: a token is invalidated by its revocation, by its
+// user's deletion or by a password change after it was issued, and by
+// nothing else.
 func testTokenInvalidated(t *testing.T, db *store.DB) {
 	u, other := newUser(t, db, "hugo"), newUser(t, db, "iris")
+	issued := base
 	invalidated := func(jti string, userID int64) bool {
 		t.Helper()
-		gone, err := db.TokenInvalidated(t.Context(), jti, userID)
+		gone, err := db.TokenInvalidated(t.Context(), jti, userID, issued)
 		if err != nil {
 			t.Fatalf("TokenInvalidated(%q, %d): %v", jti, userID, err)
 		}
@@ -1105,6 +1107,25 @@ func testTokenInvalidated(t *testing.T, db *store.DB) {
 	}
 	if !invalidated("live", 987654) {
 		t.Error("the token of a user that never existed is not invalidated")
+	}
+	// other changes their password: tokens issued before the cut-off go,
+	// the ones issued at it or later stay.
+	cutoff := base.Add(10 * time.Second)
+	if err := db.UpdatePassword(t.Context(), other.ID, "h2", cutoff.Add(-300*time.Millisecond), cutoff); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		at   time.Time
+		gone bool
+	}{{base, true}, {cutoff.Add(-time.Second), true}, {cutoff, false}, {cutoff.Add(time.Second), false}} {
+		issued = c.at
+		if got := invalidated("live2", other.ID); got != c.gone {
+			t.Errorf("token issued %s after base, password changed with cut-off at +10s: invalidated %v, want %v",
+				c.at.Sub(base), got, c.gone)
+		}
+	}
+	if invalidated("live", u.ID) {
+		t.Error("another user's password change invalidated a token")
 	}
 	if err := store.ExecRaw(t.Context(), db, "DELETE FROM users WHERE id = ?", u.ID); err != nil {
 		t.Fatal(err)

@@ -83,14 +83,16 @@ func (db *DB) user(ctx context.Context, query string, arg any) (*taskapi.User, e
 	return r.user(), nil
 }
 
-// UpdatePassword replaces user userID's password hash and sets updated_at
-// to now. An unknown user is ENOTFOUND. Tokens already issued are left
-// alone: revoking them is the caller's decision.
-func (db *DB) UpdatePassword(ctx context.Context, userID int64, hash string, now time.Time) error {
+// UpdatePassword replaces user userID's password hash, sets updated_at
+// to now and makes the account's tokens issued before tokensValidAfter
+// invalid (TokenInvalidated), in one transaction that also tells every
+// process watching revocations (WatchRevocations) to forget the user's
+// cached validations. An unknown user is ENOTFOUND.
+func (db *DB) UpdatePassword(ctx context.Context, userID int64, hash string, now, tokensValidAfter time.Time) error {
 	return db.inTx(ctx, func(tx *sqlx.Tx) error {
 		res, err := tx.ExecContext(ctx, db.rebind(
-			"UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?"),
-			hash, timeArg(now), userID)
+			"UPDATE users SET password_hash = ?, updated_at = ?, tokens_valid_after = ? WHERE id = ?"),
+			hash, timeArg(now), timeArg(tokensValidAfter), userID)
 		if err != nil {
 			return err
 		}
@@ -99,14 +101,15 @@ func (db *DB) UpdatePassword(ctx context.Context, userID int64, hash string, now
 		} else if n == 0 {
 			return taskapi.Errorf(taskapi.ENOTFOUND, taskapi.MsgUserNotFound)
 		}
-		return nil
+		return db.notifyRevocation(ctx, tx, userRevoked(userID))
 	})
 }
 
 // DeleteUser deletes user userID and, through the schema's ON DELETE
-// CASCADE, their tasks and revocations, in one transaction. An unknown
-// user is ENOTFOUND. The user's tokens are refused from then on because
-// TokenInvalidated finds no user.
+// CASCADE, their tasks and revocations, in one transaction that also
+// tells every process watching revocations to forget the user's cached
+// validations. An unknown user is ENOTFOUND. The user's tokens are
+// refused from then on because TokenInvalidated finds no user.
 func (db *DB) DeleteUser(ctx context.Context, userID int64) error {
 	return db.inTx(ctx, func(tx *sqlx.Tx) error {
 		res, err := tx.ExecContext(ctx, db.rebind("DELETE FROM users WHERE id = ?"), userID)
@@ -118,6 +121,6 @@ func (db *DB) DeleteUser(ctx context.Context, userID int64) error {
 		} else if n == 0 {
 			return taskapi.Errorf(taskapi.ENOTFOUND, taskapi.MsgUserNotFound)
 		}
-		return nil
+		return db.notifyRevocation(ctx, tx, userRevoked(userID))
 	})
 }

@@ -127,8 +127,18 @@ func (s *HS256) ValidateToken(_ context.Context, token string) (taskapi.Principa
 		Username:  c.Username,
 		Email:     c.Email,
 		TokenID:   c.ID,
+		IssuedAt:  issuedAt(c),
 		ExpiresAt: c.ExpiresAt.Time.UTC(),
 	}, nil
+}
+
+// issuedAt is the token's iat, or the zero time for a token without one
+// (none of ours; a password change refuses such a token once it happens).
+func issuedAt(c Claims) time.Time {
+	if c.IssuedAt == nil {
+		return time.Time{}
+	}
+	return c.IssuedAt.Time.UTC()
 }
 
 func invalid(cause error) error {

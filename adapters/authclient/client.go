@@ -3,7 +3,9 @@
 // for a network that fails. It finds the auth tasks through DNS (Cloud
 // Map), spreads calls over them, bounds every attempt in time, retries
 // transient failures with backoff and jitter, stops calling a dead service
-// through a circuit breaker, and caches recent validations.
+// through a circuit breaker. It does not cache: the process wraps it in
+// the binary's one validation cache (handlers.ValidationCache), which is
+// told about revocations.
 package authclient
 
 import (
@@ -22,6 +24,7 @@ import (
 	"github.com/sony/gobreaker/v2"
 
 	"taskapi"
+	"taskapi/handlers"
 	"taskapi/tokens"
 )
 
@@ -56,14 +59,6 @@ type Options struct {
 	// circuit; BreakerOpen how long it stays open before one trial call.
 	BreakerFailures uint32
 	BreakerOpen     time.Duration
-	// CacheTTL is how long a successful validation is reused (0: no
-	// cache); CacheSize bounds the entries.
-	CacheTTL  time.Duration
-	CacheSize int
-	// Now tells the time for the cache's expiry; nil is time.Now. Tests
-	// pass a settable clock so that expiry never depends on how long a
-	// call took.
-	Now func() time.Time
 	// RequestID reads the current request's correlation id from a context,
 	// so that it travels on to the auth service; nil sends none.
 	RequestID func(context.Context) string
@@ -91,9 +86,6 @@ func (o Options) check() error {
 	if o.BreakerFailures == 0 {
 		errs = append(errs, errors.New("BreakerFailures is 0: want 1 or more"))
 	}
-	if o.CacheTTL < 0 || (o.CacheTTL > 0 && o.CacheSize < 1) {
-		errs = append(errs, fmt.Errorf("CacheTTL %v, CacheSize %d: want no cache (TTL 0) or a positive TTL and size", o.CacheTTL, o.CacheSize))
-	}
 	return errors.Join(errs...)
 }
 
@@ -105,7 +97,6 @@ type Client struct {
 	http    *http.Client
 	disc    *discovery // nil for https, where the name must stay in the URL for TLS
 	breaker *gobreaker.CircuitBreaker[taskapi.Principal]
-	cache   *validationCache
 }
 
 // New returns a client for the auth service described by opts.
@@ -115,9 +106,6 @@ func New(opts Options) (*Client, error) {
 	}
 	if opts.Resolver == nil {
 		opts.Resolver = net.DefaultResolver
-	}
-	if opts.Now == nil {
-		opts.Now = time.Now
 	}
 	if opts.RequestID == nil {
 		opts.RequestID = func(context.Context) string { return "" }
@@ -138,7 +126,6 @@ func New(opts Options) (*Client, error) {
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 			Transport:     &http.Transport{MaxIdleConnsPerHost: 32, IdleConnTimeout: 30 * time.Second},
 		},
-		cache: newValidationCache(opts.CacheSize, opts.CacheTTL, opts.Now),
 	}
 	if base.Scheme == "http" {
 		port := base.Port()
@@ -186,9 +173,6 @@ func (c *Client) ValidateToken(ctx context.Context, token string) (taskapi.Princ
 	case len(token) > tokens.MaxTokenLength:
 		return taskapi.Principal{}, taskapi.Errorf(taskapi.EUNAUTHORIZED, "%s", taskapi.MsgInvalidToken)
 	}
-	if p, ok := c.cache.get(token); ok {
-		return p, nil
-	}
 	ctx, cancel := context.WithTimeout(ctx, c.opts.Budget)
 	defer cancel()
 	p, err := c.breaker.Execute(func() (taskapi.Principal, error) { return c.validateWithRetries(ctx, token) })
@@ -198,7 +182,6 @@ func (c *Client) ValidateToken(ctx context.Context, token string) (taskapi.Princ
 	case err != nil:
 		return taskapi.Principal{}, err
 	}
-	c.cache.put(token, p)
 	return p, nil
 }
 
@@ -236,16 +219,11 @@ func (c *Client) validateWithRetries(ctx context.Context, token string) (taskapi
 	return taskapi.Principal{}, unavailable(last)
 }
 
-// validateAnswer is the auth service's success or error body.
+// validateAnswer is the auth service's answer: handlers.ValidateResponse
+// on success, the API's error body (its message) otherwise.
 type validateAnswer struct {
-	Valid bool `json:"valid"`
-	User  struct {
-		UserID   int64  `json:"user_id"`
-		Username string `json:"username"`
-		Email    string `json:"email"`
-	} `json:"user"`
-	ExpiresAt time.Time `json:"expires_at"`
-	Message   string    `json:"message"`
+	handlers.ValidateResponse
+	Message string `json:"message"`
 }
 
 // attempt makes one call to the auth task at target (host:port), bounded
@@ -291,12 +269,7 @@ func (c *Client) attempt(parent context.Context, target, token string) (taskapi.
 	case resp.StatusCode != http.StatusOK || !answer.Valid || answer.User.UserID <= 0:
 		return taskapi.Principal{}, unavailable(fmt.Errorf("auth service at %s answered %d without a valid user", target, resp.StatusCode))
 	}
-	return taskapi.Principal{
-		UserID:    answer.User.UserID,
-		Username:  answer.User.Username,
-		Email:     answer.User.Email,
-		ExpiresAt: answer.ExpiresAt.UTC(),
-	}, nil
+	return answer.Principal(), nil
 }
 
 func unavailable(cause error) error {

@@ -3,6 +3,7 @@ package authclient_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"strings"
 	"testing"
@@ -12,7 +13,7 @@ import (
 
 	"taskapi"
 	"taskapi/adapters/authclient"
-	"taskapi/internal/fakeclock"
+	"taskapi/handlers"
 	"taskapi/internal/faultproxy"
 	"taskapi/internal/testdns"
 	"taskapi/tokens"
@@ -23,15 +24,14 @@ const serviceName = "auth-service.task-management.local"
 var ctx = context.Background()
 
 // newClient returns a client for the fake service, found through dns.
-// testOptions are the configuration's defaults for the auth client,
-// without the cache (most tests count calls) and with quick backoff.
+// testOptions are the configuration's defaults for the auth client, with
+// quick backoff.
 func testOptions(base string, resolver authclient.Resolver) authclient.Options {
 	return authclient.Options{
 		BaseURL: base, Resolver: resolver,
 		Timeout: 2 * time.Second, Budget: 2500 * time.Millisecond, Retries: 2,
 		BackoffBase: time.Millisecond, BackoffMax: 5 * time.Millisecond,
 		DNSRefresh: 10 * time.Second, BreakerFailures: 5, BreakerOpen: 10 * time.Second,
-		CacheSize: 10000,
 	}
 }
 
@@ -59,8 +59,6 @@ func TestOptionsAreExplicit(t *testing.T) {
 	}
 	for name, edit := range map[string]func(*authclient.Options){
 		"negative retries": func(o *authclient.Options) { o.Retries = -1 },
-		"negative TTL":     func(o *authclient.Options) { o.CacheTTL = -time.Second },
-		"cache of size 0":  func(o *authclient.Options) { o.CacheTTL, o.CacheSize = time.Second, 0 },
 		"zero budget":      func(o *authclient.Options) { o.Budget = 0 },
 	} {
 		opts := testOptions("http://127.0.0.1:1", nil)
@@ -183,7 +181,7 @@ func TestExpiredMessageIsPassedOn(t *testing.T) {
 	f.setResponder(func(string, int) (int, string) {
 		return 401, `{"error":"Unauthorized","message":"Token has expired"}`
 	})
-	c := newClient(t, f, testdns.New(t, serviceName, "127.0.0.2"), func(o *authclient.Options) { o.CacheTTL = 30 * time.Second })
+	c := newClient(t, f, testdns.New(t, serviceName, "127.0.0.2"), nil)
 	_, err := c.ValidateToken(ctx, "t")
 	wantCode(t, err, taskapi.EUNAUTHORIZED, taskapi.MsgTokenExpired)
 }
@@ -205,7 +203,7 @@ func TestFailsClosedOnNonsense(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			f := newFakeAuth(t, "127.0.0.2")
 			f.setResponder(respond)
-			c := newClient(t, f, testdns.New(t, serviceName, "127.0.0.2"), func(o *authclient.Options) { o.CacheTTL = 30 * time.Second })
+			c := newClient(t, f, testdns.New(t, serviceName, "127.0.0.2"), nil)
 			p, err := c.ValidateToken(ctx, "t")
 			if err == nil {
 				t.Fatalf("accepted: %+v", p)
@@ -274,46 +272,35 @@ func TestUnauthorizedNeverOpensBreaker(t *testing.T) {
 	}
 }
 
-func TestCacheSavesRoundTripsAndExpires(t *testing.T) {
+// The process's one validation cache in front of the client: repeats
+// cost no call, and the answer carries the token's id, by which a
+// revocation notification makes the cache forget it.
+func TestCacheInFrontOfTheClientForgetsByTokenID(t *testing.T) {
 	f := newFakeAuth(t, "127.0.0.2")
-	clock := fakeclock.New(time.Now())
-	c := newClient(t, f, testdns.New(t, serviceName, "127.0.0.2"), func(o *authclient.Options) { o.CacheTTL = 30 * time.Second; o.Now = clock.Now })
-	for i := 0; i < 5; i++ {
-		if _, err := c.ValidateToken(ctx, "token-a"); err != nil {
-			t.Fatal(err)
+	f.setResponder(func(string, int) (int, string) {
+		return 200, fmt.Sprintf(`{"valid":true,"user":{"user_id":7,"username":"alice","email":"a@example.com"},"token_id":"jti-7","expires_at":%q}`,
+			time.Now().Add(time.Hour).UTC().Format(time.RFC3339))
+	})
+	client := newClient(t, f, testdns.New(t, serviceName, "127.0.0.2"), nil)
+	c := handlers.CacheValidations(client, 30*time.Second, 100, time.Now)
+	for range 5 {
+		p, err := c.ValidateToken(ctx, "token-a")
+		if err != nil || p.TokenID != "jti-7" || p.UserID != 7 {
+			t.Fatalf("ValidateToken = %+v, %v; want user 7, token id jti-7", p, err)
 		}
 	}
 	if f.total() != 1 {
 		t.Fatalf("5 validations of one token cost %d calls, want 1", f.total())
 	}
-	if _, err := c.ValidateToken(ctx, "token-b"); err != nil || f.total() != 2 {
-		t.Fatalf("another token must be validated on its own (calls %d, err %v)", f.total(), err)
-	}
-	clock.Advance(30 * time.Second)
-	if _, err := c.ValidateToken(ctx, "token-a"); err != nil || f.total() != 3 {
-		t.Fatalf("an expired cache entry was used (calls %d, err %v)", f.total(), err)
-	}
-}
-
-func TestCacheNeverOutlivesToken(t *testing.T) {
-	f := newFakeAuth(t, "127.0.0.2")
-	// Whole seconds: the token's expiry travels as RFC 3339 without a
-	// fraction.
-	clock := fakeclock.New(time.Now().Truncate(time.Second))
-	f.setResponder(func(string, int) (int, string) { return 200, validBody(clock.Now().Add(time.Second)) })
-	c := newClient(t, f, testdns.New(t, serviceName, "127.0.0.2"), func(o *authclient.Options) { o.CacheTTL = time.Hour; o.Now = clock.Now })
-	c.ValidateToken(ctx, "t")
-	clock.Advance(time.Second)
-	c.ValidateToken(ctx, "t")
-	if f.total() != 2 {
-		t.Fatalf("the cache answered for a token past its exp (calls %d)", f.total())
+	c.ForgetToken("jti-7")
+	if _, err := c.ValidateToken(ctx, "token-a"); err != nil || f.total() != 2 {
+		t.Fatalf("after ForgetToken the cache still answered (calls %d, err %v)", f.total(), err)
 	}
 }
 
 func TestUnreachableNameIs503(t *testing.T) {
 	d := testdns.New(t, "other.local", "127.0.0.2")
 	opts := testOptions("http://"+serviceName+":3000", d.Resolver())
-	opts.CacheTTL = 30 * time.Second
 	c, err := authclient.New(opts)
 	if err != nil {
 		t.Fatal(err)

@@ -450,7 +450,9 @@ test("change the password: a wrong current one is reported at its field, the new
   await dialog.getByLabel("Repeat the new password").fill("brand-new-pass");
   await dialog.getByRole("button", { name: "Change password" }).click();
   await dialog.waitFor({ state: "hidden" });
-  await page.getByText("Password changed.").waitFor();
+  await page.getByText("Password changed,").waitFor();
+  // Every session ended with it, this tab's too: back to the login form.
+  await page.getByRole("heading", { name: "Log in" }).waitFor();
   const oldLogin = await api(server.url, "POST", "/auth/login", { body: { username: user.username, password: user.password } });
   assert.equal(oldLogin.status, 401);
   const newLogin = await api(server.url, "POST", "/auth/login", { body: { username: user.username, password: "brand-new-pass" } });

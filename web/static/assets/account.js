@@ -121,8 +121,8 @@ el.passwordForm.addEventListener("submit", async (event) => {
   await busy(form, async () => {
     try {
       await api("PUT", "/auth/password", { body: { current_password, new_password }, allow401: MSG_WRONG_PASSWORD });
-      el.passwordDialog.close();
-      say("Password changed. Use the new one next time you log in.");
+      // The change ended every session of the account, this one too.
+      endSession("Password changed, and every session of your account ended. Log in with the new password.");
     } catch (err) {
       if (err.sessionEnded) return;
       if (err instanceof ApiError && err.status === 401) {
