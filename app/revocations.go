@@ -26,7 +26,7 @@ func watchRevocations(ctx context.Context, cfg Config, db *store.DB, cache *hand
 		if err == nil || ctx.Err() != nil {
 			return
 		}
-		logger.Warn("revocation notifications not started; cached validations live AUTH_CACHE_TTL, retrying", "err", err.Error())
+		logger.Warn("revocation notifications not started; cached validations live their full TTL meanwhile, retrying", "err", err.Error())
 		select {
 		case <-ctx.Done():
 		case <-time.After(time.Second):

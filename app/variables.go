@@ -209,7 +209,7 @@ var Variables = []Variable{
 		Doc:   "how long the circuit stays open before one trial call",
 		parse: duration(func(c *Config) *time.Duration { return &c.AuthClient.BreakerOpen })},
 	{Name: "AUTH_CACHE_TTL", Default: "30s", Task: true,
-		Doc:   "how long a successful validation is reused (`0`: no cache), by the task service and by `SERVICE=all` for its own routes",
+		Doc:   "how long a successful validation is reused (`0`: no cache), by the task service and by `SERVICE=all` for its own routes; on PostgreSQL revocations reach the cache at once, and this is the bound only while that channel is down, or between processes sharing one SQLite file ([operations](operations.md#resilience-how-the-task-service-calls-the-auth-service))",
 		parse: durationOrOff(func(c *Config) *time.Duration { return &c.AuthClient.CacheTTL })},
 	{Name: "AUTH_CACHE_SIZE", Default: "10000", Task: true,
 		Doc:   "most validations cached (least recently used evicted)",

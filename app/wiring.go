@@ -74,7 +74,7 @@ func buildHandler(cfg Config, db *store.DB, logger *slog.Logger, recorder *metri
 		accountStore := accountStoreFor(db)
 		if cfg.Service == serviceAll && cfg.AuthClient.CacheTTL > 0 {
 			// One process: /tasks and the account routes remember a
-			// validation for AUTH_CACHE_TTL, as the split task service
+			// validation for the cache TTL, as the split task service
 			// does, instead of querying the revocations on every request.
 			// Logouts, password changes and deletions made here forget
 			// the token at once, other processes' through notifications
@@ -96,9 +96,9 @@ func buildHandler(cfg Config, db *store.DB, logger *slog.Logger, recorder *metri
 			}
 			opts.Tokens = client
 			if cfg.AuthClient.CacheTTL > 0 {
-				// The same cache as SERVICE=all's, in front of the auth
-				// service instead of the local check: told about every
-				// revocation by notifications (Serve).
+				// The same cache as the all-in-one process's, in front of
+				// the auth service instead of the local check: told about
+				// every revocation by notifications (Serve).
 				cache = handlers.CacheValidations(client, cfg.AuthClient.CacheTTL, cfg.AuthClient.CacheSize, now)
 				opts.Tokens = cache
 			}

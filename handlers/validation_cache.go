@@ -14,10 +14,10 @@ import (
 // ValidationCache remembers for a while that a token passed a validator,
 // so that the token's next requests skip it. It is the one validation
 // cache of the binary, in front of whichever check the process makes:
-// RejectingRevoked in the process that serves both services
-// (SERVICE=all), where it saves the revocation query every authenticated
-// request would otherwise make, and the auth service's client in the
-// split task service (SERVICE=task), where it saves the round trip.
+// RejectingRevoked in the process that serves both services, where it
+// saves the revocation query every authenticated request would otherwise
+// make, and the auth service's client in the split task service, where it
+// saves the round trip.
 //
 // It is told about revocations: ForgetToken and ForgetUser drop the
 // entries at once, and a validation that was already under way when they
