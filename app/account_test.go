@@ -102,18 +102,21 @@ func TestAccountChangePassword(t *testing.T) {
 		if ok.Raw != `{"message":"Password updated successfully"}`+"\n" {
 			t.Errorf("change = %q", ok.Raw)
 		}
+		// Every session of the account ended: the token that made the
+		// change is refused, on the account routes and on /tasks.
+		s.call(t, "GET", "/auth/me", token, nil).expect(t, 401, "Invalid token")
+		s.call(t, "GET", "/tasks", token, nil).expect(t, 401, "Invalid token")
 		s.call(t, "POST", "/auth/login", "", map[string]string{"username": "alice", "password": oldPass}).expect(t, 401, "Invalid username or password")
-		s.call(t, "POST", "/auth/login", "", map[string]string{"username": "alice", "password": newPass}).expect(t, 200, "")
+		fresh := s.freshToken(t, "alice", newPass)
 		// The old password no longer passes as the current one.
-		s.call(t, "PUT", "/auth/password", token, map[string]string{"current_password": oldPass, "new_password": "a third password"}).
+		s.call(t, "PUT", "/auth/password", fresh, map[string]string{"current_password": oldPass, "new_password": "a third password"}).
 			expect(t, 401, "Current password is incorrect")
 
-		// Nothing was revoked: the token from before the change still works.
-		after := s.call(t, "GET", "/auth/me", token, nil).expect(t, 200, "").Body["user"].(map[string]any)
+		after := s.call(t, "GET", "/auth/me", fresh, nil).expect(t, 200, "").Body["user"].(map[string]any)
 		if after["created_at"] != before["created_at"] || !parseTime(t, after["updated_at"]).After(parseTime(t, before["updated_at"])) {
 			t.Errorf("before %v, after %v: want created_at kept and updated_at moved", before, after)
 		}
-		s.call(t, "GET", "/tasks", token, nil).expect(t, 200, "")
+		s.call(t, "GET", "/tasks", fresh, nil).expect(t, 200, "")
 		// Bob's password is untouched.
 		s.call(t, "POST", "/auth/login", "", map[string]string{"username": "bob", "password": oldPass}).expect(t, 200, "")
 		s.call(t, "GET", "/auth/me", other, nil).expect(t, 200, "")
@@ -168,15 +171,20 @@ func TestAccountErrorPaths(t *testing.T) {
 
 // TestAccountRoutesOnAuthService: the auth service alone serves the
 // account routes (authenticating them itself), and its /auth/validate,
-// which the task service calls, refuses a logged-out token.
+// which the task service calls, refuses a token from before a password
+// change and a logged-out token.
 func TestAccountRoutesOnAuthService(t *testing.T) {
 	s := startServer(t, map[string]string{"SERVICE": "auth", "SQLITE_PATH": t.TempDir() + "/db", "JWT_SECRET": testSecret})
 	token, _ := s.register(t, "alice")
 	s.call(t, "GET", "/auth/me", token, nil).expect(t, 200, "")
 	s.call(t, "PUT", "/auth/password", token, map[string]string{"current_password": "correct horse battery", "new_password": "new battery staple"}).expect(t, 200, "")
-	s.call(t, "POST", "/auth/logout", token, nil).expect(t, 200, "")
+	// The change ended the session: /auth/validate refuses the token.
 	s.call(t, "POST", "/auth/validate", token, nil).expect(t, 401, "Invalid token")
-	s.call(t, "GET", "/auth/me", token, nil).expect(t, 401, "Invalid token")
+	fresh := s.freshToken(t, "alice", "new battery staple")
+	s.call(t, "GET", "/auth/me", fresh, nil).expect(t, 200, "")
+	s.call(t, "POST", "/auth/logout", fresh, nil).expect(t, 200, "")
+	s.call(t, "POST", "/auth/validate", fresh, nil).expect(t, 401, "Invalid token")
+	s.call(t, "GET", "/auth/me", fresh, nil).expect(t, 401, "Invalid token")
 }
 
 // parseTime reads an RFC 3339 time from a decoded JSON body.
