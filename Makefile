@@ -223,7 +223,7 @@ vulncheck:
 # --- web app and browser tests ---
 # The app is plain files in web/static/, embedded in the binary: `make run`
 # serves it at / without Node. Node and npm are needed only for the browser
-# tests (playwright-core, pinned by web/e2e/package-lock.json), which drive
+# tests (playwright-core and axe-core, pinned by web/e2e/package-lock.json), which drive
 # the system's Chromium (Debian: apt-get install chromium); nothing ever
 # downloads a browser.
 E2E_DIR   ?= web/e2e

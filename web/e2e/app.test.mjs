@@ -2,7 +2,7 @@
 // against the real server binary. Each test is one thing a person does.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startServer, launchBrowser, watchConsole, screenshot, api } from "./harness.mjs";
+import { startServer, launchBrowser, watchConsole, screenshot, api, axeViolations } from "./harness.mjs";
 
 let server;
 let browser;
@@ -787,5 +787,39 @@ test("on a phone: one-row header with Log out, filters behind a button, a dense 
     assert.equal(await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth), 0);
     await screenshot(page, `phone-${width}`);
     clean(problems);
+  }
+});
+
+test("axe finds no accessibility violation on any screen, wide or on a phone", async () => {
+  const user = await newUser("axe");
+  await seedTasks(user, [
+    { title: "Overdue one", due_date: "2020-01-01T10:00:00Z", priority: "high" },
+    { title: "Later one", description: "with a description that is long enough to be cut short on a phone", due_date: "2099-01-01T10:00:00Z" },
+    { title: "Done one", status: "completed", priority: "low" },
+  ]);
+  for (const viewport of [{ width: 1280, height: 900 }, { width: 320, height: 740 }]) {
+    const where = `${viewport.width} px`;
+    const { page, problems } = await open({ viewport });
+    assert.deepEqual(await axeViolations(page), [], `login, ${where}`);
+    await page.getByRole("button", { name: "Create an account" }).click();
+    await page.locator("#register-form").getByRole("button", { name: "Create account" }).click();
+    await page.locator('#register-form .field-error[data-error-for="username"]').waitFor();
+    assert.deepEqual(await axeViolations(page), [], `register with errors, ${where}`);
+    await page.locator("#show-login").click();
+    await logIn(page, user);
+    assert.deepEqual(await axeViolations(page), [], `list, ${where}`);
+    if (viewport.width < 400) await page.getByRole("button", { name: "Filters" }).click();
+    await filters(page).getByRole("searchbox", { name: "Search" }).fill("one");
+    await page.getByText("Showing 1–3 of 3 tasks matching “one”.").waitFor();
+    await item(page, "Later one").locator(".due time").focus();
+    assert.deepEqual(await axeViolations(page), [], `search, filters open, a due date focused, ${where}`);
+    await item(page, "Later one").getByRole("button", { name: /^Edit/ }).click();
+    await page.getByRole("dialog", { name: "Edit task" }).waitFor();
+    await page.getByRole("dialog", { name: "Edit task" }).getByLabel("Title").fill("");
+    await page.getByRole("dialog", { name: "Edit task" }).getByRole("button", { name: "Save" }).click();
+    await page.getByRole("dialog", { name: "Edit task" }).getByText("Title is required").waitFor();
+    assert.deepEqual(await axeViolations(page), [], `editor with an error, ${where}`);
+    await page.keyboard.press("Escape");
+    clean(problems, 400);
   }
 });

@@ -2,7 +2,8 @@
 // SERVICE=all, SQLite in a temporary directory, a free loopback port) and
 // the system's headless Chromium driven by playwright-core.
 import { spawn } from "node:child_process";
-import { mkdtempSync, mkdirSync, rmSync } from "node:fs";
+import { mkdtempSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -127,4 +128,27 @@ export async function api(base, method, route, { token, body, headers = {} } = {
   });
   const text = await res.text();
   return { status: res.status, headers: res.headers, data: text ? JSON.parse(text) : null };
+}
+
+// axe-core's source, evaluated in the page through the DevTools protocol
+// (which the page's CSP does not govern: the page itself still runs no
+// inline script).
+const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+
+/**
+ * axeViolations runs axe-core's WCAG 2.x A and AA rules (and its best
+ * practices) on the page as it is and returns each violation as
+ * "rule-id: target, target…", [] when there is none.
+ */
+export async function axeViolations(page) {
+  await page.evaluate(axeSource);
+  const violations = await page.evaluate(async () => {
+    // eslint-disable-next-line no-undef
+    const result = await axe.run(document, {
+      runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"] },
+      resultTypes: ["violations"],
+    });
+    return result.violations.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
+  });
+  return violations;
 }
