@@ -1,7 +1,6 @@
 package store_test
 
 import (
-	"fmt"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -221,6 +220,6 @@ func testSearchProperty(t *testing.T, db *store.DB) {
 		}
 	}
 	if len(live) == 0 {
-		t.Fatal(fmt.Sprint("no task left to search"))
+		t.Fatal("no task left to search")
 	}
 }
