@@ -1,6 +1,7 @@
 package app
 
 import (
+	"fmt"
 	"sync/atomic"
 	"time"
 
@@ -10,33 +11,58 @@ import (
 
 // AbuseConfig holds the limits that keep one client from hurting others.
 type AbuseConfig struct {
-	LoginMaxFailures   int           // per account per window
-	LoginIPMaxFailures int           // per client address per window
-	LoginWindow        time.Duration // over which failures are counted
-	RegisterIPMax      int           // registrations per client address per window
-	RegisterIPWindow   time.Duration // over which registrations are counted
-	BcryptConcurrency  int           // bcrypt operations at once
-	BcryptQueueTimeout time.Duration // longest wait for a bcrypt slot
-	TrustedProxyHops   int           // proxies that append to X-Forwarded-For
-	CORSAllowedOrigins []string
-	TaskQuota          int // tasks one user may hold
+	LoginMaxFailures        int           // per (account, client address) pair per window
+	LoginAccountMaxFailures int           // per account from every address per window, before backoff
+	LoginAccountBackoffMax  time.Duration // longest backoff between attempts on an account past that
+	LoginIPMaxFailures      int           // per client address (IPv6: /64) per window
+	LoginWindow             time.Duration // over which failures are counted
+	RegisterIPMax           int           // registrations per client address per window
+	RegisterIPWindow        time.Duration // over which registrations are counted
+	BcryptConcurrency       int           // bcrypt operations at once
+	BcryptQueueTimeout      time.Duration // longest wait for a bcrypt slot
+	TrustedProxyHops        int           // proxies that append to X-Forwarded-For
+	CORSAllowedOrigins      []string
+	TaskQuota               int // tasks one user may hold
 	// IdempotencyKeysPerUser caps the Idempotency-Keys one user may have
 	// remembered at once (within the 24 h window).
 	IdempotencyKeysPerUser int
 }
 
-// passwordThrottles returns the limits on wrong passwords: per account
-// (shared by login and password change, which guess the same secret) and
-// per client address, each bounded to 100,000 keys in memory.
-func (c AbuseConfig) passwordThrottles() (accounts, clients *throttle.Limiter) {
-	return throttle.New(c.LoginMaxFailures, c.LoginWindow, 100_000),
-		throttle.New(c.LoginIPMaxFailures, c.LoginWindow, 100_000)
+// loginBackoff is the first wait between attempts on an account past
+// LOGIN_ACCOUNT_MAX_FAILURES; it doubles with each attempt up to
+// LOGIN_ACCOUNT_BACKOFF_MAX.
+const loginBackoff = time.Second
+
+// knownAddressFor is how long an address that logged in to an account is
+// exempt from the account's backoff (not from its pair lockout).
+const knownAddressFor = 30 * 24 * time.Hour
+
+// loginPolicy is the limits on password checks (logins, and the current
+// password of a password change or an account deletion, which guess the
+// same secret): a lockout per (account, address) pair, a backoff per
+// account across addresses, a limit per address across accounts.
+func (c AbuseConfig) loginPolicy() throttle.Policy {
+	return throttle.Policy{
+		Scope:    "login",
+		Pair:     throttle.Rule{Max: c.LoginMaxFailures, Window: c.LoginWindow},
+		Account:  throttle.Rule{Max: c.LoginAccountMaxFailures, Window: c.LoginWindow, Backoff: loginBackoff, BackoffMax: max(c.LoginAccountBackoffMax, loginBackoff)},
+		Client:   throttle.Rule{Max: c.LoginIPMaxFailures, Window: c.LoginWindow},
+		KnownFor: knownAddressFor,
+	}
 }
 
-// registrationThrottle returns the limit on registrations per client
-// address, bounded to 100,000 addresses in memory.
-func (c AbuseConfig) registrationThrottle() *throttle.Limiter {
-	return throttle.New(c.RegisterIPMax, c.RegisterIPWindow, 100_000)
+// registrationPolicy is the limit on registrations per client address.
+func (c AbuseConfig) registrationPolicy() throttle.Policy {
+	return throttle.Policy{Scope: "register", Client: throttle.Rule{Max: c.RegisterIPMax, Window: c.RegisterIPWindow}}
+}
+
+// ClientAddressMode says, for the start-up log, where the client address
+// that the per-address limits count comes from.
+func (c AbuseConfig) ClientAddressMode() string {
+	if c.TrustedProxyHops == 0 {
+		return "peer address (TRUSTED_PROXY_HOPS=0: X-Forwarded-For is ignored)"
+	}
+	return fmt.Sprintf("X-Forwarded-For entry %d from the right (TRUSTED_PROXY_HOPS=%d: only behind that many proxies that append to it)", c.TrustedProxyHops, c.TrustedProxyHops)
 }
 
 // hasher returns bcrypt at cost, bounded in concurrency: the configured

@@ -85,7 +85,8 @@ func (c Config) LogValues() []any {
 		v = append(v, "db_max_open_conns", c.DB.MaxOpenConns)
 	}
 	if c.Service != serviceTask {
-		v = append(v, "jwt_expiration_s", int(c.JWTExpiration.Seconds()), "bcrypt_cost", c.BcryptCost)
+		v = append(v, "jwt_expiration_s", int(c.JWTExpiration.Seconds()), "bcrypt_cost", c.BcryptCost,
+			"client_address", c.Abuse.ClientAddressMode())
 	}
 	if c.JWTEphemeral {
 		// Said at start-up because the consequence shows only later: after

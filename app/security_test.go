@@ -155,23 +155,27 @@ func jwtEncode(s string) string {
 	return base64.RawURLEncoding.EncodeToString([]byte(s))
 }
 
-// TestLoginThrottleOverHTTP: failed logins from one account are answered
-// 429 with Retry-After; the client address is the right-most
-// X-Forwarded-For entry (the ALB's), so forging entries to its left does
-// not dodge the per-address limit.
+// TestLoginThrottleOverHTTP: behind one proxy (TRUSTED_PROXY_HOPS=1),
+// failed logins lock the (account, address) pair out with 429 and
+// Retry-After, while the owner from another address logs in; the client
+// address is the right-most X-Forwarded-For entry (the ALB's), so forging
+// entries to its left does not dodge the per-address limit.
 func TestLoginThrottleOverHTTP(t *testing.T) {
-	s := startServer(t, map[string]string{"SQLITE_PATH": t.TempDir() + "/db", "LOGIN_MAX_FAILURES": "3", "LOGIN_IP_MAX_FAILURES": "6"})
+	s := startServer(t, map[string]string{"SQLITE_PATH": t.TempDir() + "/db", "TRUSTED_PROXY_HOPS": "1",
+		"LOGIN_MAX_FAILURES": "3", "LOGIN_IP_MAX_FAILURES": "6"})
 	s.register(t, "alice")
 	s.register(t, "bob")
 	bad := map[string]string{"username": "alice", "password": "wrong-password"}
+	good := map[string]string{"username": "alice", "password": "correct horse battery"}
 	for i := 0; i < 3; i++ {
 		s.call(t, "POST", "/auth/login", "", bad, "X-Forwarded-For", "198.51.100.1").expect(t, 401, "Invalid username or password")
 	}
-	r := s.call(t, "POST", "/auth/login", "", map[string]string{"username": "alice", "password": "correct horse battery"}, "X-Forwarded-For", "198.51.100.2")
+	r := s.call(t, "POST", "/auth/login", "", good, "X-Forwarded-For", "198.51.100.1")
 	r.expect(t, 429, "Too many failed login attempts, try again later")
 	if ra := r.Header.Get("Retry-After"); ra == "" || ra == "0" {
 		t.Errorf("Retry-After = %q", ra)
 	}
+	s.call(t, "POST", "/auth/login", "", good, "X-Forwarded-For", "198.51.100.2").expect(t, 200, "")
 	s.call(t, "POST", "/auth/login", "", map[string]string{"username": "bob", "password": "correct horse battery"}).expect(t, 200, "")
 
 	// One address, forging a new left-most entry each time: still one address.
@@ -183,11 +187,34 @@ func TestLoginThrottleOverHTTP(t *testing.T) {
 		"X-Forwarded-For", "10.9.9.9, 203.0.113.50").expect(t, 429, "")
 }
 
+// TestForgedForwardedForLiftsNothingByDefault: with no proxy configured
+// (the default, as for make run or a bare container) X-Forwarded-For is
+// ignored, so a new forged address per request is still the one peer.
+func TestForgedForwardedForLiftsNothingByDefault(t *testing.T) {
+	s := startServer(t, map[string]string{"SQLITE_PATH": t.TempDir() + "/db", "LOGIN_MAX_FAILURES": "3", "LOGIN_IP_MAX_FAILURES": "6"})
+	if !strings.Contains(s.Logs.String(), `"client_address":"peer address`) {
+		t.Errorf("the start-up line does not say that X-Forwarded-For is ignored:\n%s", s.Logs.String())
+	}
+	s.register(t, "alice")
+	for i := 0; i < 3; i++ {
+		s.call(t, "POST", "/auth/login", "", map[string]string{"username": "alice", "password": "wrong-password"},
+			"X-Forwarded-For", fmt.Sprintf("198.51.100.%d", i)).expect(t, 401, "")
+	}
+	s.call(t, "POST", "/auth/login", "", map[string]string{"username": "alice", "password": "wrong-password"},
+		"X-Forwarded-For", "198.51.100.200").expect(t, 429, "Too many failed login attempts, try again later")
+	for i := 0; i < 3; i++ {
+		s.call(t, "POST", "/auth/login", "", map[string]string{"username": fmt.Sprint("ghost", i), "password": "guess-guess"},
+			"X-Forwarded-For", fmt.Sprintf("10.0.0.%d", i)).expect(t, 401, "")
+	}
+	s.call(t, "POST", "/auth/login", "", map[string]string{"username": "ghost9", "password": "guess-guess"},
+		"X-Forwarded-For", "10.0.0.99").expect(t, 429, "")
+}
+
 // TestRegistrationThrottleOverHTTP: registrations from one client address
 // are limited (REGISTER_IP_MAX per REGISTER_IP_WINDOW), a taken name's 409
 // counting like a success, while another address may still register.
 func TestRegistrationThrottleOverHTTP(t *testing.T) {
-	s := startServer(t, map[string]string{"SQLITE_PATH": t.TempDir() + "/db", "REGISTER_IP_MAX": "3", "REGISTER_IP_WINDOW": "1h"})
+	s := startServer(t, map[string]string{"SQLITE_PATH": t.TempDir() + "/db", "REGISTER_IP_MAX": "3", "REGISTER_IP_WINDOW": "1h", "TRUSTED_PROXY_HOPS": "1"})
 	body := func(name string) map[string]string {
 		return map[string]string{"username": name, "email": name + "@example.com", "password": "correct horse battery"}
 	}

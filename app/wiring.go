@@ -11,6 +11,7 @@ import (
 	"taskapi/metrics"
 	"taskapi/password"
 	"taskapi/store"
+	"taskapi/throttle"
 	"taskapi/tokens"
 	"taskapi/web"
 )
@@ -61,10 +62,11 @@ func buildHandler(cfg Config, db *store.DB, logger *slog.Logger, recorder *metri
 		// in the database.
 		validator := handlers.RejectingRevoked(signer, db)
 		hasher := cfg.Abuse.hasher(cfg.BcryptCost, others)
-		accounts, clients := cfg.Abuse.passwordThrottles()
-		auth, err := handlers.NewAuth(db, hasher, signer, validator, now, handlers.WithLoginThrottle(accounts, clients),
+		// Counted in the database, once for every auth instance.
+		logins := throttle.New(db, cfg.Abuse.loginPolicy(), now, logger)
+		auth, err := handlers.NewAuth(db, hasher, signer, validator, now, handlers.WithLoginThrottle(logins),
 			handlers.WithDummyHasher(password.Bcrypt{Cost: cfg.BcryptCost}),
-			handlers.WithRegistrationThrottle(cfg.Abuse.registrationThrottle()))
+			handlers.WithRegistrationThrottle(throttle.New(db, cfg.Abuse.registrationPolicy(), now, logger)))
 		if err != nil {
 			return nil, nil, err
 		}
@@ -83,7 +85,7 @@ func buildHandler(cfg Config, db *store.DB, logger *slog.Logger, recorder *metri
 			opts.Tokens = cache
 			accountStore.cache = cache
 		}
-		opts.Account = handlers.NewAccount(accountStore, hasher, accountStore, now, handlers.WithPasswordThrottle(accounts))
+		opts.Account = handlers.NewAccount(accountStore, hasher, accountStore, now, handlers.WithPasswordThrottle(logins))
 	}
 	if cfg.Service != serviceAuth {
 		opts.Tasks = handlers.NewTasks(db, now, handlers.WithQuota(cfg.Abuse.TaskQuota),

@@ -37,16 +37,42 @@ func TestUnknownUserCostsOneBcryptCompare(t *testing.T) {
 	}
 }
 
+// logins returns login limits counted in f's database: pair failures per
+// (account, address), account failures before the backoff, client
+// failures per address, each per 15 minutes.
+func (f *fixture) logins(pair, account, client int) *throttle.Throttle {
+	return throttle.New(f.store, throttle.Policy{
+		Scope:    "login",
+		Pair:     throttle.Rule{Max: pair, Window: 15 * time.Minute},
+		Account:  throttle.Rule{Max: account, Window: 15 * time.Minute, Backoff: time.Second, BackoffMax: time.Minute},
+		Client:   throttle.Rule{Max: client, Window: 15 * time.Minute},
+		KnownFor: 30 * 24 * time.Hour,
+	}, f.clock.Now, nil)
+}
+
+// registrations returns a registration limit per address per hour.
+func (f *fixture) registrations(n int) *throttle.Throttle {
+	return throttle.New(f.store, throttle.Policy{Scope: "register", Client: throttle.Rule{Max: n, Window: time.Hour}}, f.clock.Now, nil)
+}
+
 func newThrottledAuth(f *fixture) *handlers.Auth {
 	auth, err := handlers.NewAuth(f.store, password.Bcrypt{Cost: 4}, f.signer, f.signer, f.clock.Now,
-		handlers.WithLoginThrottle(throttle.New(3, 15*time.Minute, 100), throttle.New(5, 15*time.Minute, 100)))
+		handlers.WithLoginThrottle(f.logins(3, 1000, 5)))
 	if err != nil {
 		panic(err)
 	}
 	return auth
 }
 
-func TestFailedLoginsAreThrottledPerAccount(t *testing.T) {
+func retryAfter(err error) time.Duration {
+	var e *taskapi.Error
+	if errors.As(err, &e) {
+		return e.RetryAfter
+	}
+	return 0
+}
+
+func TestFailedLoginsLockThePairNotTheOwner(t *testing.T) {
 	f := newFixture(t)
 	f.user("alice")
 	f.user("bob")
@@ -55,15 +81,68 @@ func TestFailedLoginsAreThrottledPerAccount(t *testing.T) {
 		_, err := auth.Login(ctx, handlers.LoginRequest{Username: "alice", Password: "wrong-guess", ClientIP: "198.51.100.1"})
 		wantError(t, err, taskapi.EUNAUTHORIZED, taskapi.MsgInvalidCredentials)
 	}
-	// Even the right password waits: the limit is checked before it.
-	_, err := auth.Login(ctx, handlers.LoginRequest{Username: "ALICE", Password: "correct horse", ClientIP: "203.0.113.9"})
+	// From that address even the right password waits: the limit is
+	// checked before it, until the window ends.
+	_, err := auth.Login(ctx, handlers.LoginRequest{Username: "ALICE", Password: "correct horse", ClientIP: "198.51.100.1"})
 	wantError(t, err, taskapi.ETOOMANY, taskapi.MsgTooManyLogins)
-	var e *taskapi.Error
-	if errors.As(err, &e); e.RetryAfter <= 0 || e.RetryAfter > 5*time.Minute {
-		t.Errorf("RetryAfter = %s, want the refill time (5m)", e.RetryAfter)
+	if ra := retryAfter(err); ra != 15*time.Minute {
+		t.Errorf("RetryAfter = %s, want the rest of the window (15m)", ra)
+	}
+	// The owner elsewhere is not locked out, and neither is the address
+	// for another account.
+	if _, err := auth.Login(ctx, handlers.LoginRequest{Username: "alice", Password: "correct horse", ClientIP: "203.0.113.9"}); err != nil {
+		t.Fatalf("the owner from another address was locked out: %v", err)
 	}
 	if _, err := auth.Login(ctx, handlers.LoginRequest{Username: "bob", Password: "correct horse", ClientIP: "198.51.100.1"}); err != nil {
 		t.Fatalf("another account was locked out: %v", err)
+	}
+	// The lockout ends with its window.
+	f.clock.Advance(15 * time.Minute)
+	if _, err := auth.Login(ctx, handlers.LoginRequest{Username: "alice", Password: "correct horse", ClientIP: "198.51.100.1"}); err != nil {
+		t.Fatalf("after the window: %v", err)
+	}
+}
+
+func TestFailedLoginsFromManyAddressesSlowTheAccountDown(t *testing.T) {
+	f := newFixture(t)
+	f.user("alice")
+	auth, _ := handlers.NewAuth(f.store, password.Bcrypt{Cost: 4}, f.signer, f.signer, f.clock.Now,
+		handlers.WithLoginThrottle(f.logins(5, 3, 100)))
+	login := func(pw, ip string) error {
+		_, err := auth.Login(ctx, handlers.LoginRequest{Username: "alice", Password: pw, ClientIP: ip})
+		return err
+	}
+	// The owner's usual address.
+	if err := login("correct horse", "192.0.2.1"); err != nil {
+		t.Fatal(err)
+	}
+	// Three addresses, one guess each: the account's free allowance.
+	for i := 1; i <= 3; i++ {
+		wantError(t, login("guess-guess", "198.51.100."+itoa(int64(i))), taskapi.EUNAUTHORIZED, taskapi.MsgInvalidCredentials)
+	}
+	// A fourth address waits 1 s, then 2 s, then 4 s: slowed, not stopped.
+	for _, wait := range []time.Duration{time.Second, 2 * time.Second, 4 * time.Second} {
+		err := login("guess-guess", "198.51.100.9")
+		wantError(t, err, taskapi.ETOOMANY, taskapi.MsgTooManyLogins)
+		if ra := retryAfter(err); ra != wait {
+			t.Fatalf("RetryAfter = %s, want %s", ra, wait)
+		}
+		f.clock.Advance(wait)
+		wantError(t, login("guess-guess", "198.51.100.9"), taskapi.EUNAUTHORIZED, taskapi.MsgInvalidCredentials)
+	}
+	// The owner's known address is not slowed down, and a new one only
+	// waits for its turn.
+	if err := login("correct horse", "192.0.2.1"); err != nil {
+		t.Fatalf("the owner's known address was slowed down: %v", err)
+	}
+	err := login("correct horse", "203.0.113.5")
+	wantError(t, err, taskapi.ETOOMANY, taskapi.MsgTooManyLogins)
+	if ra := retryAfter(err); ra > time.Minute {
+		t.Fatalf("the owner from a new address waits %s, want at most the backoff cap (1m)", ra)
+	}
+	f.clock.Advance(retryAfter(err))
+	if err := login("correct horse", "203.0.113.5"); err != nil {
+		t.Fatalf("the owner from a new address after the backoff: %v", err)
 	}
 }
 
@@ -83,15 +162,17 @@ func TestFailedLoginsAreThrottledPerClient(t *testing.T) {
 	}
 }
 
-func TestSuccessfulLoginResetsAccountFailures(t *testing.T) {
+func TestSuccessfulLoginForgivesThePairsFailures(t *testing.T) {
 	f := newFixture(t)
 	f.user("alice")
-	auth := newThrottledAuth(f)
+	auth, _ := handlers.NewAuth(f.store, password.Bcrypt{Cost: 4}, f.signer, f.signer, f.clock.Now,
+		handlers.WithLoginThrottle(f.logins(3, 1000, 1000)))
 	for round := 0; round < 3; round++ {
 		for i := 0; i < 2; i++ {
-			auth.Login(ctx, handlers.LoginRequest{Username: "alice", Password: "typo-typo", ClientIP: "10.9.9." + itoa(int64(round))})
+			_, err := auth.Login(ctx, handlers.LoginRequest{Username: "alice", Password: "typo-typo", ClientIP: "10.9.9.1"})
+			wantError(t, err, taskapi.EUNAUTHORIZED, taskapi.MsgInvalidCredentials)
 		}
-		if _, err := auth.Login(ctx, handlers.LoginRequest{Username: "alice", Password: "correct horse", ClientIP: "10.9.9." + itoa(int64(round))}); err != nil {
+		if _, err := auth.Login(ctx, handlers.LoginRequest{Username: "alice", Password: "correct horse", ClientIP: "10.9.9.1"}); err != nil {
 			t.Fatalf("round %d: %v", round, err)
 		}
 	}
@@ -132,19 +213,20 @@ func TestWrongCurrentPasswordsAreThrottled(t *testing.T) {
 	f := newFixture(t)
 	alice := f.user("alice")
 	alice.TokenID, alice.ExpiresAt = "t1", f.clock.Now().Add(time.Hour)
-	accounts := throttle.New(3, 15*time.Minute, 100)
-	account := handlers.NewAccount(f.store, password.Bcrypt{Cost: 4}, nil, f.clock.Now, handlers.WithPasswordThrottle(accounts))
+	logins := f.logins(3, 1000, 1000)
+	account := handlers.NewAccount(f.store, password.Bcrypt{Cost: 4}, nil, f.clock.Now, handlers.WithPasswordThrottle(logins))
+	const ip = "198.51.100.1"
 	for i := 0; i < 3; i++ {
-		_, err := account.ChangePassword(ctx, handlers.ChangePasswordRequest{Caller: alice, CurrentPassword: "guess-" + itoa(int64(i)), NewPassword: "new-password-1"})
+		_, err := account.ChangePassword(ctx, handlers.ChangePasswordRequest{Caller: alice, CurrentPassword: "guess-" + itoa(int64(i)), NewPassword: "new-password-1", ClientIP: ip})
 		wantError(t, err, taskapi.EUNAUTHORIZED, taskapi.MsgWrongPassword)
 	}
 	// A stolen token cannot go on guessing, not even with the right one.
-	_, err := account.ChangePassword(ctx, handlers.ChangePasswordRequest{Caller: alice, CurrentPassword: "correct horse", NewPassword: "new-password-1"})
+	_, err := account.ChangePassword(ctx, handlers.ChangePasswordRequest{Caller: alice, CurrentPassword: "correct horse", NewPassword: "new-password-1", ClientIP: ip})
 	wantError(t, err, taskapi.ETOOMANY, taskapi.MsgTooManyLogins)
 	// The allowance is the login's too: one secret, one budget.
-	if w := accounts.Wait("alice"); w == 0 {
-		t.Error("the login throttle did not see the wrong current passwords")
-	}
+	auth, _ := handlers.NewAuth(f.store, password.Bcrypt{Cost: 4}, f.signer, f.signer, f.clock.Now, handlers.WithLoginThrottle(logins))
+	_, err = auth.Login(ctx, handlers.LoginRequest{Username: "alice", Password: "correct horse", ClientIP: ip})
+	wantError(t, err, taskapi.ETOOMANY, taskapi.MsgTooManyLogins)
 }
 
 // gatedHasher is a countingHasher whose comparisons all wait at a gate,
@@ -202,11 +284,12 @@ func TestConcurrentWrongPasswordsNeverBeatTheAccountLimit(t *testing.T) {
 	f.user("alice")
 	h := newGatedHasher()
 	auth, err := handlers.NewAuth(f.store, h, f.signer, f.signer, f.clock.Now,
-		handlers.WithLoginThrottle(throttle.New(5, 15*time.Minute, 100), throttle.New(1000, 15*time.Minute, 100)))
+		handlers.WithLoginThrottle(f.logins(1000, 5, 1000)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	h.compares.Store(0) // NewAuth hashed its dummy password
+	// Forty addresses at once: the account's allowance, then its backoff.
 	compared, throttled := burst(t, 40, h, func(i int) error {
 		_, err := auth.Login(ctx, handlers.LoginRequest{Username: "alice", Password: "guess-" + itoa(int64(i)), ClientIP: "198.51.100." + itoa(int64(i))})
 		return err
@@ -216,11 +299,30 @@ func TestConcurrentWrongPasswordsNeverBeatTheAccountLimit(t *testing.T) {
 	}
 }
 
+func TestConcurrentWrongPasswordsNeverBeatThePairLimit(t *testing.T) {
+	f := newFixture(t)
+	f.user("alice")
+	h := newGatedHasher()
+	auth, err := handlers.NewAuth(f.store, h, f.signer, f.signer, f.clock.Now,
+		handlers.WithLoginThrottle(f.logins(5, 1000, 1000)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.compares.Store(0)
+	compared, throttled := burst(t, 40, h, func(i int) error {
+		_, err := auth.Login(ctx, handlers.LoginRequest{Username: "alice", Password: "guess-" + itoa(int64(i)), ClientIP: "198.51.100.7"})
+		return err
+	})
+	if compared != 5 || throttled != 35 {
+		t.Fatalf("40 concurrent wrong passwords from one address: %d compared, %d refused 429; want 5 and 35", compared, throttled)
+	}
+}
+
 func TestConcurrentWrongPasswordsNeverBeatTheClientLimit(t *testing.T) {
 	f := newFixture(t)
 	h := newGatedHasher()
 	auth, err := handlers.NewAuth(f.store, h, f.signer, f.signer, f.clock.Now,
-		handlers.WithLoginThrottle(throttle.New(1000, 15*time.Minute, 100), throttle.New(7, 15*time.Minute, 100)))
+		handlers.WithLoginThrottle(f.logins(1000, 1000, 7)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -239,25 +341,25 @@ func TestConcurrentWrongCurrentPasswordsShareTheLoginLimit(t *testing.T) {
 	f := newFixture(t)
 	alice := f.user("alice")
 	h := newGatedHasher()
-	accounts := throttle.New(4, 15*time.Minute, 100)
-	account := handlers.NewAccount(f.store, h, nil, f.clock.Now, handlers.WithPasswordThrottle(accounts))
+	logins := f.logins(4, 1000, 1000)
+	account := handlers.NewAccount(f.store, h, nil, f.clock.Now, handlers.WithPasswordThrottle(logins))
 	compared, throttled := burst(t, 20, h, func(i int) error {
-		_, err := account.ChangePassword(ctx, handlers.ChangePasswordRequest{Caller: alice, CurrentPassword: "guess-" + itoa(int64(i)), NewPassword: "new-password-1"})
+		_, err := account.ChangePassword(ctx, handlers.ChangePasswordRequest{Caller: alice, CurrentPassword: "guess-" + itoa(int64(i)), NewPassword: "new-password-1", ClientIP: "198.51.100.7"})
 		return err
 	})
 	if compared != 4 || throttled != 16 {
 		t.Fatalf("20 concurrent wrong current passwords: %d compared, %d refused 429; want 4 and 16", compared, throttled)
 	}
-	if w := accounts.Wait("alice"); w == 0 {
-		t.Error("the login throttle did not see the wrong current passwords")
-	}
+	auth, _ := handlers.NewAuth(f.store, password.Bcrypt{Cost: 4}, f.signer, f.signer, f.clock.Now, handlers.WithLoginThrottle(logins))
+	_, err := auth.Login(ctx, handlers.LoginRequest{Username: "alice", Password: "correct horse", ClientIP: "198.51.100.7"})
+	wantError(t, err, taskapi.ETOOMANY, taskapi.MsgTooManyLogins)
 }
 
 func TestRegistrationsAreThrottledPerClient(t *testing.T) {
 	f := newFixture(t)
 	h := &countingHasher{Bcrypt: password.Bcrypt{Cost: 4}}
 	auth, err := handlers.NewAuth(f.store, h, f.signer, f.signer, f.clock.Now,
-		handlers.WithRegistrationThrottle(throttle.New(3, time.Hour, 100)))
+		handlers.WithRegistrationThrottle(f.registrations(3)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -279,9 +381,8 @@ func TestRegistrationsAreThrottledPerClient(t *testing.T) {
 	}
 	err = register("carol", "198.51.100.1")
 	wantError(t, err, taskapi.ETOOMANY, taskapi.MsgTooManyRegistrations)
-	var e *taskapi.Error
-	if errors.As(err, &e); e.RetryAfter <= 0 || e.RetryAfter > 20*time.Minute {
-		t.Errorf("RetryAfter = %s, want the refill time (20m)", e.RetryAfter)
+	if ra := retryAfter(err); ra != time.Hour {
+		t.Errorf("RetryAfter = %s, want the rest of the window (1h)", ra)
 	}
 	if _, err := f.store.UserByUsername(ctx, "carol"); taskapi.ErrorCode(err) != taskapi.ENOTFOUND {
 		t.Fatalf("the refused registration created the account: %v", err)
@@ -294,7 +395,7 @@ func TestRegistrationsAreThrottledPerClient(t *testing.T) {
 func TestConcurrentRegistrationsNeverBeatTheClientLimit(t *testing.T) {
 	f := newFixture(t)
 	auth, err := handlers.NewAuth(f.store, password.Bcrypt{Cost: 4}, f.signer, f.signer, f.clock.Now,
-		handlers.WithRegistrationThrottle(throttle.New(4, time.Hour, 100)))
+		handlers.WithRegistrationThrottle(f.registrations(4)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,20 +18,19 @@ type Account struct {
 	hasher      PasswordHasher
 	revocations RevocationStore
 	now         Clock
-	// guesses throttles wrong current passwords per account, so that a
+	// guesses limits wrong current passwords like logins, so that a
 	// stolen token cannot be used to guess the password without limit;
-	// nil means no throttling.
-	guesses LoginThrottle
+	// nil means no limit.
+	guesses AttemptLimiter
 }
 
 // AccountOption configures optional behaviour of NewAccount.
 type AccountOption func(*Account)
 
-// WithPasswordThrottle throttles wrong current passwords per account. Pass
-// the login's per-account throttle: both guess the same secret, so they
-// share one allowance.
-func WithPasswordThrottle(accounts LoginThrottle) AccountOption {
-	return func(a *Account) { a.guesses = accounts }
+// WithPasswordThrottle limits wrong current passwords. Pass the login's
+// limiter: both guess the same secret, so they share one allowance.
+func WithPasswordThrottle(logins AttemptLimiter) AccountOption {
+	return func(a *Account) { a.guesses = logins }
 }
 
 // NewAccount returns the account handlers.
@@ -105,7 +104,7 @@ func (a *Account) ChangePassword(ctx context.Context, req ChangePasswordRequest)
 	if err != nil {
 		return MessageResponse{}, userGone(err)
 	}
-	if err := a.checkPassword(u, req.CurrentPassword); err != nil {
+	if err := a.checkPassword(ctx, u, req.CurrentPassword, req.ClientIP); err != nil {
 		return MessageResponse{}, err
 	}
 	hash, err := a.hasher.Hash(req.NewPassword)
@@ -142,7 +141,7 @@ func (a *Account) DeleteMe(ctx context.Context, req DeleteAccountRequest) (Messa
 	if err != nil {
 		return MessageResponse{}, userGone(err)
 	}
-	if err := a.checkPassword(u, req.Password); err != nil {
+	if err := a.checkPassword(ctx, u, req.Password, req.ClientIP); err != nil {
 		return MessageResponse{}, err
 	}
 	if err := a.users.DeleteUser(ctx, u.ID); err != nil {
@@ -152,22 +151,22 @@ func (a *Account) DeleteMe(ctx context.Context, req DeleteAccountRequest) (Messa
 }
 
 // checkPassword checks u's password as the caller's proof of identity,
-// under the login's per-account allowance: the attempt is reserved before
-// bcrypt and given back only when the password was right or could not be
-// checked. A wrong one is 401 MsgWrongPassword.
-func (a *Account) checkPassword(u *taskapi.User, password string) error {
+// from client, under the login's allowances: the attempt is reserved
+// before bcrypt and given back only when the password was right or could
+// not be checked. A wrong one is 401 MsgWrongPassword.
+func (a *Account) checkPassword(ctx context.Context, u *taskapi.User, password, client string) error {
 	key := strings.ToLower(u.Username)
-	if err := reserveAttempt(a.guesses, key, nil, ""); err != nil {
+	if err := reserve(ctx, a.guesses, key, client, taskapi.MsgTooManyLogins); err != nil {
 		return err
 	}
 	if err := a.hasher.Compare(u.PasswordHash, password); err != nil {
 		if taskapi.ErrorCode(err) == taskapi.EUNAVAILABLE {
-			releaseAttempt(a.guesses, key)
+			release(ctx, a.guesses, key, client, false)
 			return err // busy: not a wrong password
 		}
 		return taskapi.Errorf(taskapi.EUNAUTHORIZED, taskapi.MsgWrongPassword)
 	}
-	releaseAttempt(a.guesses, key)
+	release(ctx, a.guesses, key, client, true)
 	return nil
 }
 

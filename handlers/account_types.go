@@ -39,6 +39,9 @@ type ChangePasswordRequest struct {
 	Caller          taskapi.Principal `json:"-"`
 	CurrentPassword string            `json:"current_password"`
 	NewPassword     string            `json:"new_password"`
+	// ClientIP is set by the transport: wrong current passwords count
+	// like failed logins from that address.
+	ClientIP string `json:"-"`
 }
 
 // DeleteAccountRequest is the body of DELETE /auth/me: the caller's
@@ -46,4 +49,6 @@ type ChangePasswordRequest struct {
 type DeleteAccountRequest struct {
 	Caller   taskapi.Principal `json:"-"`
 	Password string            `json:"password"`
+	// ClientIP is set by the transport, as for ChangePasswordRequest.
+	ClientIP string `json:"-"`
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strings"
 	"sync"
-	"time"
 
 	"taskapi"
 )
@@ -25,22 +24,22 @@ type Auth struct {
 	dummyMu     sync.Mutex
 	dummyHash   string
 	dummyHasher PasswordHasher // makes dummyHash; the hasher unless WithDummyHasher
-	// accounts and clients throttle failed logins per username and per
-	// client address; nil means no throttling.
-	accounts, clients LoginThrottle
-	// registrations throttles registrations per client address; nil
-	// means no throttling.
-	registrations LoginThrottle
+	// logins limits password checks per account, client address and
+	// pair; nil means no limit.
+	logins AttemptLimiter
+	// registrations limits registrations per client address; nil means
+	// no limit.
+	registrations AttemptLimiter
 }
 
 // AuthOption configures optional behaviour of NewAuth.
 type AuthOption func(*Auth)
 
-// WithLoginThrottle throttles failed logins per account and per client
-// address: a caller over either limit gets 429 with Retry-After, before
-// any password is checked, while other accounts are unaffected.
-func WithLoginThrottle(accounts, clients LoginThrottle) AuthOption {
-	return func(a *Auth) { a.accounts, a.clients = accounts, clients }
+// WithLoginThrottle limits password checks of logins (see
+// AttemptLimiter): a caller over a limit gets 429 with Retry-After before
+// any password is checked.
+func WithLoginThrottle(logins AttemptLimiter) AuthOption {
+	return func(a *Auth) { a.logins = logins }
 }
 
 // WithRegistrationThrottle limits registrations per client address: each
@@ -48,7 +47,7 @@ func WithLoginThrottle(accounts, clients LoginThrottle) AuthOption {
 // account or finds the name taken (409), so that neither mass sign-ups nor
 // probing which accounts exist goes unchecked. A caller over the limit
 // gets 429 with Retry-After before any password is hashed.
-func WithRegistrationThrottle(clients LoginThrottle) AuthOption {
+func WithRegistrationThrottle(clients AttemptLimiter) AuthOption {
 	return func(a *Auth) { a.registrations = clients }
 }
 
@@ -103,15 +102,13 @@ func (a *Auth) Register(ctx context.Context, req RegisterRequest) (RegisterRespo
 	if err := fe.err(); err != nil {
 		return RegisterResponse{}, err
 	}
-	if a.registrations != nil && req.ClientIP != "" {
-		if wait := a.registrations.Reserve(req.ClientIP); wait > 0 {
-			return RegisterResponse{}, &taskapi.Error{Code: taskapi.ETOOMANY, Message: taskapi.MsgTooManyRegistrations, RetryAfter: wait}
-		}
+	if err := reserve(ctx, a.registrations, "", req.ClientIP, taskapi.MsgTooManyRegistrations); err != nil {
+		return RegisterResponse{}, err
 	}
 	hash, err := a.hasher.Hash(req.Password)
 	if err != nil {
 		if taskapi.ErrorCode(err) == taskapi.EUNAVAILABLE {
-			releaseAttempt(a.registrations, req.ClientIP) // busy: not the caller's doing
+			release(ctx, a.registrations, "", req.ClientIP, false) // busy: not the caller's doing
 			return RegisterResponse{}, err
 		}
 		return RegisterResponse{}, fmt.Errorf("hash password: %w", err)
@@ -120,7 +117,7 @@ func (a *Auth) Register(ctx context.Context, req RegisterRequest) (RegisterRespo
 	u := taskapi.User{Username: username, Email: email, PasswordHash: hash, CreatedAt: now, UpdatedAt: now}
 	if err := a.users.CreateUser(ctx, &u); err != nil {
 		if code := taskapi.ErrorCode(err); code == taskapi.EUNAVAILABLE || code == taskapi.ESTORAGE {
-			releaseAttempt(a.registrations, req.ClientIP) // nothing was created or revealed
+			release(ctx, a.registrations, "", req.ClientIP, false) // nothing was created or revealed
 		}
 		return RegisterResponse{}, err
 	}
@@ -147,7 +144,7 @@ func (a *Auth) Login(ctx context.Context, req LoginRequest) (LoginResponse, erro
 	accountKey := strings.ToLower(username)
 	// The attempt is reserved before anything else: concurrent wrong
 	// passwords must not all pass a check that only counts finished ones.
-	if err := a.reserve(accountKey, req.ClientIP); err != nil {
+	if err := reserve(ctx, a.logins, accountKey, req.ClientIP, taskapi.MsgTooManyLogins); err != nil {
 		return LoginResponse{}, err
 	}
 	u, err := a.users.UserByUsername(ctx, username)
@@ -156,27 +153,24 @@ func (a *Auth) Login(ctx context.Context, req LoginRequest) (LoginResponse, erro
 	case err == nil:
 		hash = u.PasswordHash
 	case taskapi.ErrorCode(err) != taskapi.ENOTFOUND:
-		a.release(accountKey, req.ClientIP) // no password was checked
+		release(ctx, a.logins, accountKey, req.ClientIP, false) // no password was checked
 		return LoginResponse{}, err
 	default:
 		if hash, err = a.dummy(); err != nil {
-			a.release(accountKey, req.ClientIP) // no password was checked
+			release(ctx, a.logins, accountKey, req.ClientIP, false) // no password was checked
 			return LoginResponse{}, err
 		}
 	}
 	if err := a.hasher.Compare(hash, req.Password); err != nil || u == nil {
 		if taskapi.ErrorCode(err) == taskapi.EUNAVAILABLE {
-			a.release(accountKey, req.ClientIP) // busy: not the caller's failure
+			release(ctx, a.logins, accountKey, req.ClientIP, false) // busy: not the caller's failure
 			return LoginResponse{}, err
 		}
 		return LoginResponse{}, taskapi.Errorf(taskapi.EUNAUTHORIZED, taskapi.MsgInvalidCredentials)
 	}
-	// A correct password forgives the account's earlier typos and gives
-	// the client address its attempt back.
-	a.release("", req.ClientIP)
-	if a.accounts != nil {
-		a.accounts.Reset(accountKey)
-	}
+	// A correct password forgives this address's earlier typos for the
+	// account and gives the account and the address their attempt back.
+	release(ctx, a.logins, accountKey, req.ClientIP, true)
 	token, lifetime, err := a.issuer.Issue(*u, a.now())
 	if err != nil {
 		return LoginResponse{}, fmt.Errorf("issue token: %w", err)
@@ -204,41 +198,26 @@ func (a *Auth) Validate(ctx context.Context, req ValidateRequest) (ValidateRespo
 	return NewValidateResponse(p), nil
 }
 
-// reserve takes one attempt from the account's and the client address's
-// allowances, or neither: a caller over either limit gets 429 before any
-// password is checked.
-func (a *Auth) reserve(account, client string) error {
-	return reserveAttempt(a.accounts, account, a.clients, client)
-}
-
-// release gives back the attempts reserve took; an empty key is skipped.
-func (a *Auth) release(account, client string) {
-	releaseAttempt(a.accounts, account)
-	releaseAttempt(a.clients, client)
-}
-
-// reserveAttempt reserves one attempt of key in each throttle given
-// (a nil throttle or an empty key is no limit), all or none.
-func reserveAttempt(first LoginThrottle, firstKey string, second LoginThrottle, secondKey string) error {
-	var wait time.Duration
-	if first != nil && firstKey != "" {
-		wait = first.Reserve(firstKey)
+// reserve takes one attempt of account from client under limits (nil: no
+// limit), or answers 429 with message and Retry-After before any password
+// is checked.
+func reserve(ctx context.Context, limits AttemptLimiter, account, client, message string) error {
+	if limits == nil {
+		return nil
 	}
-	if wait == 0 && second != nil && secondKey != "" {
-		if wait = second.Reserve(secondKey); wait > 0 {
-			releaseAttempt(first, firstKey)
-		}
+	wait, err := limits.Reserve(ctx, account, client)
+	if err != nil {
+		return err
 	}
 	if wait > 0 {
-		return &taskapi.Error{Code: taskapi.ETOOMANY, Message: taskapi.MsgTooManyLogins, RetryAfter: wait}
+		return &taskapi.Error{Code: taskapi.ETOOMANY, Message: message, RetryAfter: wait}
 	}
 	return nil
 }
 
-// releaseAttempt gives back one attempt of key; a nil throttle or an empty
-// key is nothing to give back.
-func releaseAttempt(t LoginThrottle, key string) {
-	if t != nil && key != "" {
-		t.Release(key)
+// release settles an attempt reserve took (see AttemptLimiter.Release).
+func release(ctx context.Context, limits AttemptLimiter, account, client string, succeeded bool) {
+	if limits != nil {
+		limits.Release(ctx, account, client, succeeded)
 	}
 }

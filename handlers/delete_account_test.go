@@ -2,12 +2,10 @@ package handlers_test
 
 import (
 	"testing"
-	"time"
 
 	"taskapi"
 	"taskapi/handlers"
 	"taskapi/password"
-	"taskapi/throttle"
 )
 
 func TestDeletedUsersTokenIsInvalid(t *testing.T) {
@@ -79,20 +77,21 @@ func TestDeleteMeWrongPasswordsShareTheLoginLimit(t *testing.T) {
 	f := newFixture(t)
 	alice := f.user("alice")
 	h := newGatedHasher()
-	accounts := throttle.New(3, 15*time.Minute, 100)
-	account := handlers.NewAccount(f.store, h, f.store, f.clock.Now, handlers.WithPasswordThrottle(accounts))
+	logins := f.logins(3, 1000, 1000)
+	account := handlers.NewAccount(f.store, h, f.store, f.clock.Now, handlers.WithPasswordThrottle(logins))
+	const ip = "198.51.100.1"
 	compared, throttled := burst(t, 12, h, func(i int) error {
-		_, err := account.DeleteMe(ctx, handlers.DeleteAccountRequest{Caller: alice, Password: "guess-" + itoa(int64(i))})
+		_, err := account.DeleteMe(ctx, handlers.DeleteAccountRequest{Caller: alice, Password: "guess-" + itoa(int64(i)), ClientIP: ip})
 		return err
 	})
 	if compared != 3 || throttled != 9 {
 		t.Fatalf("12 concurrent wrong passwords: %d compared, %d refused 429; want 3 and 9", compared, throttled)
 	}
 	// The right password waits too, and the login sees the same count.
-	_, err := account.DeleteMe(ctx, handlers.DeleteAccountRequest{Caller: alice, Password: pass})
+	_, err := account.DeleteMe(ctx, handlers.DeleteAccountRequest{Caller: alice, Password: pass, ClientIP: ip})
 	wantError(t, err, taskapi.ETOOMANY, taskapi.MsgTooManyLogins)
-	auth, _ := handlers.NewAuth(f.store, password.Bcrypt{Cost: 4}, f.signer, f.signer, f.clock.Now, handlers.WithLoginThrottle(accounts, nil))
-	_, err = auth.Login(ctx, handlers.LoginRequest{Username: "alice", Password: pass})
+	auth, _ := handlers.NewAuth(f.store, password.Bcrypt{Cost: 4}, f.signer, f.signer, f.clock.Now, handlers.WithLoginThrottle(logins))
+	_, err = auth.Login(ctx, handlers.LoginRequest{Username: "alice", Password: pass, ClientIP: ip})
 	wantError(t, err, taskapi.ETOOMANY, taskapi.MsgTooManyLogins)
 	if f.count(t, "users") != 1 {
 		t.Fatal("the account was deleted")

@@ -103,14 +103,17 @@ type TokenValidator interface {
 // Clock tells the time; tests pass a fixed one.
 type Clock func() time.Time
 
-// LoginThrottle limits password checks per key (an account or a client
-// address). Reserve takes one attempt before the password is checked, or
-// says how long the key must wait; the check and the taking are atomic, so
-// concurrent attempts never check more passwords than the allowance.
-// Release gives an attempt back (the password was right, or it could not
-// be checked); Reset forgets a key's attempts altogether.
-type LoginThrottle interface {
-	Reserve(key string) time.Duration
-	Release(key string)
-	Reset(key string)
+// AttemptLimiter limits attempts at a password check or a registration
+// per account, per client address and per pair of both, counted once for
+// every instance of the service. Reserve takes one attempt before the
+// costly work, under every limit or none, atomically (concurrent attempts
+// never check more passwords than the allowance), or says how long the
+// caller must wait; either key may be "" (not counted under the limits
+// that need it). Release settles a reserved attempt: succeeded (the
+// password was right) forgives the pair's earlier failures, otherwise the
+// attempt is given back whole (it could not be checked). A wrong password
+// is never released: it stays counted.
+type AttemptLimiter interface {
+	Reserve(ctx context.Context, account, client string) (time.Duration, error)
+	Release(ctx context.Context, account, client string, succeeded bool)
 }

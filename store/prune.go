@@ -26,6 +26,9 @@ var pruneTargets = []pruneTarget{
 	{table: "idempotency_keys", key: "id", column: "created_at", ttl: taskapi.IdempotencyWindow},
 	// A revocation matters only until the token would have expired anyway.
 	{table: "revoked_tokens", key: "jti", column: "expires_at"},
+	// A login or registration count matters until its window (or
+	// backoff, or known address) ends.
+	{table: "attempt_counters", key: "key", column: "expires_at"},
 }
 
 // statement deletes up to a batch of the table's expired rows, the oldest

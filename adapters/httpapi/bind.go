@@ -47,19 +47,21 @@ func bindMe(r *http.Request, req *handlers.MeRequest) error {
 	return nil
 }
 
-func bindChangePassword(r *http.Request, req *handlers.ChangePasswordRequest) error {
+func (s *server) bindChangePassword(r *http.Request, req *handlers.ChangePasswordRequest) error {
 	if err := decodeJSON(r, req); err != nil {
 		return err
 	}
 	req.Caller = callerFrom(r.Context())
+	req.ClientIP = clientIP(r, s.TrustedProxyHops)
 	return nil
 }
 
-func bindDeleteAccount(r *http.Request, req *handlers.DeleteAccountRequest) error {
+func (s *server) bindDeleteAccount(r *http.Request, req *handlers.DeleteAccountRequest) error {
 	if err := decodeJSON(r, req); err != nil {
 		return err
 	}
 	req.Caller = callerFrom(r.Context())
+	req.ClientIP = clientIP(r, s.TrustedProxyHops)
 	return nil
 }
 

@@ -93,9 +93,9 @@ var table = []route{
 	{head, "/auth/health", partAuth, false, false, http.StatusOK, func(s *server, st int) http.Handler { return endpoint(s, st, bindHealth, s.AuthHealth.Check) }},
 	{post, "/auth/logout", partAccount, true, false, http.StatusOK, func(s *server, st int) http.Handler { return endpoint(s, st, bindLogout, s.Account.Logout) }},
 	{get, "/auth/me", partAccount, true, false, http.StatusOK, func(s *server, st int) http.Handler { return endpoint(s, st, bindMe, s.Account.Me) }},
-	{del, "/auth/me", partAccount, true, true, http.StatusOK, func(s *server, st int) http.Handler { return endpoint(s, st, bindDeleteAccount, s.Account.DeleteMe) }},
+	{del, "/auth/me", partAccount, true, true, http.StatusOK, func(s *server, st int) http.Handler { return endpoint(s, st, s.bindDeleteAccount, s.Account.DeleteMe) }},
 	{put, "/auth/password", partAccount, true, true, http.StatusOK, func(s *server, st int) http.Handler {
-		return endpoint(s, st, bindChangePassword, s.Account.ChangePassword)
+		return endpoint(s, st, s.bindChangePassword, s.Account.ChangePassword)
 	}},
 
 	{get, "/tasks/health", partTasks, false, false, http.StatusOK, func(s *server, st int) http.Handler { return endpoint(s, st, bindHealth, s.TaskHealth.Check) }},
