@@ -28,9 +28,8 @@ type AbuseConfig struct {
 	IdempotencyKeysPerUser int
 }
 
-// loginBackoff is the first wait between attempts on an account past
-// LOGIN_ACCOUNT_MAX_FAILURES; it doubles with each attempt up to
-// LOGIN_ACCOUNT_BACKOFF_MAX.
+// loginBackoff is the first wait between attempts on an account past its
+// free failures; it doubles with each attempt up to the configured cap.
 const loginBackoff = time.Second
 
 // knownAddressFor is how long an address that logged in to an account is
@@ -60,9 +59,9 @@ func (c AbuseConfig) registrationPolicy() throttle.Policy {
 // that the per-address limits count comes from.
 func (c AbuseConfig) ClientAddressMode() string {
 	if c.TrustedProxyHops == 0 {
-		return "peer address (TRUSTED_PROXY_HOPS=0: X-Forwarded-For is ignored)"
+		return fmt.Sprintf("peer address (%s=0: X-Forwarded-For is ignored)", EnvTrustedProxyHops)
 	}
-	return fmt.Sprintf("X-Forwarded-For entry %d from the right (TRUSTED_PROXY_HOPS=%d: only behind that many proxies that append to it)", c.TrustedProxyHops, c.TrustedProxyHops)
+	return fmt.Sprintf("X-Forwarded-For entry %d from the right (%s=%d: only behind that many proxies that append to it)", c.TrustedProxyHops, EnvTrustedProxyHops, c.TrustedProxyHops)
 }
 
 // hasher returns bcrypt at cost, bounded in concurrency: the configured

@@ -57,6 +57,7 @@ const (
 	EnvRegisterIPMax      = "REGISTER_IP_MAX"
 	EnvAuthServiceURL     = "AUTH_SERVICE_URL"
 	EnvLogFormat          = "LOG_FORMAT"
+	EnvTrustedProxyHops   = "TRUSTED_PROXY_HOPS"
 )
 
 // minJWTSecretBytes: HS256 keys shorter than the hash (32 bytes) weaken it.
@@ -168,7 +169,7 @@ var Variables = []Variable{
 	{Name: "REGISTER_IP_WINDOW", Default: "1h", Auth: true,
 		Doc:   "the registration window; it starts at the first registration counted in it",
 		parse: duration(func(c *Config) *time.Duration { return &c.Abuse.RegisterIPWindow })},
-	{Name: "TRUSTED_PROXY_HOPS", Default: "0", Auth: true,
+	{Name: EnvTrustedProxyHops, Default: "0", Auth: true,
 		Doc:   "proxies in front that append to `X-Forwarded-For`: the client address is that many entries from the right. `0`: the peer address, `X-Forwarded-For` ignored. The ECS task definition sets `1` (the ALB); never more than the proxies really in front. The start-up line says which (`client_address`)",
 		parse: integer(func(c *Config) *int { return &c.Abuse.TrustedProxyHops }, 0, 10)},
 	{Name: "CORS_ALLOWED_ORIGINS", DefaultDoc: "– (CORS off)", Auth: true, Task: true,
