@@ -203,6 +203,12 @@ func (t *Throttle) Release(ctx context.Context, account, client string, succeede
 	p := t.policy
 	err := t.store.UpdateAttempts(ctx, list, now, func(cur []taskapi.AttemptCounter) ([]taskapi.AttemptCounter, bool) {
 		next := make([]taskapi.AttemptCounter, len(cur))
+		known := false // then Reserve did not count the attempt on the account
+		for _, c := range cur {
+			if c.Key == k.known && c.Attempts > 0 {
+				known = true
+			}
+		}
 		for i, c := range cur {
 			switch c.Key {
 			case k.pair:
@@ -212,7 +218,9 @@ func (t *Throttle) Release(ctx context.Context, account, client string, succeede
 					c = p.Pair.give(c, now)
 				}
 			case k.account:
-				c = p.Account.give(c, now)
+				if !known {
+					c = p.Account.give(c, now)
+				}
 			case k.client:
 				c = p.Client.give(c, now)
 			case k.known:
