@@ -170,7 +170,7 @@ var Variables = []Variable{
 		Doc:   "the registration window; it starts at the first registration counted in it",
 		parse: duration(func(c *Config) *time.Duration { return &c.Abuse.RegisterIPWindow })},
 	{Name: EnvTrustedProxyHops, Default: "0", Auth: true,
-		Doc:   "proxies in front that append to `X-Forwarded-For`: the client address is that many entries from the right. `0`: the peer address, `X-Forwarded-For` ignored. The ECS task definition sets `1` (the ALB); never more than the proxies really in front. The start-up line says which (`client_address`)",
+		Doc:   "proxies in front that append to `X-Forwarded-For`: the client address is that many entries from the right. `0`: the peer address, `X-Forwarded-For` ignored. The ECS task definition sets `2` (CloudFront, then the ALB); never more than the proxies really in front. The start-up line says which (`client_address`)",
 		parse: integer(func(c *Config) *int { return &c.Abuse.TrustedProxyHops }, 0, 10)},
 	{Name: "CORS_ALLOWED_ORIGINS", DefaultDoc: "– (CORS off)", Auth: true, Task: true,
 		Doc:   "comma-separated exact origins whose pages may call the API, e.g. the web app's copy on S3/CloudFront ([webapp.md](webapp.md#static-build-for-s3cloudfront))",

@@ -114,9 +114,9 @@ var required = map[string]map[string]string{
 		"DB_SSLMODE": "verify-full", "DB_SSLROOTCERT": "", "JWT_SECRET": "", "JWT_EXPIRATION": "3600", "DB_MIGRATE": "false",
 		// The environment's namespace, which its alarms watch (TestEnvironmentWiring).
 		"METRICS_NAMESPACE": "",
-		// The ALB appends the client's address to X-Forwarded-For; the
+		// CloudFront and then the ALB append to X-Forwarded-For; the
 		// binary's default (0) trusts no proxy.
-		"TRUSTED_PROXY_HOPS": "1",
+		"TRUSTED_PROXY_HOPS": "2",
 	},
 	"TaskTaskDefinition": {
 		"SERVICE": "task", "DB_HOST": "", "DB_PORT": "", "DB_NAME": "", "DB_USER": "", "DB_PASSWORD": "",
