@@ -22,8 +22,8 @@ import (
 )
 
 // openWith runs the start-up's database wait against databaseURL with a
-// 30 s limit, and returns its error, how long it took and the warnings.
-func openWith(t *testing.T, databaseURL string) (error, time.Duration, string) {
+// 30 s limit, and returns how long it took, the warnings and its error.
+func openWith(t *testing.T, databaseURL string) (time.Duration, string, error) {
 	t.Helper()
 	cfg, err := LoadConfig(func(k string) string {
 		return map[string]string{EnvDatabaseURL: databaseURL, EnvJWTSecret: testSecret, "DB_CONNECT_TIMEOUT": "30s"}[k]
@@ -37,7 +37,7 @@ func openWith(t *testing.T, databaseURL string) (error, time.Duration, string) {
 	if err == nil {
 		db.Close()
 	}
-	return err, time.Since(start), logs.String()
+	return time.Since(start), logs.String(), err
 }
 
 // TestPermanentDatabaseErrorsFailFast: an unknown role or database, or
@@ -73,7 +73,7 @@ func TestPermanentDatabaseErrorsFailFast(t *testing.T) {
 		}), "no such file"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			err, took, warnings := openWith(t, c.url)
+			took, warnings, err := openWith(t, c.url)
 			if err == nil {
 				t.Fatalf("the start-up accepted %s", name)
 			}

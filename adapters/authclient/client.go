@@ -77,14 +77,14 @@ func (o Options) check() error {
 	}{{"Timeout", o.Timeout}, {"Budget", o.Budget}, {"BackoffBase", o.BackoffBase}, {"BackoffMax", o.BackoffMax},
 		{"DNSRefresh", o.DNSRefresh}, {"BreakerOpen", o.BreakerOpen}} {
 		if d.v <= 0 {
-			errs = append(errs, fmt.Errorf("%s is %v: want a positive duration", d.name, d.v))
+			errs = append(errs, fmt.Errorf("option %s is %v: want a positive duration", d.name, d.v))
 		}
 	}
 	if o.Retries < 0 {
-		errs = append(errs, fmt.Errorf("Retries is %d: want 0 or more", o.Retries))
+		errs = append(errs, fmt.Errorf("option Retries is %d: want 0 or more", o.Retries))
 	}
 	if o.BreakerFailures == 0 {
-		errs = append(errs, errors.New("BreakerFailures is 0: want 1 or more"))
+		errs = append(errs, errors.New("option BreakerFailures is 0: want 1 or more"))
 	}
 	return errors.Join(errs...)
 }
