@@ -32,6 +32,7 @@ func runContract(t *testing.T, open opener) {
 		{"RevokePrunesExpired", testRevokePrunesExpired},
 		{"PruneBounded", testPruneBounded},
 		{"PruneFailure", testPruneFailure},
+		{"PruneAttemptCounters", testPruneAttemptCounters},
 		{"IdempotencyKeysPerUser", testIdempotencyKeysPerUser},
 		{"RevokeForMissingUser", testRevokeForMissingUser},
 		{"TaskRoundTrip", testTaskRoundTrip},
@@ -997,6 +998,26 @@ func testConcurrentFieldUpdates(t *testing.T, db *store.DB) {
 	}
 	if !got.UpdatedAt.Equal(norm(latest)) {
 		t.Errorf("updated_at = %v, want the latest clock reading %v", got.UpdatedAt, norm(latest))
+	}
+}
+
+// testPruneAttemptCounters: expired login and registration counters are
+// pruned with the other side tables; live ones stay.
+func testPruneAttemptCounters(t *testing.T, db *store.DB) {
+	now := base.Add(time.Hour)
+	for key, expires := range map[string]time.Time{"login/account:gone": now.Add(-time.Second), "login/account:live": now.Add(time.Minute)} {
+		if err := store.ExecRaw(t.Context(), db,
+			"INSERT INTO attempt_counters (key, attempts, window_start, next_at, expires_at) VALUES (?, 1, ?, ?, ?)",
+			key, base.Format("2006-01-02 15:04:05"), base.Format("2006-01-02 15:04:05"), expires.UTC().Format("2006-01-02 15:04:05")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deleted, err := db.Prune(t.Context(), now, store.PruneLimits{Batch: 10, Batches: 1})
+	if err != nil || deleted["attempt_counters"] != 1 {
+		t.Fatalf("Prune = %v, %v; want 1 attempt counter deleted", deleted, err)
+	}
+	if n := countRows(t, db, "attempt_counters"); n != 1 {
+		t.Errorf("%d attempt counters left, want the live one", n)
 	}
 }
 
