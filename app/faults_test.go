@@ -479,10 +479,21 @@ func (rr *roundRobin) RoundTrip(req *http.Request) (*http.Response, error) {
 			rr.served[k].Add(1)
 			return resp, nil
 		}
-		if !errors.Is(err, syscall.ECONNREFUSED) || (req.Body != nil && req.Body != http.NoBody) {
+		if req.Body != nil && req.Body != http.NoBody {
 			return nil, err
 		}
-		rr.refused.Add(1)
+		switch {
+		case errors.Is(err, syscall.ECONNREFUSED):
+			rr.refused.Add(1)
+		case errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.EOF):
+			// A keep-alive connection the stopping server closed as idle
+			// just as a request went out on it (the race every HTTP/1.1
+			// client meets at a graceful shutdown). A bodiless GET is safe
+			// to send again, so it goes to the next target, as a load
+			// balancer or the client's own transport would send it.
+		default:
+			return nil, err
+		}
 	}
 	return nil, err
 }
