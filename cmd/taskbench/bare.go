@@ -230,32 +230,36 @@ func (l *limits) mixed(ctx context.Context) error {
 			*own = (*own)[:len(*own)-1]
 			return l.exec(ctx, del, id)
 		case mixGet:
-			return drain(l.db.QueryContext(ctx, get, (*own)[seq%int64(len(*own))]))
+			_, err := drain(l.db.QueryContext(ctx, get, (*own)[seq%int64(len(*own))]))
+			return err
 		default:
-			return drain(l.db.QueryContext(ctx, list, int64(1000+worker)))
+			_, err := drain(l.db.QueryContext(ctx, list, int64(1000+worker)))
+			return err
 		}
 	})
 	return nil
 }
 
-// drain reads every row of a query's answer.
-func drain(rows *sql.Rows, err error) error {
+// drain reads every row of a query's answer and says how many there were.
+func drain(rows *sql.Rows, err error) (int, error) {
 	if err != nil {
-		return err
+		return 0, err
 	}
 	defer rows.Close()
 	cols, err := rows.Columns()
 	if err != nil {
-		return err
+		return 0, err
 	}
 	vals := make([]any, len(cols))
 	for i := range vals {
 		vals[i] = new(sql.RawBytes)
 	}
+	n := 0
 	for rows.Next() {
 		if err := rows.Scan(vals...); err != nil {
-			return err
+			return n, err
 		}
+		n++
 	}
-	return rows.Err()
+	return n, rows.Err()
 }

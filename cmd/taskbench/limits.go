@@ -41,27 +41,8 @@ func openPool(dsn string, conns int) (*sql.DB, error) {
 // GET /tasks/{id} does) on the tasks table the services use.
 func selectLimit(ctx context.Context, db *sql.DB, o loadgen.Options, owner int64, ids []int64) loadgen.Result {
 	return loadgen.Run(ctx, o, func(ctx context.Context, _ int, seq int64) error {
-		rows, err := db.QueryContext(ctx, "SELECT * FROM tasks WHERE id = $1 AND user_id = $2", ids[seq%int64(len(ids))], owner)
+		n, err := drain(db.QueryContext(ctx, "SELECT * FROM tasks WHERE id = $1 AND user_id = $2", ids[seq%int64(len(ids))], owner))
 		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		cols, err := rows.Columns()
-		if err != nil {
-			return err
-		}
-		vals := make([]any, len(cols))
-		for i := range vals {
-			vals[i] = new(sql.RawBytes)
-		}
-		n := 0
-		for rows.Next() {
-			if err := rows.Scan(vals...); err != nil {
-				return err
-			}
-			n++
-		}
-		if err := rows.Err(); err != nil {
 			return err
 		}
 		if n != 1 {
