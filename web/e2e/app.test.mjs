@@ -744,6 +744,40 @@ test("logging out clears the last session's toast", async () => {
   clean(problems);
 });
 
+test("a change still on its way when the user logs out confirms nothing on the logged-out screen", async () => {
+  const user = await newUser("late");
+  await seedTasks(user, [{ title: "Late one" }]);
+  const { page, problems, context } = await open();
+  await logIn(page, user);
+  // The update reaches the server, but its answer is held until the user has logged out.
+  let release;
+  const held = new Promise((resolve) => { release = resolve; });
+  let sent;
+  const updating = new Promise((resolve) => { sent = resolve; });
+  await context.route(/\/tasks\/\d+$/, async (route) => {
+    if (route.request().method() !== "PUT") return route.continue();
+    const response = await route.fetch();
+    sent();
+    await held;
+    await route.fulfill({ response });
+  });
+  await item(page, "Late one").getByRole("button", { name: /^Complete/ }).click();
+  await updating;
+  await page.getByRole("button", { name: "Log out" }).click();
+  await page.getByText("You have logged out.").waitFor();
+  release();
+  // The held answer lands now; give it time to draw anything it would.
+  await page.waitForTimeout(300);
+  assert.equal(await page.locator("#toast").textContent(), "");
+  assert.equal(await page.locator("#task-list li").count(), 0);
+  assert.equal(await page.locator("#list-error").isVisible(), false);
+  // The next person to log in on this tab starts clean too.
+  const other = await newUser("next");
+  await logIn(page, other);
+  assert.equal(await page.locator("#toast").textContent(), "");
+  clean(problems);
+});
+
 test("on a phone: one-row header with Log out, filters behind a button, a dense list", async () => {
   const user = await newUser("phone");
   await seedTasks(user, Array.from({ length: 8 }, (_, i) => ({

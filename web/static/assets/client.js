@@ -44,9 +44,12 @@ export function endSession(message, how = {}) {
  */
 export async function api(method, path, options = {}) {
   if (!current) throw new ApiError(401, "Please log in.");
+  const mine = current;
+  let answer;
   try {
-    return await request(method, path, { ...options, token: current.token });
+    answer = await request(method, path, { ...options, token: mine.token });
   } catch (err) {
+    if (current !== mine) throw ended(err); // an earlier session's call: not this screen's business
     if (err instanceof ApiError && err.status === 401 && !(options.allow401 && err.message === options.allow401)) {
       endSession(err.message === "Token has expired"
         ? "Your session has expired. Please log in again."
@@ -55,4 +58,15 @@ export async function api(method, path, options = {}) {
     }
     throw err;
   }
+  // The session ended (logged out, expired) while the call was on its
+  // way: its answer belongs to that session, so the caller must not
+  // confirm it in a toast or draw it on whatever screen shows now.
+  if (current !== mine) throw ended(new ApiError(401, "Please log in."));
+  return answer;
+}
+
+/** ended marks err as met by a call whose session is over. */
+function ended(err) {
+  err.sessionEnded = true;
+  return err;
 }
