@@ -250,6 +250,7 @@ func TestData(t *testing.T) {
 	eq(t, "minor upgrades (security fixes) applied by RDS", val(rds.AutoMinorVersionUpgrade), true)
 	eq(t, "major upgrades refused", val(rds.AllowMajorVersionUpgrade), false)
 	eq(t, "storage GB", val(rds.AllocatedStorage), "20")
+	eq(t, "storage autoscaling ceiling GiB (a full disk stops writes)", val(rds.MaxAllocatedStorage), 100)
 	eq(t, "storage type (its burst balance is watched)", val(rds.StorageType), "gp2")
 	eq(t, "encrypted", val(rds.StorageEncrypted), true)
 	checkDatabaseProfiles(t, st)
