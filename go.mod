@@ -13,6 +13,7 @@ require (
 	github.com/gorilla/mux v1.8.1
 	github.com/hashicorp/golang-lru/v2 v2.0.7
 	github.com/jmoiron/sqlx v1.4.0
+	github.com/klauspost/compress v1.20.5
 	github.com/lib/pq v1.12.3
 	github.com/miekg/dns v1.1.73
 	github.com/pressly/goose/v3 v3.30.0

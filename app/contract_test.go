@@ -2,6 +2,7 @@ package app
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
@@ -17,6 +18,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
+	"github.com/klauspost/compress/zstd"
 
 	"taskapi/adapters/httpapi"
 	"taskapi/adapters/httpapi/openapi"
@@ -231,11 +233,18 @@ func (c *contract) check(r *http.Request, body *teeBody, rec *answerRecorder) {
 		}
 		return // the validator does not look at HEAD answers; the status is listed
 	}
+	// The document describes the representation; a compressed answer
+	// is judged as it decodes.
+	answer, err := rec.decoded()
+	if err != nil {
+		c.fail(r, "the %s answer does not decode: %v", rec.header.Get("Content-Encoding"), err)
+		return
+	}
 	err = openapi3filter.ValidateResponse(context.Background(), &openapi3filter.ResponseValidationInput{
 		RequestValidationInput: input,
 		Status:                 rec.status,
 		Header:                 rec.header,
-		Body:                   io.NopCloser(bytes.NewReader(rec.body.Bytes())),
+		Body:                   io.NopCloser(bytes.NewReader(answer)),
 		Options:                input.Options,
 	})
 	if err != nil {
@@ -340,6 +349,31 @@ func (a *answerRecorder) Write(b []byte) (int, error) {
 
 // Unwrap lets http.ResponseController reach the connection's writer.
 func (a *answerRecorder) Unwrap() http.ResponseWriter { return a.ResponseWriter }
+
+// decoded is the answer's body with its content coding undone.
+func (a *answerRecorder) decoded() ([]byte, error) {
+	var rd io.Reader
+	switch ce := a.header.Get("Content-Encoding"); ce {
+	case "":
+		return a.body.Bytes(), nil
+	case "gzip":
+		zr, err := gzip.NewReader(bytes.NewReader(a.body.Bytes()))
+		if err != nil {
+			return nil, err
+		}
+		rd = zr
+	case "zstd":
+		zr, err := zstd.NewReader(bytes.NewReader(a.body.Bytes()))
+		if err != nil {
+			return nil, err
+		}
+		defer zr.Close()
+		rd = zr
+	default:
+		return nil, fmt.Errorf("unknown content coding %q", ce)
+	}
+	return io.ReadAll(rd)
+}
 
 func (a *answerRecorder) excerpt() string {
 	s := a.body.String()

@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"net/http"
 	"path"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -15,22 +16,23 @@ import (
 )
 
 // openapiJSON and openapiYAML serve the contract of this process.
+// The document is about 32 KiB of JSON: compressed for clients that ask.
 func (s *server) openapiJSON(int) http.Handler {
-	return static("application/json", s.doc.JSON, false)
+	return compressed(static("application/json", s.doc.JSON, false))
 }
 
 func (s *server) openapiYAML(int) http.Handler {
-	return static("application/yaml", s.doc.YAML, false)
+	return compressed(static("application/yaml", s.doc.YAML, false))
 }
 
 // docsPage is the reference's HTML page, under a policy that lets
 // Swagger UI run (the API's own policy allows nothing at all).
 func docsPage(*server, int) http.Handler {
 	page := static("text/html; charset=utf-8", docs.Page, false)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return compressed(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Security-Policy", docs.ContentSecurityPolicy)
 		page.ServeHTTP(w, r)
-	})
+	}))
 }
 
 // docsAssets serves the files the page loads.
@@ -100,6 +102,10 @@ func static(contentType string, body []byte, cacheable bool) http.Handler {
 		if cacheable {
 			h.Set("Cache-Control", "public, max-age=3600")
 		}
-		_, _ = w.Write(body)
+		// HEAD gets the length GET would have, and no body.
+		h.Set("Content-Length", strconv.Itoa(len(body)))
+		if r.Method != http.MethodHead {
+			_, _ = w.Write(body)
+		}
 	})
 }

@@ -101,8 +101,10 @@ var table = []route{
 	{get, "/tasks/health", partTasks, false, false, http.StatusOK, func(s *server, st int) http.Handler { return endpoint(s, st, bindHealth, s.TaskHealth.Check) }},
 	{head, "/tasks/health", partTasks, false, false, http.StatusOK, func(s *server, st int) http.Handler { return endpoint(s, st, bindHealth, s.TaskHealth.Check) }},
 	{post, "/tasks", partTasks, true, false, http.StatusCreated, func(s *server, st int) http.Handler { return endpoint(s, st, bindCreateTask, s.Tasks.Create) }},
-	{get, "/tasks", partTasks, true, false, http.StatusOK, func(s *server, st int) http.Handler { return endpoint(s, st, bindListTasks, s.Tasks.List) }},
-	{head, "/tasks", partTasks, true, false, http.StatusOK, func(s *server, st int) http.Handler { return endpoint(s, st, bindListTasks, s.Tasks.List) }},
+	// A page of tasks is the one API answer large enough to compress
+	// (a 100-task page is tens of kilobytes); it carries no ETag.
+	{get, "/tasks", partTasks, true, false, http.StatusOK, func(s *server, st int) http.Handler { return compressed(endpoint(s, st, bindListTasks, s.Tasks.List)) }},
+	{head, "/tasks", partTasks, true, false, http.StatusOK, func(s *server, st int) http.Handler { return compressed(endpoint(s, st, bindListTasks, s.Tasks.List)) }},
 	{get, "/tasks/{id}", partTasks, true, false, http.StatusOK, func(s *server, st int) http.Handler { return endpoint(s, st, bindTask, s.Tasks.Get) }},
 	{head, "/tasks/{id}", partTasks, true, false, http.StatusOK, func(s *server, st int) http.Handler { return endpoint(s, st, bindTask, s.Tasks.Get) }},
 	{put, "/tasks/{id}", partTasks, true, false, http.StatusOK, func(s *server, st int) http.Handler { return endpoint(s, st, bindUpdateTask, s.Tasks.Update) }},

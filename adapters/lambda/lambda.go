@@ -20,6 +20,8 @@
 //     library's StripBasePath.
 //   - ALB query strings, which the ALB passes still URL-encoded, are not
 //     encoded a second time.
+//   - REST API requests lose Accept-Encoding, so nothing is compressed for
+//     a REST API, which would hand the client base64 text.
 //
 // Nothing here knows the routes: the router answers everything,
 // including 404 and 405, with the same JSON error bodies as on ECS.
@@ -222,6 +224,14 @@ func withEvent(ctx context.Context, ev any) context.Context {
 func fix(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch ev := r.Context().Value(eventKey{}).(type) {
+		case *events.APIGatewayProxyRequest:
+			// A REST API passes a binary body (and a compressed one is
+			// binary) to the client only for the media types listed in its
+			// binaryMediaTypes, and otherwise sends the base64 text the
+			// function returned. The template lists none, so answers to a
+			// REST API stay uncompressed; an HTTP API, a function URL and
+			// an ALB decode isBase64Encoded and get them compressed.
+			r.Header.Del("Accept-Encoding")
 		case *events.APIGatewayV2HTTPRequest:
 			// API Gateway joins repeated headers with commas; the library
 			// splits every header but a few on commas again, which breaks

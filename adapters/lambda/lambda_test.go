@@ -1,10 +1,14 @@
 package lambda_test
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -511,5 +515,52 @@ func TestUnconvertibleEventIsABadRequest(t *testing.T) {
 	if err := json.Unmarshal([]byte(got.Body), &body); err != nil || got.StatusCode != 400 ||
 		body["error"] != "Bad Request" || body["message"] != "Malformed request" || got.MultiValueHeaders["Content-Type"][0] != "application/json" {
 		t.Errorf("got %d %v %s", got.StatusCode, got.MultiValueHeaders, got.Body)
+	}
+}
+
+// TestCompressionByEventKind: an HTTP API and an ALB decode a base64 body,
+// so /openapi.json reaches them gzip-compressed when the client asks; a
+// REST API (no binaryMediaTypes in the template) would hand the client
+// the base64 text, so its requests get the plain document.
+func TestCompressionByEventKind(t *testing.T) {
+	ctx := context.Background()
+	r := httptest.NewRequest("GET", "/openapi.json", nil)
+	r.Header.Set("Accept-Encoding", "gzip")
+	h := lambdaadapter.New(newAPI(t))
+	for kind, payload := range map[lambdaadapter.Kind]any{
+		lambdaadapter.APIGatewayV1: v1Event(r, ""), lambdaadapter.APIGatewayV2: v2Event(r, ""), lambdaadapter.ALB: albEvent(r, "", true),
+	} {
+		raw, _ := json.Marshal(payload)
+		out, err := h.Invoke(ctx, raw)
+		if err != nil {
+			t.Fatalf("%s: %v", kind, err)
+		}
+		var flag struct {
+			IsBase64Encoded bool `json:"isBase64Encoded"`
+		}
+		_ = json.Unmarshal(out, &flag)
+		a := decodeAnswer(t, kind, out)
+		ce := a.Header.Get("Content-Encoding")
+		if kind == lambdaadapter.APIGatewayV1 {
+			if ce != "" || flag.IsBase64Encoded || !json.Valid([]byte(a.Body)) {
+				t.Errorf("%s: Content-Encoding %q, base64 %v: want the plain document", kind, ce, flag.IsBase64Encoded)
+			}
+			continue
+		}
+		if ce != "gzip" || !flag.IsBase64Encoded {
+			t.Fatalf("%s: Content-Encoding %q, base64 %v: want gzip, base64-encoded", kind, ce, flag.IsBase64Encoded)
+		}
+		zipped, err := base64.StdEncoding.DecodeString(a.Body)
+		if err != nil {
+			t.Fatalf("%s: %v", kind, err)
+		}
+		zr, err := gzip.NewReader(bytes.NewReader(zipped))
+		if err != nil {
+			t.Fatalf("%s: %v", kind, err)
+		}
+		doc, err := io.ReadAll(zr)
+		if err != nil || !json.Valid(doc) {
+			t.Errorf("%s: the body does not gunzip to JSON (%v)", kind, err)
+		}
 	}
 }
