@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 
 	"taskapi/store"
 )
@@ -27,6 +28,12 @@ func Backup(ctx context.Context, cfg Config, args []string, logger *slog.Logger,
 	// nothing is a mistake (a wrong path) to report.
 	if _, err := os.Stat(cfg.DB.DSN); err != nil {
 		return fmt.Errorf("backup: no database at %s=%s: %w", EnvSQLitePath, cfg.DB.DSN, err)
+	}
+	// backups/taskapi-<time>.db on a fresh clone names a folder that is
+	// not there yet: make it, as start-up makes SQLITE_PATH's, readable
+	// by the owner alone (a copy holds every password hash).
+	if err := os.MkdirAll(filepath.Dir(args[0]), 0o700); err != nil {
+		return fmt.Errorf("backup: %w", err)
 	}
 	db, err := store.Open(ctx, cfg.DB)
 	if err != nil {

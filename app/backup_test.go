@@ -133,3 +133,35 @@ func TestBackupRefusals(t *testing.T) {
 		t.Errorf("partial copies left behind: %v", entries)
 	}
 }
+
+// TestBackupIntoANewFolder: the file may name folders that do not exist
+// yet (backups/ on a fresh clone, as docs/operations.md has it); they are
+// made, for the owner alone, and the copy is a database.
+func TestBackupIntoANewFolder(t *testing.T) {
+	dir := t.TempDir()
+	env := map[string]string{"SQLITE_PATH": filepath.Join(dir, "taskapi.db"), "LOG_LEVEL": "warn"}
+	getenv := func(k string) string { return env[k] }
+	if err := Run(context.Background(), []string{"migrate"}, getenv, &strings.Builder{}); err != nil {
+		t.Fatalf("taskapi migrate: %v", err)
+	}
+	copyPath := filepath.Join(dir, "backups", "daily", "copy.db")
+	if err := Run(context.Background(), []string{"backup", copyPath}, getenv, &strings.Builder{}); err != nil {
+		t.Fatalf("taskapi backup %s: %v", copyPath, err)
+	}
+	info, err := os.Stat(filepath.Dir(copyPath))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if perm := info.Mode().Perm(); perm != 0o700 {
+		t.Errorf("the backup folder is %v, want -rwx------ (a copy holds every password hash)", perm)
+	}
+	backup, err := sql.Open("sqlite", copyPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer backup.Close()
+	var result string
+	if err := backup.QueryRow("PRAGMA integrity_check").Scan(&result); err != nil || result != "ok" {
+		t.Errorf("integrity_check of the copy = %q, %v", result, err)
+	}
+}
