@@ -105,7 +105,7 @@ func TestStacksOnMoto(t *testing.T) {
 	}
 	create("registry", nil)
 	create("network", map[string]string{
-		"VpcId": vpc, "PublicSubnet1": subnet("10.0.1.0/24", "us-east-1a"), "PublicSubnet2": subnet("10.0.2.0/24", "us-east-1b"),
+		"VpcId":          vpc,
 		"PrivateSubnet1": subnet("10.0.3.0/24", "us-east-1a"), "PrivateSubnet2": subnet("10.0.4.0/24", "us-east-1b"),
 		"CloudFrontPrefixListId": prefixList,
 	})

@@ -54,7 +54,10 @@ func fakeAWS(t *testing.T) (env []string, calls func() [][]string) {
 	t.Helper()
 	dir := t.TempDir()
 	log := filepath.Join(dir, "calls.log")
-	const record = `printf '%s\x1f' "$(basename "$0")" "$@" >>"$FAKE_LOG"; printf '\n' >>"$FAKE_LOG"` + "\n"
+	// One write per call: in a pipeline (aws ecr get-login-password |
+	// docker login) both stand-ins record at once, and two appends each
+	// would interleave their halves.
+	const record = `line="$(printf '%s\x1f' "$(basename "$0")" "$@")"; printf '%s\n' "$line" >>"$FAKE_LOG"` + "\n"
 	aws := "#!/usr/bin/env bash\n" + record + `
 args="$*"
 stack="" prev=""
@@ -135,7 +138,7 @@ func runScript(t *testing.T, script string, env []string) (string, error) {
 }
 
 var deployEnv = []string{
-	"TAG=v1.0.0", "AWS_REGION=us-east-1", "VPC_ID=vpc-0a", "PUBLIC_SUBNET_1=subnet-pub1", "PUBLIC_SUBNET_2=subnet-pub2",
+	"TAG=v1.0.0", "AWS_REGION=us-east-1", "VPC_ID=vpc-0a",
 	"PRIVATE_SUBNET_1=subnet-priv1", "PRIVATE_SUBNET_2=subnet-priv2",
 }
 
@@ -313,11 +316,11 @@ func TestScriptsRefuseBadInput(t *testing.T) {
 		{"push.sh", []string{"TAG=latest"}, "latest"},
 		{"push.sh", nil, "set TAG"},
 		{"deploy.sh", []string{"TAG=v1 0"}, "not an image tag"},
-		{"deploy.sh", []string{"TAG=v1.0.0", "VPC_ID=vpc-0a"}, "set PUBLIC_SUBNET_1 PUBLIC_SUBNET_2 PRIVATE_SUBNET_1 PRIVATE_SUBNET_2"},
+		{"deploy.sh", []string{"TAG=v1.0.0", "VPC_ID=vpc-0a"}, "set PRIVATE_SUBNET_1 PRIVATE_SUBNET_2"},
 		{"deploy.sh", append(slices.Clone(deployEnv), "CREATE_VPC_ENDPOINTS=true"), "set PRIVATE_ROUTE_TABLE_IDS"},
 		{"destroy.sh", nil, "nothing deleted"},
 		{"plan.sh", []string{"TAG=latest"}, "latest"},
-		{"plan.sh", []string{"TAG=v1.0.0", "VPC_ID=vpc-0a"}, "set PUBLIC_SUBNET_1 PUBLIC_SUBNET_2 PRIVATE_SUBNET_1 PRIVATE_SUBNET_2"},
+		{"plan.sh", []string{"TAG=v1.0.0", "VPC_ID=vpc-0a"}, "set PRIVATE_SUBNET_1 PRIVATE_SUBNET_2"},
 		{"plan.sh", append(slices.Clone(deployEnv), "ENABLE_WAF=yes"), "ENABLE_WAF=yes: true or false"},
 		{"deploy.sh", append(slices.Clone(deployEnv), "DB_PROFILE=production"), "DB_PROFILE=production: dev or prod"},
 		{"plan.sh", append(slices.Clone(deployEnv), "ENVIRONMENT=Staging"), "ENVIRONMENT=Staging"},
@@ -335,7 +338,7 @@ func TestScriptsRefuseBadInput(t *testing.T) {
 	// Two subnets in one Availability Zone: refused before any stack changes.
 	base, calls := fakeAWS(t)
 	out, err := runScript(t, "deploy.sh", append(append(base, deployEnv...), "FAKE_ONE_AZ=1"))
-	if err == nil || !strings.Contains(out, "PUBLIC_SUBNET_1 and PUBLIC_SUBNET_2 must be in two different Availability Zones") {
+	if err == nil || !strings.Contains(out, "PRIVATE_SUBNET_1 and PRIVATE_SUBNET_2 must be in two different Availability Zones") {
 		t.Errorf("subnets in one zone: err %v, output:\n%s", err, out)
 	}
 	for _, call := range calls() {

@@ -445,7 +445,7 @@ func checkImageTagParameter(t *testing.T, st *stack) {
 
 func TestNetworkParameters(t *testing.T) {
 	st := stacks(t)["network"]
-	for _, name := range []string{"PublicSubnet1", "PublicSubnet2", "PrivateSubnet1", "PrivateSubnet2"} {
+	for _, name := range []string{"PrivateSubnet1", "PrivateSubnet2"} {
 		eq(t, name+" type", st.T.Parameters[name].Type, "AWS::EC2::Subnet::Id")
 		eq(t, name+" is exported as is", fmt.Sprint(expand(st.T.Outputs[name].Value)), fmt.Sprint(ref(name)))
 	}

@@ -4,8 +4,8 @@
 # a one-off task, then services and monitoring. Safe to run again: unchanged
 # stacks are left alone.
 #
-#   TAG=v1.0.0 VPC_ID=vpc-... PUBLIC_SUBNET_1=subnet-... PUBLIC_SUBNET_2=subnet-... \
-#   PRIVATE_SUBNET_1=subnet-... PRIVATE_SUBNET_2=subnet-... ecs/scripts/deploy.sh
+#   TAG=v1.0.0 VPC_ID=vpc-... PRIVATE_SUBNET_1=subnet-... PRIVATE_SUBNET_2=subnet-... \
+#   ecs/scripts/deploy.sh
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
 

@@ -71,22 +71,19 @@ require_tag() {
 	[[ "$TAG" =~ ^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$ ]] || die "TAG=$TAG is not an image tag (letters, digits, . _ -)"
 }
 
-# check_subnets: the two public and the two private subnets are each in two
-# different Availability Zones (the design's two-AZ layout). CloudFormation's
+# check_subnets: the two private subnets are in two different Availability
+# Zones (the two-AZ layout: the ALB, the tasks and RDS's standby span both). CloudFormation's
 # rule functions cannot compare two subnets' zones, so it is checked here,
 # before any stack changes.
 check_subnets() {
-	local pair zones a b
-	for pair in "PUBLIC_SUBNET_1 PUBLIC_SUBNET_2" "PRIVATE_SUBNET_1 PRIVATE_SUBNET_2"; do
-		read -r a b <<<"$pair"
-		zones="$(aws ec2 describe-subnets --subnet-ids "${!a}" "${!b}" \
-			--query 'Subnets[].AvailabilityZone' --output text)" ||
-			die "cannot describe subnets ${!a} and ${!b}"
-		read -r -a zones <<<"$zones"
-		if [ ${#zones[@]} -ne 2 ] || [ "${zones[0]}" = "${zones[1]}" ]; then
-			die "$a and $b must be in two different Availability Zones (they are in: ${zones[*]:-none})"
-		fi
-	done
+	local zones
+	zones="$(aws ec2 describe-subnets --subnet-ids "$PRIVATE_SUBNET_1" "$PRIVATE_SUBNET_2" \
+		--query 'Subnets[].AvailabilityZone' --output text)" ||
+		die "cannot describe subnets $PRIVATE_SUBNET_1 and $PRIVATE_SUBNET_2"
+	read -r -a zones <<<"$zones"
+	if [ ${#zones[@]} -ne 2 ] || [ "${zones[0]}" = "${zones[1]}" ]; then
+		die "PRIVATE_SUBNET_1 and PRIVATE_SUBNET_2 must be in two different Availability Zones (they are in: ${zones[*]:-none})"
+	fi
 }
 
 # stack_output STACK KEY: one output of a deployed stack.
@@ -104,7 +101,7 @@ stack_output() {
 # any AWS call.
 check_deploy_settings() {
 	require_tag
-	need VPC_ID PUBLIC_SUBNET_1 PUBLIC_SUBNET_2 PRIVATE_SUBNET_1 PRIVATE_SUBNET_2
+	need VPC_ID PRIVATE_SUBNET_1 PRIVATE_SUBNET_2
 	need_cmd aws
 	if [ "${CREATE_VPC_ENDPOINTS:-false}" = true ]; then
 		need PRIVATE_ROUTE_TABLE_IDS
@@ -143,7 +140,6 @@ stack_parameters() {
 	registry) ;;
 	network)
 		printf '%s\n' "VpcId=$VPC_ID" "CloudFrontPrefixListId=$(cloudfront_prefix_list)" \
-			"PublicSubnet1=$PUBLIC_SUBNET_1" "PublicSubnet2=$PUBLIC_SUBNET_2" \
 			"PrivateSubnet1=$PRIVATE_SUBNET_1" "PrivateSubnet2=$PRIVATE_SUBNET_2" \
 			"CreateVpcEndpoints=${CREATE_VPC_ENDPOINTS:-false}" \
 			"PrivateRouteTableIds=${PRIVATE_ROUTE_TABLE_IDS:-}"
