@@ -344,30 +344,26 @@ test("page beyond the first 20 tasks", async () => {
   clean(problems);
 });
 
-test("page by next_cursor when the API hands one out, back and forth", async () => {
-  // The API pages by offset today; answers that carry next_cursor are
-  // followed instead. Here the browser's GET /tasks goes through a shim
-  // that speaks cursors: it hands out "c<offset>" as next_cursor (and no
-  // offset), and turns cursor=c<offset> back into offset for the server.
+test("page by the API's next_cursor, back and forth, never by offset", async () => {
+  // Every list answer carries next_cursor (null on the last page); the app
+  // follows it forward and keeps the cursors it was handed to go back.
   const user = await newUser("cursor");
   const token = await tokenFor(user);
   for (let i = 1; i <= 41; i++) {
     await api(server.url, "POST", "/tasks", { token, body: { title: `Row ${String(i).padStart(2, "0")}` } });
   }
-  const { page, problems, context } = await open();
+  const { page, problems } = await open();
   const sent = [];
-  await context.route(/\/tasks\?/, async (route) => {
-    const url = new URL(route.request().url());
-    sent.push(url.search);
-    assert.equal(url.searchParams.has("offset"), false, `offset sent in cursor mode: ${url.search}`);
-    const cursor = url.searchParams.get("cursor");
-    url.searchParams.delete("cursor");
-    if (cursor) url.searchParams.set("offset", cursor.slice(1));
-    const response = await route.fetch({ url: url.toString() });
-    const body = await response.json();
-    const next = body.offset + body.count;
-    const answer = { tasks: body.tasks, count: body.count, total: body.total, limit: body.limit, next_cursor: next < body.total ? `c${next}` : null };
-    await route.fulfill({ response, json: answer });
+  const handed = [];
+  page.on("request", (request) => {
+    const url = new URL(request.url());
+    if (url.pathname === "/tasks" && request.method() === "GET") sent.push(url.searchParams);
+  });
+  page.on("response", async (response) => {
+    const url = new URL(response.url());
+    if (url.pathname === "/tasks" && response.request().method() === "GET" && response.ok()) {
+      handed.push((await response.json()).next_cursor);
+    }
   });
   await logIn(page, user);
   await page.getByText("Showing 1–20 of 41 tasks.").waitFor();
@@ -384,8 +380,13 @@ test("page by next_cursor when the API hands one out, back and forth", async () 
   assert.equal((await titles(page))[0], "Row 21");
   await previous.click();
   await page.getByText("Showing 1–20 of 41 tasks.").waitFor();
-  const cursors = sent.map((q) => new URLSearchParams(q).get("cursor"));
-  assert.deepEqual(cursors, [null, "c20", "c40", "c20", null]);
+  assert.equal(sent.length, 5, `list requests: ${sent.map(String)}`);
+  for (const params of sent) assert.equal(params.has("offset"), false, `offset sent: ${params}`);
+  const cursors = sent.map((params) => params.get("cursor"));
+  assert.equal(typeof handed[0], "string", "the first page hands out a cursor");
+  assert.equal(handed[2], null, "the last page hands out none");
+  // Forward by the cursors handed out; back by the same ones, kept.
+  assert.deepEqual(cursors, [null, handed[0], handed[1], handed[0], null]);
   clean(problems);
 });
 
