@@ -1,7 +1,7 @@
 // A short session through the types openapi-typescript generates, with
 // its default settings, from the document a server serves (make clients
 // writes schema.d.ts beside this file): register, log in, create with only
-// a title, list with a filter and follow the cursor, update with If-Match
+// a title, list with a filter and a search and follow the cursor, update with If-Match
 // clearing a field with null, delete, log out. tsc --strict must accept
 // every body as the document types it; each answer is checked at run time.
 import type { paths } from "./schema.js";
@@ -57,21 +57,27 @@ async function main(): Promise<void> {
     const high: Body<"/tasks", "post"> = { title: `Call ${i}`, priority: "high", description: "about milk", due_date: `2030-01-0${i + 1}` };
     await call("create high", "POST", "/tasks", 201, high);
   }
+  // High priority too, but without the word: the search leaves it out.
+  const other: Body<"/tasks", "post"> = { title: "Call the plumber", priority: "high", description: "about the sink" };
+  const plumber = (await call<Answer<"/tasks", "post", 201>>("create high without the word", "POST", "/tasks", 201, other)).data.task;
 
-  // A filtered list, two to a page, followed to its end by the cursor.
-  const q: ListQuery = { priority: "high", limit: 2 };
+  // A filtered search (high priority, the word "milk": not "Buy milk",
+  // which is medium, nor the plumber), two to a page, followed to its end
+  // by the cursor.
+  const q: ListQuery = { priority: "high", q: "milk", limit: 2 };
   const seen: number[] = [];
   for (let pages = 0; ; pages++) {
     if (pages > 5) throw new Error("list: the cursor never ends");
     const page = (await call<Answer<"/tasks", "get", 200>>("list", "GET", "/tasks" + query(q), 200)).data;
     for (const t of page.tasks) {
       if (t.priority !== "high") throw new Error(`list: the filter let through ${JSON.stringify(t)}`);
+      if (t.id === plumber.id) throw new Error(`list: the search let through ${JSON.stringify(t)}`);
       seen.push(t.id);
     }
     if (page.next_cursor === null) break;
     q.cursor = page.next_cursor;
   }
-  if (seen.length !== 3) throw new Error(`list: ${seen.length} high-priority tasks over the pages, want 3`);
+  if (seen.length !== 3) throw new Error(`list: ${seen.length} high-priority tasks with "milk" over the pages, want 3`);
 
   // Set a description under If-Match, then clear it with null; a stale
   // ETag is refused.

@@ -1,9 +1,10 @@
 // Command session drives a short session through the Go client that
 // oapi-codegen generates, with its default settings, from the document a
 // server serves: register, log in, create with only a title, list with a
-// filter and follow the cursor, update with If-Match clearing a field with
-// null, delete, log out. It exits non-zero at the first answer that is not
-// the one the document promises. make clients generates ./client first.
+// filter and a search and follow the cursor, update with If-Match
+// clearing a field with null, delete, log out. It exits non-zero at the
+// first answer that is not the one the document promises. make clients
+// generates ./client first.
 package main
 
 import (
@@ -94,11 +95,23 @@ func run(ctx context.Context, base string) error {
 			return err
 		}
 	}
+	// High priority too, but without the word: the search leaves it out.
+	plumber, err := api.CreateTaskWithResponse(ctx, nil, client.CreateTaskRequest{Title: "Call the plumber", Priority: &high,
+		Description: nullable.NewNullableWithValue("about the sink")})
+	if err != nil {
+		return err
+	}
+	if err := check("create high without the word", plumber.StatusCode(), 201, plumber.Body); err != nil {
+		return err
+	}
 
-	// A filtered list, two to a page, followed to its end by the cursor.
+	// A filtered search (high priority, the word "milk": not "Buy milk",
+	// which is medium, nor the plumber), two to a page, followed to its
+	// end by the cursor.
 	limit := client.Limit(2)
 	priority := client.PriorityFilter(client.High)
-	params := &client.ListTasksParams{Priority: &priority, Limit: &limit}
+	search := client.Search("milk")
+	params := &client.ListTasksParams{Priority: &priority, Q: &search, Limit: &limit}
 	var seen []int64
 	for pages := 0; ; pages++ {
 		if pages > 5 {
@@ -115,6 +128,9 @@ func run(ctx context.Context, base string) error {
 			if t.Priority != client.High {
 				return fmt.Errorf("list: priority filter let through %+v", t)
 			}
+			if t.Id == plumber.JSON201.Task.Id {
+				return fmt.Errorf("list: the search let through %+v", t)
+			}
 			seen = append(seen, t.Id)
 		}
 		if list.JSON200.NextCursor == nil {
@@ -123,7 +139,7 @@ func run(ctx context.Context, base string) error {
 		params.Cursor = list.JSON200.NextCursor
 	}
 	if len(seen) != 3 {
-		return fmt.Errorf("list: %d high-priority tasks over the pages, want 3: %v", len(seen), seen)
+		return fmt.Errorf("list: %d high-priority tasks with \"milk\" over the pages, want 3: %v", len(seen), seen)
 	}
 
 	// An update under If-Match that sets a description, then one that
