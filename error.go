@@ -134,7 +134,8 @@ const (
 	MsgAccountDeleted = "Account deleted successfully"
 )
 
-// TaskNotFound returns the design's 404 error for a task id.
+// TaskNotFound returns the 404 error for a task id, "Task with id N not
+// found", as docs/api.md shows it.
 func TaskNotFound(id int64) *Error {
 	return Errorf(ENOTFOUND, "Task with id %d not found", id)
 }

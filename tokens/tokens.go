@@ -27,8 +27,9 @@ const (
 // bytes, and refusing kilobytes of junk early keeps parsing cheap.
 const MaxTokenLength = 4096
 
-// Claims is the token payload: the design's user_id, username, email, iat
-// and exp, plus jti (for revocation), iss and aud.
+// Claims is the token payload: user_id, username, email, iat and exp (what
+// the API documents a token to carry), plus jti (for revocation), iss and
+// aud.
 type Claims struct {
 	UserID   int64  `json:"user_id"`
 	Username string `json:"username"`
@@ -98,8 +99,8 @@ func (s *HS256) Issue(u taskapi.User, now time.Time) (string, time.Duration, err
 }
 
 // ValidateToken checks the signature, algorithm and claims of token and
-// returns its subject. Failures are EUNAUTHORIZED with the design's
-// messages: MsgTokenExpired for an expired but otherwise genuine token,
+// returns its subject. Failures are EUNAUTHORIZED with the API's
+// documented messages: MsgTokenExpired for an expired but otherwise genuine token,
 // MsgInvalidToken for anything else.
 func (s *HS256) ValidateToken(_ context.Context, token string) (taskapi.Principal, error) {
 	if token == "" {

@@ -19,7 +19,7 @@ func callerFrom(ctx context.Context) taskapi.Principal {
 
 // authenticated runs next only for a request with a valid bearer token,
 // and hands next the token's subject as the caller. Every /tasks route is
-// wrapped in it (design Property 2), and so are the account routes
+// wrapped in it (no task is read or written without a valid token), and so are the account routes
 // (/auth/logout, /auth/me, /auth/password, DELETE /auth/me).
 func (s *server) authenticated(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

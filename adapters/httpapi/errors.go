@@ -15,7 +15,8 @@ import (
 )
 
 // statuses maps each domain error code to its HTTP status. The "error"
-// field of the body is the status's standard text, as in the design.
+// field of the body is the status's standard text ("Not Found"), as
+// docs/api.md documents every error.
 var statuses = map[string]int{
 	taskapi.EINVALID:       http.StatusBadRequest,
 	taskapi.EUNAUTHORIZED:  http.StatusUnauthorized,

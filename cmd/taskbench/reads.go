@@ -128,7 +128,7 @@ func (b *bench) lists(ctx context.Context, e *env) error {
 // as users[i mod len] (one account's concurrent logins are its own
 // throttle's business: its limit counts the attempts in flight). Logins
 // answered 503 (bcrypt busy, shed by the bcrypt queue timeout) are the
-// design working, not errors.
+// server shedding load as intended, not errors.
 func (b *bench) storm(ctx context.Context, name, deployment string, procs []*service, tasks, auth api, get loadgen.Op, users []*user, baseline string) {
 	if !b.wants(name) || ctx.Err() != nil {
 		return
