@@ -30,7 +30,7 @@ func Backup(ctx context.Context, cfg Config, args []string, logger *slog.Logger,
 		return fmt.Errorf("backup: no database at %s=%s: %w", EnvSQLitePath, cfg.DB.DSN, err)
 	}
 	// backups/taskapi-<time>.db on a fresh clone names a folder that is
-	// not there yet: make it, as start-up makes SQLITE_PATH's, readable
+	// not there yet: make it, as start-up makes the database's, readable
 	// by the owner alone (a copy holds every password hash).
 	if err := os.MkdirAll(filepath.Dir(args[0]), 0o700); err != nil {
 		return fmt.Errorf("backup: %w", err)
