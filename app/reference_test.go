@@ -81,15 +81,26 @@ func TestDocsPageLoadsOnlyWhatItsPolicyAllows(t *testing.T) {
 	if len(refs) < 4 {
 		t.Fatalf("the page loads only %d files: %s", len(refs), page)
 	}
+	// Each file is loaded at its version, which may be kept a year; the
+	// same file without it is revalidated, a 304 when unchanged.
 	for _, ref := range refs {
+		file, version, _ := strings.Cut(ref[1], "?v=")
 		r, err := http.Get(s.URL + "/" + ref[1])
 		if err != nil {
 			t.Fatal(err)
 		}
 		n, _ := io.Copy(io.Discard, r.Body)
 		r.Body.Close()
-		if r.StatusCode != 200 || n == 0 || r.Header.Get("Content-Type") != types[filepath.Ext(ref[1])] {
-			t.Errorf("%s = %d, %d bytes, %q", ref[1], r.StatusCode, n, r.Header.Get("Content-Type"))
+		if r.StatusCode != 200 || n == 0 || r.Header.Get("Content-Type") != types[filepath.Ext(file)] || version == "" ||
+			r.Header.Get("Cache-Control") != "public, max-age=31536000, immutable" {
+			t.Errorf("%s = %d, %d bytes, %q, Cache-Control %q", ref[1], r.StatusCode, n, r.Header.Get("Content-Type"), r.Header.Get("Cache-Control"))
+		}
+		plain, _ := rawGet(t, "GET", s.URL+"/"+file, "")
+		if plain.Header.Get("Cache-Control") != "no-cache" || plain.Header.Get("ETag") == "" {
+			t.Errorf("%s: Cache-Control %q, ETag %q", file, plain.Header.Get("Cache-Control"), plain.Header.Get("ETag"))
+		}
+		if again, body := rawGet(t, "GET", s.URL+"/"+file, "", "If-None-Match", plain.Header.Get("ETag")); again.StatusCode != 304 || len(body) != 0 {
+			t.Errorf("%s revalidated: %d, %d bytes", file, again.StatusCode, len(body))
 		}
 	}
 	// The initializer points Swagger UI at the document next to the page.

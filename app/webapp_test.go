@@ -30,16 +30,25 @@ func TestWebAppOnlyInTheAllInOneProcess(t *testing.T) {
 	auth := startServer(t, with(map[string]string{"SERVICE": "auth"}))
 	task := startServer(t, with(map[string]string{"SERVICE": "task", "AUTH_SERVICE_URL": auth.URL}))
 
+	site, err := web.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	appJS := site.VersionedPath("assets/app.js")
 	res, body := fetch(t, all.URL+"/")
 	if res.StatusCode != 200 || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/html") ||
-		!strings.Contains(body, `<script type="module" src="assets/app.js">`) {
-		t.Fatalf("all: GET / = %d %s\n%.200s", res.StatusCode, res.Header.Get("Content-Type"), body)
+		!strings.Contains(body, `<script type="module" src="`+strings.TrimPrefix(appJS, "/")+`">`) || res.Header.Get("Cache-Control") != web.CacheRevalidated {
+		t.Fatalf("all: GET / = %d %s, Cache-Control %q\n%.200s", res.StatusCode, res.Header.Get("Content-Type"), res.Header.Get("Cache-Control"), body)
 	}
 	if got := res.Header.Get("Content-Security-Policy"); got != web.CSP {
 		t.Fatalf("all: CSP %q", got)
 	}
-	if res, _ := fetch(t, all.URL+"/assets/app.js"); res.StatusCode != 200 {
-		t.Fatalf("all: app.js %d", res.StatusCode)
+	// The versioned copy is kept a year; the unversioned path is revalidated.
+	if res, _ := fetch(t, all.URL+appJS); res.StatusCode != 200 || res.Header.Get("Cache-Control") != web.CacheImmutable {
+		t.Fatalf("all: %s %d, Cache-Control %q", appJS, res.StatusCode, res.Header.Get("Cache-Control"))
+	}
+	if res, _ := fetch(t, all.URL+"/assets/app.js"); res.StatusCode != 200 || res.Header.Get("Cache-Control") != web.CacheRevalidated {
+		t.Fatalf("all: app.js %d, Cache-Control %q", res.StatusCode, res.Header.Get("Cache-Control"))
 	}
 	// The API around it is untouched: its 401s, its 404s and its CSP.
 	if res, body := fetch(t, all.URL+"/tasks"); res.StatusCode != 401 || !strings.Contains(body, "No authentication token provided") ||

@@ -205,3 +205,65 @@ func TestConfigDefaultsToSameOrigin(t *testing.T) {
 		t.Fatalf("config.js does not default apiBase to \"\":\n%s", cfg)
 	}
 }
+
+// anyImport is a static import, with or without bindings.
+var anyImport = regexp.MustCompile(`(?m)^import\s(?:[^;]*?\sfrom\s+)?"([^"]+)";`)
+
+// TestVersionedCopiesAreImmutable: the page (revalidated on every use)
+// loads every file from its copy under the build's version, which a
+// browser keeps for a year without asking; what those copies refer to,
+// the modules' relative imports included, resolves inside the same
+// version, so nothing the page loads is revalidated. Each copy is the
+// file's bytes; the unversioned paths stay, revalidated; a version that
+// is not this build's is not served.
+func TestVersionedCopiesAreImmutable(t *testing.T) {
+	a := mustLoad(t)
+	assets := map[string]*asset{}
+	for _, p := range a.Paths() {
+		assets[p] = a.assets[p]
+		rec := get(t, a, p)
+		want := CacheRevalidated
+		if strings.HasPrefix(p, VersionPrefix) {
+			want = CacheImmutable
+			if plain := get(t, a, strings.TrimPrefix(p, VersionPrefix+a.version)); !bytes.Equal(plain.Body.Bytes(), rec.Body.Bytes()) {
+				t.Errorf("%s differs from the file at its unversioned path", p)
+			}
+		}
+		if got := rec.Header().Get("Cache-Control"); got != want {
+			t.Errorf("%s: Cache-Control %q, want %q", p, got, want)
+		}
+	}
+
+	page := get(t, a, "/").Body.Bytes()
+	loaded := 0
+	var follow func(from, ref string)
+	follow = func(from, ref string) {
+		if ref == "docs" { // the API reference, served by the API itself
+			return
+		}
+		target := path.Join(path.Dir(from), ref)
+		if !strings.HasPrefix(target, VersionPrefix+a.version+"/") || assets[target] == nil {
+			t.Errorf("%s loads %q (%s): not a served copy under this build's version", from, ref, target)
+			return
+		}
+		loaded++
+		if path.Ext(target) == ".js" {
+			for _, m := range anyImport.FindAllSubmatch(assets[target].body, -1) {
+				follow(target, string(m[1]))
+			}
+		}
+	}
+	for _, m := range reference.FindAllSubmatch(page, -1) {
+		follow("/", string(m[1]))
+	}
+	if loaded < 4 {
+		t.Errorf("the page loads %d versioned files; want the stylesheet, the icon, app.js and its imports", loaded)
+	}
+
+	if rec := get(t, a, VersionPrefix+"0000000000000000/assets/app.js"); rec.Code != 404 {
+		t.Errorf("another build's version: %d, want 404", rec.Code)
+	}
+	if a.VersionedPath("assets/app.js") == "/assets/app.js" || len(a.version) != 16 {
+		t.Errorf("version %q", a.version)
+	}
+}
