@@ -3,6 +3,7 @@ package handlers_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -324,18 +325,23 @@ var passwordGen = rapid.StringOfN(rapid.Rune().Filter(func(r rune) bool { return
 	Filter(func(s string) bool { return len([]rune(s)) >= handlers.PasswordMinLen })
 
 // Feature: ecs-task-management-api, Property 3: Password Security
+//
+// One database for every case (opening and migrating one per case was
+// most of the test's time), an account of its own per case.
 func TestPropertyPasswordChangeStoresOnlyBcrypt(t *testing.T) {
-	outer := t // owns the databases: a rapid.T has no temporary directory
+	f := newFixture(t)
+	cases := 0
 	rapid.Check(t, func(t *rapid.T) {
 		old := passwordGen.Draw(t, "old")
 		next := passwordGen.Filter(func(s string) bool { return s != old }).Draw(t, "new")
 
-		f := newFixture(outer)
-		reg, err := f.auth.Register(ctx, handlers.RegisterRequest{Username: "alice", Email: "alice@example.com", Password: old})
+		cases++
+		name := fmt.Sprintf("alice%d", cases)
+		reg, err := f.auth.Register(ctx, handlers.RegisterRequest{Username: name, Email: name + "@example.com", Password: old})
 		if err != nil {
 			t.Fatalf("Register: %v", err)
 		}
-		caller := taskapi.Principal{UserID: reg.User.ID, Username: "alice"}
+		caller := taskapi.Principal{UserID: reg.User.ID, Username: name}
 		if _, err := f.account.ChangePassword(ctx, handlers.ChangePasswordRequest{Caller: caller, CurrentPassword: old, NewPassword: next}); err != nil {
 			t.Fatalf("ChangePassword: %v", err)
 		}
