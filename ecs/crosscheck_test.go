@@ -29,6 +29,8 @@ import (
 	"taskapi/app"
 	"taskapi/metrics"
 	"taskapi/store"
+
+	"taskapi/internal/deploytest"
 )
 
 // container is one task definition's container, with what it runs as.
@@ -591,17 +593,12 @@ func TestALBRoutingMatchesTheServices(t *testing.T) {
 	}
 }
 
-// buildBinary builds cmd/taskapi as the Dockerfile does (static, stripped).
+// buildBinary returns cmd/taskapi built as the Dockerfile builds it
+// (static, stripped, -trimpath): deploytest's one build of this test
+// binary, with make build's flags.
 func buildBinary(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "taskapi")
-	cmd := exec.Command("go", "build", "-ldflags=-s -w", "-o", bin, "./cmd/taskapi")
-	cmd.Dir = ".."
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
+	return deploytest.Binary(t)
 }
 
 // TestContainerHealthCheckCommand runs the task definitions' health-check

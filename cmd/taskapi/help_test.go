@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -9,6 +10,8 @@ import (
 	"testing"
 
 	"taskapi/app"
+
+	"taskapi/internal/deploytest"
 )
 
 // TestHelpAndVersionExitZero runs the real binary the way a newcomer
@@ -16,8 +19,18 @@ import (
 // exits 0, and version names the build and the Go release, even with a
 // configuration that would stop the server.
 func TestHelpAndVersionExitZero(t *testing.T) {
+	// deploytest's flags with a version set: the packages compiled for
+	// deploytest.Binary (and make build) are reused, only the link differs.
 	bin := filepath.Join(t.TempDir(), "taskapi")
-	build := exec.Command("go", "build", "-ldflags", "-X taskapi/app.Version=v1.2.3-test", "-o", bin, ".")
+	args := []string{"build"}
+	for _, f := range deploytest.BuildFlags {
+		if strings.HasPrefix(f, "-ldflags=") {
+			f += " -X taskapi/app.Version=v1.2.3-test"
+		}
+		args = append(args, f)
+	}
+	build := exec.Command("go", append(args, "-o", bin, ".")...)
+	build.Env = append(os.Environ(), deploytest.BuildEnv...)
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}

@@ -6,11 +6,11 @@ import (
 	"errors"
 	"net"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"taskapi/internal/deploytest"
 	"taskapi/internal/faultproxy"
 )
 
@@ -18,10 +18,7 @@ import (
 // deployment: it must exit 1 and say why on exactly one JSON line, which is
 // what ECS shows next to a stopped task.
 func TestFatalStartupIsOneLineAndExit1(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "taskapi")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := deploytest.Binary(t)
 	// A port nothing listens on: the database is unreachable.
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

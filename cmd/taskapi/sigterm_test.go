@@ -7,13 +7,13 @@ import (
 	"net"
 	"net/http"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"taskapi/internal/deploytest"
 	"taskapi/internal/testnet"
 )
 
@@ -22,10 +22,7 @@ import (
 // refused from then on, the request in flight completes, and the process
 // exits 0 well inside ECS's 30s stop timeout.
 func TestSIGTERMDrainsAndExitsZero(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "taskapi")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := deploytest.Binary(t)
 	cmd := exec.Command(bin)
 	cmd.Env = []string{
 		"PATH=/usr/bin:/bin", "HOME=" + t.TempDir(), "SQLITE_PATH=" + t.TempDir() + "/db",
