@@ -42,6 +42,11 @@ func (db *DB) Backup(ctx context.Context, path string) error {
 	if _, err := db.x.ExecContext(ctx, "VACUUM INTO ?", partial); err != nil {
 		return fmt.Errorf("copy the database: %w", err)
 	}
+	// VACUUM INTO creates the file with the process's umask (0644 as a
+	// rule); a copy holds every password hash, like the live file.
+	if err := os.Chmod(partial, 0o600); err != nil {
+		return err
+	}
 	if err := syncFile(partial); err != nil {
 		return err
 	}

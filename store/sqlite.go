@@ -87,11 +87,30 @@ func sqliteDSN(dsn string) (string, error) {
 		return "", fmt.Errorf("store: sqlite DSN has no file name")
 	}
 	if !strings.HasPrefix(file, ":memory:") && q.Get("mode") != "memory" {
-		if err := os.MkdirAll(filepath.Dir(file), 0o750); err != nil {
-			return "", fmt.Errorf("store: create sqlite directory: %w", err)
+		if err := createPrivately(file); err != nil {
+			return "", fmt.Errorf("store: create the sqlite database: %w", err)
 		}
 	}
 	return path + "?" + q.Encode(), nil
+}
+
+// createPrivately makes a new database file, and the folders it needs,
+// readable by the owner alone: the file holds every password hash and
+// every task, and SQLite gives its -wal and -shm files the database
+// file's permissions. A file that exists is left as it is (its owner
+// chose its mode).
+func createPrivately(file string) error {
+	if err := os.MkdirAll(filepath.Dir(file), 0o700); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(file, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, os.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return f.Close()
 }
 
 // hasPragma reports whether set already names the pragma of p, for example

@@ -59,6 +59,29 @@ func TestSQLiteCreatesDirectoryAndUsesWAL(t *testing.T) {
 	}
 }
 
+// TestSQLiteFilesAreTheOwnersAlone: a new database file, its WAL and the
+// folders made for it are not readable by the group or others (the file
+// holds every password hash), whatever the umask; nor is a backup of it.
+func TestSQLiteFilesAreTheOwnersAlone(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	path := filepath.Join(dir, "tasks.db")
+	db := openSQLiteAt(t, path)
+	newTask(t, db, newUser(t, db, "private").ID, nil)
+	backup := filepath.Join(t.TempDir(), "copy.db")
+	if err := db.Backup(t.Context(), backup); err != nil {
+		t.Fatalf("Backup: %v", err)
+	}
+	for _, p := range []string{dir, path, path + "-wal", backup} {
+		info, err := os.Stat(p)
+		if err != nil {
+			t.Fatalf("%s: %v", p, err)
+		}
+		if perm := info.Mode().Perm(); perm&0o077 != 0 {
+			t.Errorf("%s: mode %v; want no access for the group or others", p, perm)
+		}
+	}
+}
+
 // TestSQLiteTimestampColumns checks what the driver itself does with the
 // stored text: the store reads through its own scanner, but a TIMESTAMP
 // column read with the plain driver must also give back the exact time.
