@@ -77,6 +77,49 @@ func TestCommitCutOutcomeUnknown(t *testing.T) {
 	}
 }
 
+// TestUpdateCutOutcomeUnknown cuts the server's database connection while
+// an update, sent as one statement that commits on its own (no BEGIN and
+// COMMIT around it), waits at the database for the task's row, which the
+// test has locked. The client gets 503 saying that the outcome is unknown
+// (the server still has the statement), the statement is not sent again
+// on another connection (the task's version goes up once, not twice),
+// and the service recovers. A delete takes the same path.
+func TestUpdateCutOutcomeUnknown(t *testing.T) {
+	const deadline = 3 * time.Second
+	f := startBehindProxy(t, map[string]string{"REQUEST_TIMEOUT": deadline.String()})
+	token, _ := f.register(t, "alice")
+	created := f.call(t, "POST", "/tasks", token, map[string]any{"title": "before"}).expect(t, 201, "")
+	id := int64(created.Body["task"].(map[string]any)["id"].(float64))
+	path := "/tasks/" + jsonInt(id)
+
+	holder, release := f.hold(t, "SELECT 1 FROM tasks WHERE id = $1 FOR UPDATE", id)
+	updated := f.async("PUT", path, token, map[string]any{"title": "cut"})
+	orphans := f.waitBlocked(t, holder, 1)
+	f.proxy.Cut()
+	select {
+	case r := <-updated:
+		if r.err != nil {
+			t.Fatal(r.err)
+		}
+		r.expect(t, 503, taskapi.MsgOutcomeUnknown)
+	case <-time.After(deadline + 5*time.Second):
+		t.Fatal("no answer to the update whose connection was cut")
+	}
+	// The server still had the statement: it completes once the lock goes.
+	release()
+	f.waitGone(t, orphans)
+	var title string
+	var version int
+	if err := f.admin.QueryRow("SELECT title, version FROM tasks WHERE id = $1", id).Scan(&title, &version); err != nil {
+		t.Fatal(err)
+	}
+	if title != "cut" || version != 2 {
+		t.Errorf("after the cut update: title %q version %d, want \"cut\" at version 2 (applied once)", title, version)
+	}
+	awaitRecovery(t, f.testServer, token)
+	f.call(t, "DELETE", path, token, nil).expect(t, 200, "")
+}
+
 // jsonInt spells n as SQL and JSON do.
 func jsonInt(n int64) string {
 	b, _ := json.Marshal(n)

@@ -169,7 +169,8 @@ func (db *DB) TaskByID(ctx context.Context, id int64) (*taskapi.Task, error) {
 }
 
 // UpdateTask applies p to task id, moves updated_at to now and increments
-// the version, in one statement, and returns the task as stored. An empty
+// the version, in one statement (one round trip, see oneStatement), and
+// returns the task as stored. An empty
 // patch only moves updated_at. With p.IfVersion set, a task at another
 // version is left alone and the answer is EPRECONDITION.
 //
@@ -213,12 +214,12 @@ func (db *DB) UpdateTask(ctx context.Context, id int64, p taskapi.TaskPatch, now
 
 	var r taskRow
 	query := "UPDATE tasks SET " + strings.Join(set, ", ") + " WHERE " + where + " RETURNING " + taskColumns
-	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
-		err := tx.GetContext(ctx, &r, db.rebind(query), args...)
+	err := db.oneStatement(ctx, func(c *sqlx.Conn) (bool, error) {
+		err := c.GetContext(ctx, &r, db.rebind(query), args...)
 		if notFound(err) {
-			return db.missingOrChanged(ctx, tx, id, p.IfVersion)
+			return true, db.missingOrChanged(ctx, c, id, p.IfVersion)
 		}
-		return err
+		return false, err
 	})
 	if err != nil {
 		return nil, err
@@ -229,10 +230,10 @@ func (db *DB) UpdateTask(ctx context.Context, id int64, p taskapi.TaskPatch, now
 
 // missingOrChanged explains why a conditional write touched no row: the
 // task is gone (404), or it is at another version than the caller's (412).
-func (db *DB) missingOrChanged(ctx context.Context, tx *sqlx.Tx, id, ifVersion int64) error {
+func (db *DB) missingOrChanged(ctx context.Context, q sqlx.QueryerContext, id, ifVersion int64) error {
 	if ifVersion != 0 {
 		var exists int
-		err := tx.GetContext(ctx, &exists, db.rebind("SELECT 1 FROM tasks WHERE id = ?"), id)
+		err := sqlx.GetContext(ctx, q, &exists, db.rebind("SELECT 1 FROM tasks WHERE id = ?"), id)
 		if err == nil {
 			return taskapi.Errorf(taskapi.EPRECONDITION, taskapi.MsgTaskChanged)
 		} else if !notFound(err) {
@@ -242,23 +243,24 @@ func (db *DB) missingOrChanged(ctx context.Context, tx *sqlx.Tx, id, ifVersion i
 	return taskapi.TaskNotFound(id)
 }
 
-// DeleteTask removes task id; its absence is ENOTFOUND. A non-zero
-// ifVersion deletes it only at that version (EPRECONDITION otherwise).
+// DeleteTask removes task id in one statement (one round trip, see
+// oneStatement); its absence is ENOTFOUND. A non-zero ifVersion deletes
+// it only at that version (EPRECONDITION otherwise).
 func (db *DB) DeleteTask(ctx context.Context, id, ifVersion int64) error {
 	query, args := "DELETE FROM tasks WHERE id = ?", []any{id}
 	if ifVersion != 0 {
 		query, args = query+" AND version = ?", append(args, ifVersion)
 	}
-	return db.inTx(ctx, func(tx *sqlx.Tx) error {
-		res, err := tx.ExecContext(ctx, db.rebind(query), args...)
+	return db.oneStatement(ctx, func(c *sqlx.Conn) (bool, error) {
+		res, err := c.ExecContext(ctx, db.rebind(query), args...)
 		if err != nil {
-			return err
+			return false, err
 		}
 		if n, err := res.RowsAffected(); err != nil {
-			return err
+			return false, err
 		} else if n == 0 {
-			return db.missingOrChanged(ctx, tx, id, ifVersion)
+			return true, db.missingOrChanged(ctx, c, id, ifVersion)
 		}
-		return nil
+		return false, nil
 	})
 }
