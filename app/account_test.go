@@ -10,6 +10,7 @@ import (
 // TestAccountLogoutRevokesOnlyThatToken: after POST /auth/logout the token
 // is refused everywhere, while another token of the same user still works.
 func TestAccountLogoutRevokesOnlyThatToken(t *testing.T) {
+	t.Parallel()
 	forEachEngine(t, func(t *testing.T, dbEnv map[string]string) {
 		s := startServer(t, dbEnv)
 		first, _ := s.register(t, "alice")
@@ -52,6 +53,7 @@ func TestAccountLogoutRevokesOnlyThatToken(t *testing.T) {
 }
 
 func TestAccountMe(t *testing.T) {
+	t.Parallel()
 	forEachEngine(t, func(t *testing.T, dbEnv map[string]string) {
 		s := startServer(t, dbEnv)
 		token, id := s.register(t, "alice")
@@ -78,6 +80,7 @@ func TestAccountMe(t *testing.T) {
 }
 
 func TestAccountChangePassword(t *testing.T) {
+	t.Parallel()
 	forEachEngine(t, func(t *testing.T, dbEnv map[string]string) {
 		s := startServer(t, dbEnv)
 		const oldPass, newPass = "correct horse battery", "new battery staple"
@@ -128,6 +131,7 @@ func TestAccountChangePassword(t *testing.T) {
 }
 
 func TestAccountErrorPaths(t *testing.T) {
+	t.Parallel()
 	forEachEngine(t, func(t *testing.T, dbEnv map[string]string) {
 		s := startServer(t, dbEnv)
 		token, _ := s.register(t, "alice")
@@ -174,6 +178,7 @@ func TestAccountErrorPaths(t *testing.T) {
 // which the task service calls, refuses a token from before a password
 // change and a logged-out token.
 func TestAccountRoutesOnAuthService(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, map[string]string{"SERVICE": "auth", "SQLITE_PATH": t.TempDir() + "/db", "JWT_SECRET": testSecret})
 	token, _ := s.register(t, "alice")
 	s.call(t, "GET", "/auth/me", token, nil).expect(t, 200, "")

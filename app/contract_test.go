@@ -387,6 +387,7 @@ func (a *answerRecorder) excerpt() string {
 // formality. Each answer here breaks the document in one way, and each
 // must be reported; the conforming one must not.
 func TestContractCheckCatchesWhatTheDocumentDoesNotSay(t *testing.T) {
+	t.Parallel()
 	doc, err := loadContract(openapi.Services{Auth: true, Tasks: true})
 	if err != nil {
 		t.Fatal(err)

@@ -39,6 +39,7 @@ func deleteUserRow(t *testing.T, dbEnv map[string]string, id float64) {
 // validation (AUTH_CACHE_TTL) may accept it for that long, but what it
 // lets through fails cleanly: reads find nothing, creates are 401.
 func TestDeletedUsersTokenIsInvalidEverywhere(t *testing.T) {
+	t.Parallel()
 	forEachEngine(t, func(t *testing.T, dbEnv map[string]string) {
 		env := maps.Clone(dbEnv)
 		env["JWT_SECRET"] = testSecret // both processes accept each other's tokens
@@ -76,6 +77,7 @@ func TestDeletedUsersTokenIsInvalidEverywhere(t *testing.T) {
 // the foreign key, and nothing is stored. Without the cache the token is
 // refused at once.
 func TestDeletedUsersTokenOnTheSplitTaskService(t *testing.T) {
+	t.Parallel()
 	forEachEngine(t, func(t *testing.T, dbEnv map[string]string) {
 		dbEnv["JWT_SECRET"] = testSecret
 		authEnv := map[string]string{"SERVICE": "auth"}
@@ -114,6 +116,7 @@ func TestDeletedUsersTokenOnTheSplitTaskService(t *testing.T) {
 // and its tasks; every token of it is refused from then on, and the name
 // can be registered again as a new account.
 func TestDeleteAccount(t *testing.T) {
+	t.Parallel()
 	forEachEngine(t, func(t *testing.T, dbEnv map[string]string) {
 		s := startServer(t, dbEnv)
 		token, id := s.register(t, "alice")
@@ -161,6 +164,7 @@ func TestDeleteAccount(t *testing.T) {
 // TestDeleteAccountGuessesShareTheLoginLimit: a stolen token cannot guess
 // the password through DELETE /auth/me beyond the login's allowance.
 func TestDeleteAccountGuessesShareTheLoginLimit(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, map[string]string{"SQLITE_PATH": t.TempDir() + "/db", "LOGIN_MAX_FAILURES": "3"})
 	token, _ := s.register(t, "alice")
 	for i := 0; i < 3; i++ {

@@ -13,6 +13,7 @@ import (
 // read version N and write with If-Match, exactly one wins and the others
 // get 412 instead of silently overwriting each other.
 func TestOptimisticConcurrency(t *testing.T) {
+	t.Parallel()
 	forEachEngine(t, func(t *testing.T, dbEnv map[string]string) {
 		s := startServer(t, dbEnv)
 		token, _ := s.register(t, "alice")

@@ -11,6 +11,7 @@ import (
 // Idempotent-Replayed, and creates nothing; the key with another body is
 // 422; a malformed key is 400; keys belong to their user.
 func TestIdempotencyKeyOverHTTP(t *testing.T) {
+	t.Parallel()
 	forEachEngine(t, func(t *testing.T, dbEnv map[string]string) {
 		s := startServer(t, dbEnv)
 		token, _ := s.register(t, "alice")
@@ -62,6 +63,7 @@ func TestIdempotencyKeyOverHTTP(t *testing.T) {
 // task; each gets 201 with that task (the others wait for the first) or,
 // when the database is too busy, a 503 that a retry answers the same way.
 func TestIdempotencyKeyConcurrentRequests(t *testing.T) {
+	t.Parallel()
 	forEachEngine(t, func(t *testing.T, dbEnv map[string]string) {
 		s := startServer(t, dbEnv)
 		token, _ := s.register(t, "alice")
@@ -106,6 +108,7 @@ func TestIdempotencyKeyConcurrentRequests(t *testing.T) {
 // retry that a load balancer sends to another task-service instance is
 // still a replay.
 func TestIdempotencyKeyAcrossTaskInstances(t *testing.T) {
+	t.Parallel()
 	forEachEngine(t, func(t *testing.T, dbEnv map[string]string) {
 		dbEnv["JWT_SECRET"] = testSecret
 		authEnv := map[string]string{"SERVICE": "auth"}

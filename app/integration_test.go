@@ -10,6 +10,7 @@ import (
 )
 
 func TestFullFlow(t *testing.T) {
+	t.Parallel()
 	forEachEngine(t, func(t *testing.T, dbEnv map[string]string) {
 		s := startServer(t, dbEnv)
 
@@ -76,6 +77,7 @@ func TestFullFlow(t *testing.T) {
 }
 
 func TestUsersAreIsolated(t *testing.T) {
+	t.Parallel()
 	forEachEngine(t, func(t *testing.T, dbEnv map[string]string) {
 		s := startServer(t, dbEnv)
 		alice, _ := s.register(t, "alice")
@@ -97,6 +99,7 @@ func TestUsersAreIsolated(t *testing.T) {
 }
 
 func TestListFiltersSortsAndPages(t *testing.T) {
+	t.Parallel()
 	forEachEngine(t, func(t *testing.T, dbEnv map[string]string) {
 		s := startServer(t, dbEnv)
 		token, _ := s.register(t, "alice")
@@ -139,6 +142,7 @@ func TestListFiltersSortsAndPages(t *testing.T) {
 }
 
 func TestErrorPaths(t *testing.T) {
+	t.Parallel()
 	forEachEngine(t, func(t *testing.T, dbEnv map[string]string) {
 		s := startServer(t, dbEnv)
 		token, _ := s.register(t, "alice")
@@ -216,6 +220,7 @@ func TestErrorPaths(t *testing.T) {
 }
 
 func TestExpiredTokenIsRejectedByTasks(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, map[string]string{"SQLITE_PATH": t.TempDir() + "/db", "JWT_EXPIRATION": "60", "JWT_SECRET": testSecret})
 	// A token signed with the server's secret that expired a minute ago.
 	token := expiredToken(t, []byte(testSecret))
@@ -224,6 +229,7 @@ func TestExpiredTokenIsRejectedByTasks(t *testing.T) {
 }
 
 func TestHealthChecks(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, map[string]string{"SQLITE_PATH": t.TempDir() + "/db"})
 	for _, path := range []string{"/health", "/auth/health", "/tasks/health", "/health?deep=1", "/tasks/health?deep=1"} {
 		r := s.call(t, "GET", path, "", nil).expect(t, 200, "")
@@ -234,6 +240,7 @@ func TestHealthChecks(t *testing.T) {
 }
 
 func TestRequestIDIsEchoed(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, map[string]string{"SQLITE_PATH": t.TempDir() + "/db"})
 	r := s.call(t, "GET", "/health", "", nil, "X-Request-ID", "abc-123")
 	if r.Header.Get("X-Request-ID") != "abc-123" {
@@ -249,6 +256,7 @@ func TestRequestIDIsEchoed(t *testing.T) {
 // servers, as on ECS: the task service validates every token by calling the
 // auth service at AUTH_SERVICE_URL.
 func TestSplitDeployment(t *testing.T) {
+	t.Parallel()
 	forEachEngine(t, func(t *testing.T, dbEnv map[string]string) {
 		dbEnv["JWT_SECRET"] = testSecret
 		authEnv := map[string]string{"SERVICE": "auth"}

@@ -19,6 +19,7 @@ import (
 )
 
 func TestOnLambda(t *testing.T) {
+	t.Parallel()
 	env := map[string]string{}
 	getenv := func(k string) string { return env[k] }
 	if OnLambda(getenv) {
@@ -33,6 +34,7 @@ func TestOnLambda(t *testing.T) {
 // TestLambdaSQLiteDefault: under Lambda only /tmp is writable, so the
 // embedded database defaults there; a SQLITE_PATH given still wins.
 func TestLambdaSQLiteDefault(t *testing.T) {
+	t.Parallel()
 	for given, want := range map[string]string{"": lambdaSQLitePath, "/tmp/other.db": "/tmp/other.db"} {
 		cfg, err := LoadConfig(lambdaEnv(func(k string) string {
 			return map[string]string{"SQLITE_PATH": given, "SERVICE": "auth"}[k]
@@ -50,6 +52,7 @@ func TestLambdaSQLiteDefault(t *testing.T) {
 // ends RunLambda with the reason (main prints it and exits 1) before the
 // runtime loop, which would only log.Fatal.
 func TestRunLambdaReturnsInitErrors(t *testing.T) {
+	t.Parallel()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -78,6 +81,7 @@ func TestRunLambdaReturnsInitErrors(t *testing.T) {
 // the pool and router once; every invocation reuses them and ends with
 // its EMF metric records, since a frozen environment runs no timer.
 func TestLambdaFunctionInitOnceFlushEveryInvocation(t *testing.T) {
+	t.Parallel()
 	env := map[string]string{"SQLITE_PATH": filepath.Join(t.TempDir(), "taskapi.db"), "BCRYPT_COST": "4"}
 	cfg, err := LoadConfig(lambdaEnv(func(k string) string { return env[k] }))
 	if err != nil {
@@ -142,6 +146,7 @@ func TestLambdaFunctionInitOnceFlushEveryInvocation(t *testing.T) {
 // both functions are built by the Makefile for the right architecture,
 // and the routes are the API's. cfn-lint, where installed, validates it.
 func TestSAMTemplate(t *testing.T) {
+	t.Parallel()
 	raw, err := os.ReadFile("../template.yaml")
 	if err != nil {
 		t.Fatal(err)

@@ -18,6 +18,7 @@ import (
 // existed throughout the walk comes exactly once, and no task comes
 // twice. On both engines.
 func TestCursorWalkUnderChurn(t *testing.T) {
+	t.Parallel()
 	forEachEngine(t, func(t *testing.T, dbEnv map[string]string) {
 		s := startServer(t, dbEnv)
 		token, _ := s.register(t, "walker")

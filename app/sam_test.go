@@ -79,6 +79,7 @@ func samRoutes(t *testing.T, root *yaml.Node, api string) map[string]string {
 // serves from its $default stage (no stage in the path), and API Gateway
 // may invoke each function from the API that exists and only from it.
 func TestSAMApiTypes(t *testing.T) {
+	t.Parallel()
 	root := samTemplate(t)
 	var allowed []string
 	for _, v := range lookup(root, "Parameters", "ApiType", "AllowedValues").Content {
@@ -150,6 +151,7 @@ func TestSAMApiTypes(t *testing.T) {
 // them) to the routes each API type sends: a REST API's v1 event names the
 // resource it matched, an HTTP API's v2 event its route key.
 func TestSAMSampleEventsMatchTheTemplate(t *testing.T) {
+	t.Parallel()
 	root := samTemplate(t)
 	rest, http := samRoutes(t, root, "Api"), samRoutes(t, root, "HttpApi")
 	for kind, check := range map[string]func(ev map[string]any) (string, error){
@@ -233,6 +235,7 @@ except InvalidDocumentException as e:
 // refers to a conditional one (which fails the deployment for the other
 // ApiType).
 func TestSAMTransform(t *testing.T) {
+	t.Parallel()
 	python, err := exec.LookPath("python3")
 	if err != nil {
 		t.Skip("python3 is not installed")

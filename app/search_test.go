@@ -12,6 +12,7 @@ import (
 // tasks holding the word, through the Link header too, and a bad q is a
 // JSON 400 naming it. On both engines.
 func TestSearchOverHTTP(t *testing.T) {
+	t.Parallel()
 	forEachEngine(t, func(t *testing.T, dbEnv map[string]string) {
 		s := startServer(t, dbEnv)
 		token, _ := s.register(t, "searcher")

@@ -24,6 +24,7 @@ func startedLine(t *testing.T, logs string) map[string]any {
 // without JWT_SECRET the key is random per process, and the start-up line
 // says so (and what it means); with a secret of one's own it says nothing.
 func TestStartupSaysWhenTheJWTKeyIsEphemeral(t *testing.T) {
+	t.Parallel()
 	db := filepath.Join(t.TempDir(), "taskapi.db")
 	ephemeral := startServer(t, map[string]string{"SQLITE_PATH": db})
 	if got := startedLine(t, ephemeral.Logs.String())["jwt_key"]; got != EphemeralKeyNote {
@@ -43,6 +44,7 @@ func TestStartupSaysWhenTheJWTKeyIsEphemeral(t *testing.T) {
 // stays human: no EMF JSON record, one short metrics line per service that
 // saw requests. Under json the EMF records are there for CloudWatch.
 func TestTextLogsSummariseMetrics(t *testing.T) {
+	t.Parallel()
 	for _, format := range []string{"text", "json"} {
 		t.Run(format, func(t *testing.T) {
 			s := startServer(t, map[string]string{

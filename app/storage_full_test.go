@@ -45,6 +45,7 @@ func mountTmpfs(t *testing.T, size string) (dir string, resize func(size string)
 // Then the disk grows and both writes and the health check recover, with
 // no restart.
 func TestFullDisk(t *testing.T) {
+	t.Parallel()
 	dir, resize := mountTmpfs(t, "3m")
 	s := startServer(t, map[string]string{"SQLITE_PATH": filepath.Join(dir, "taskapi.db")})
 	token, _ := s.register(t, "alice")

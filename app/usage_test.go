@@ -11,6 +11,7 @@ import (
 // variable it names is one LoadConfig reads, every command it lists is
 // one Run accepts, and it points at the documentation.
 func TestUsageNamesRealCommandsAndVariables(t *testing.T) {
+	t.Parallel()
 	known := map[string]bool{}
 	for _, v := range Variables {
 		known[v.Name] = true

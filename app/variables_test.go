@@ -13,6 +13,7 @@ import (
 // Variables: the table is generated, and a hand edit (or a new variable
 // without `make config-doc`) fails here.
 func TestConfigDocIsTheTable(t *testing.T) {
+	t.Parallel()
 	doc, err := os.ReadFile("../docs/configuration.md")
 	if err != nil {
 		t.Fatal(err)
@@ -34,6 +35,7 @@ func TestConfigDocIsTheTable(t *testing.T) {
 // TestConfigDocCommandRewritesTheTable: taskapi config-doc FILE replaces
 // a stale table and keeps the prose around it.
 func TestConfigDocCommandRewritesTheTable(t *testing.T) {
+	t.Parallel()
 	file := filepath.Join(t.TempDir(), "configuration.md")
 	stale := "# Title\n\nprose\n" + configDocBegin + "\n| `OLD` | x |\n" + configDocEnd + "\n\nmore prose\n"
 	if err := os.WriteFile(file, []byte(stale), 0o644); err != nil {
@@ -65,6 +67,7 @@ func TestConfigDocCommandRewritesTheTable(t *testing.T) {
 // named like httptest: testdb, deploytest…) are test code: they set
 // variables the way a test does.
 func TestVariablesNamedOnce(t *testing.T) {
+	t.Parallel()
 	var names []string
 	for _, v := range Variables {
 		names = append(names, v.Name)
@@ -109,6 +112,7 @@ func TestVariablesNamedOnce(t *testing.T) {
 // TestVariableDefaultsParse: every default is a valid value of its own
 // variable (an empty environment loads), and every row is complete.
 func TestVariableDefaultsParse(t *testing.T) {
+	t.Parallel()
 	if _, err := LoadConfig(func(string) string { return "" }); err != nil {
 		t.Fatalf("the defaults do not load: %v", err)
 	}

@@ -14,6 +14,7 @@ import (
 // app at /, under the app's CSP, beside an unchanged API; the split
 // services, which the ALB reaches only for /auth and /tasks, serve no page.
 func TestWebAppOnlyInTheAllInOneProcess(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	db := map[string]string{"SQLITE_PATH": filepath.Join(dir, "taskapi.db"), "JWT_SECRET": testSecret}
 	with := func(extra map[string]string) map[string]string {
