@@ -1,9 +1,7 @@
 package app
 
 import (
-	"bytes"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -138,40 +136,8 @@ func (f *pgFault) countTasks(t *testing.T, title string) int {
 // send is call for other goroutines than the test's: it reports transport
 // failures as errors instead of failing the test.
 func (s *testServer) send(client *http.Client, method, path, token string, body any) (response, error) {
-	var rd io.Reader
-	if body != nil {
-		js, err := json.Marshal(body)
-		if err != nil {
-			return response{}, err
-		}
-		rd = bytes.NewReader(js)
-	}
-	req, err := http.NewRequest(method, s.URL+path, rd)
-	if err != nil {
-		return response{}, err
-	}
-	if rd != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return response{}, err
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return response{}, err
-	}
-	r := response{Status: resp.StatusCode, Header: resp.Header, Raw: string(raw)}
-	if len(raw) > 0 {
-		if err := json.Unmarshal(raw, &r.Body); err != nil {
-			return r, fmt.Errorf("%s %s: body is not a JSON object: %q", method, path, raw)
-		}
-	}
-	return r, nil
+	r, err := s.api().WithClient(client).Send(method, path, token, body)
+	return response(r), err
 }
 
 // async sends a request in the background; the answer arrives on the

@@ -1,17 +1,14 @@
 package app
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"io"
-	"net/http"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"taskapi/internal/apitest"
 	"taskapi/internal/faultproxy"
 	"taskapi/internal/syncbuf"
 	"taskapi/internal/testdb"
@@ -129,91 +126,34 @@ func startServerBehindProxy(t testing.TB, env map[string]string, addr string) (*
 	return s, proxy
 }
 
-// response is what a call returned, with its JSON body decoded.
-type response struct {
-	Status int
-	Header http.Header
-	Body   map[string]any
-	Raw    string
-}
+// api is the server's client in the shared test kit; built on each use,
+// since a proxy in front may replace s.URL after the start.
+func (s *testServer) api() *apitest.Server { return apitest.New(s.URL) }
+
+// response is what a call returned, with its JSON body decoded (the
+// kit's, with the lower-case methods this package's tests use).
+type response apitest.Response
 
 // call sends a request. body is sent as is when it is a string, and as
 // JSON otherwise; token, when set, goes in the Authorization header.
 func (s *testServer) call(t testing.TB, method, path, token string, body any, headers ...string) response {
 	t.Helper()
-	var rd io.Reader
-	switch b := body.(type) {
-	case nil:
-	case string:
-		rd = strings.NewReader(b)
-	default:
-		js, err := json.Marshal(b)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rd = bytes.NewReader(js)
-	}
-	req, err := http.NewRequest(method, s.URL+path, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if rd != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	r := response{Status: resp.StatusCode, Header: resp.Header, Raw: string(raw)}
-	if len(raw) > 0 {
-		if err := json.Unmarshal(raw, &r.Body); err != nil {
-			t.Fatalf("%s %s: body is not a JSON object: %q", method, path, raw)
-		}
-	}
-	return r
+	return response(s.api().Call(t, method, path, token, body, headers...))
 }
 
 // expect fails the test unless r has the status and, for an error, the
 // design's error shape with the given message.
 func (r response) expect(t testing.TB, status int, message string) response {
 	t.Helper()
-	if r.Status != status {
-		t.Fatalf("status = %d, want %d; body %s", r.Status, status, r.Raw)
-	}
-	if message != "" {
-		if r.Body["error"] != http.StatusText(status) || r.Body["message"] != message {
-			t.Fatalf("body = %s, want error %q message %q", r.Raw, http.StatusText(status), message)
-		}
-	}
-	return r
+	return response(apitest.Response(r).Expect(t, status, message))
 }
 
 // fields returns the "field" of each entry of an error's details.
-func (r response) fields() []string {
-	var out []string
-	details, _ := r.Body["details"].([]any)
-	for _, d := range details {
-		out = append(out, d.(map[string]any)["field"].(string))
-	}
-	return out
-}
+func (r response) fields() []string { return apitest.Response(r).Fields() }
 
-// register creates an account and logs it in, returning the token and id.
+// register creates an account (password apitest.Password) and logs it
+// in, returning the token and id.
 func (s *testServer) register(t testing.TB, username string) (token string, id float64) {
 	t.Helper()
-	s.call(t, "POST", "/auth/register", "", map[string]string{
-		"username": username, "email": username + "@example.com", "password": "correct horse battery",
-	}).expect(t, 201, "")
-	login := s.call(t, "POST", "/auth/login", "", map[string]string{
-		"username": username, "password": "correct horse battery",
-	}).expect(t, 200, "")
-	return login.Body["token"].(string), login.Body["user"].(map[string]any)["id"].(float64)
+	return s.api().Register(t, username)
 }

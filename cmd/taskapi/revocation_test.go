@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"os"
 	"slices"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -24,48 +23,9 @@ var revocations = flag.Int("revocations", 10, "logouts to time in TestRevocation
 // revocationLimit is what the test allows; operations.md states the p99.
 const revocationLimit = 2 * time.Second
 
-// api is a small JSON client for the deployment's processes.
+// api holds the test's helpers for the deployment's processes; requests
+// go through each process's apitest client (Process.API).
 type api struct{ t *testing.T }
-
-func (a api) call(method, url, token, body string) (int, map[string]any) {
-	a.t.Helper()
-	req, err := http.NewRequest(method, url, strings.NewReader(body))
-	if err != nil {
-		a.t.Fatal(err)
-	}
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		a.t.Fatalf("%s %s: %v", method, url, err)
-	}
-	defer resp.Body.Close()
-	var out map[string]any
-	_ = json.NewDecoder(resp.Body).Decode(&out)
-	return resp.StatusCode, out
-}
-
-func (a api) register(auth, name, password string) {
-	a.t.Helper()
-	body := fmt.Sprintf(`{"username":%q,"email":"%s@example.com","password":%q}`, name, name, password)
-	if code, out := a.call("POST", auth+"/auth/register", "", body); code != 201 {
-		a.t.Fatalf("register %s: %d %v", name, code, out)
-	}
-}
-
-func (a api) login(auth, name, password string) string {
-	a.t.Helper()
-	code, out := a.call("POST", auth+"/auth/login", "", fmt.Sprintf(`{"username":%q,"password":%q}`, name, password))
-	token, _ := out["token"].(string)
-	if code != 200 || token == "" {
-		a.t.Fatalf("login %s: %d %v", name, code, out)
-	}
-	return token
-}
 
 // warm has every task instance accept token, so that each has it cached:
 // what follows shows a cached token refused, not a first validation.
@@ -73,8 +33,8 @@ func (a api) warm(d *deploytest.Deployment, token string) {
 	a.t.Helper()
 	for _, p := range d.Task {
 		for range 2 {
-			if code, out := a.call("GET", p.URL+"/tasks", token, ""); code != 200 {
-				a.t.Fatalf("%s GET /tasks before the revocation: %d %v", p.Name, code, out)
+			if r := p.API().Call(a.t, "GET", "/tasks", token, nil); r.Status != 200 {
+				a.t.Fatalf("%s GET /tasks before the revocation: %d %s", p.Name, r.Status, r.Raw)
 			}
 		}
 	}
@@ -137,19 +97,16 @@ func (a api) refusedEverywhere(d *deploytest.Deployment, token string, since tim
 func TestRevocationReachesEveryTaskInstance(t *testing.T) {
 	d := deploytest.Start(t, deploytest.Options{Auth: 2, Task: 2,
 		AuthEnv: map[string]string{"REGISTER_IP_MAX": "100000"}})
-	a := api{t}
 	const pass = "s3cret-pass"
-	a.register(d.Auth[0].URL, "rita", pass)
+	d.Auth[0].API().SignUp(t, "rita", pass)
 
 	t.Run("logout", func(t *testing.T) {
 		a := api{t}
 		var delays []time.Duration
 		for i := range *revocations {
-			token := a.login(d.Auth[i%2].URL, "rita", pass)
+			token := d.Auth[i%2].API().Login(t, "rita", pass)
 			a.warm(d, token)
-			if code, out := a.call("POST", d.Auth[(i+1)%2].URL+"/auth/logout", token, ""); code != 200 {
-				t.Fatalf("logout: %d %v", code, out)
-			}
+			d.Auth[(i+1)%2].API().Call(t, "POST", "/auth/logout", token, nil).Expect(t, 200, "")
 			delays = append(delays, a.refusedEverywhere(d, token, time.Now()))
 		}
 		slices.Sort(delays)
@@ -159,28 +116,24 @@ func TestRevocationReachesEveryTaskInstance(t *testing.T) {
 
 	t.Run("password change", func(t *testing.T) {
 		a := api{t}
-		a.register(d.Auth[1].URL, "pete", pass)
-		old := a.login(d.Auth[0].URL, "pete", pass)
+		d.Auth[1].API().SignUp(t, "pete", pass)
+		old := d.Auth[0].API().Login(t, "pete", pass)
 		a.warm(d, old)
 		body := fmt.Sprintf(`{"current_password":%q,"new_password":"n3w-secret-pass"}`, pass)
-		if code, out := a.call("PUT", d.Auth[1].URL+"/auth/password", old, body); code != 200 {
-			t.Fatalf("password change: %d %v", code, out)
-		}
+		d.Auth[1].API().Call(t, "PUT", "/auth/password", old, body).Expect(t, 200, "")
 		took := a.refusedEverywhere(d, old, time.Now())
 		t.Logf("password change: refused everywhere %s after the answer", took)
 		// A login after the answer is a new session, accepted everywhere.
-		fresh := a.login(d.Auth[0].URL, "pete", "n3w-secret-pass")
+		fresh := d.Auth[0].API().Login(t, "pete", "n3w-secret-pass")
 		a.warm(d, fresh)
 	})
 
 	t.Run("account deletion", func(t *testing.T) {
 		a := api{t}
-		a.register(d.Auth[0].URL, "dora", pass)
-		token := a.login(d.Auth[1].URL, "dora", pass)
+		d.Auth[0].API().SignUp(t, "dora", pass)
+		token := d.Auth[1].API().Login(t, "dora", pass)
 		a.warm(d, token)
-		if code, out := a.call("DELETE", d.Auth[0].URL+"/auth/me", token, fmt.Sprintf(`{"password":%q}`, pass)); code != 200 {
-			t.Fatalf("delete account: %d %v", code, out)
-		}
+		d.Auth[0].API().Call(t, "DELETE", "/auth/me", token, fmt.Sprintf(`{"password":%q}`, pass)).Expect(t, 200, "")
 		took := a.refusedEverywhere(d, token, time.Now())
 		t.Logf("account deletion: refused everywhere %s after the answer", took)
 	})

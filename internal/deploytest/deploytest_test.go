@@ -1,8 +1,6 @@
 package deploytest_test
 
 import (
-	"encoding/json"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,40 +12,12 @@ import (
 
 func TestMain(m *testing.M) { os.Exit(deploytest.Main(m)) }
 
-// call sends a JSON request and returns the status and the decoded body.
-func call(t *testing.T, method, url, token, body string) (int, map[string]any) {
+// login registers a user on the auth process and returns a token.
+func login(t *testing.T, auth *deploytest.Process) string {
 	t.Helper()
-	req, err := http.NewRequest(method, url, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, url, err)
-	}
-	defer resp.Body.Close()
-	var out map[string]any
-	_ = json.NewDecoder(resp.Body).Decode(&out)
-	return resp.StatusCode, out
-}
-
-// login registers a user on the auth URL and returns a token.
-func login(t *testing.T, auth string) string {
-	t.Helper()
-	if code, body := call(t, "POST", auth+"/auth/register", "",
-		`{"username":"dana","email":"dana@example.com","password":"s3cret-pass"}`); code != 201 {
-		t.Fatalf("register: %d %v", code, body)
-	}
-	code, body := call(t, "POST", auth+"/auth/login", "", `{"username":"dana","password":"s3cret-pass"}`)
-	token, _ := body["token"].(string)
-	if code != 200 || token == "" {
-		t.Fatalf("login: %d %v", code, body)
-	}
-	return token
+	api := auth.API()
+	api.SignUp(t, "dana", "s3cret-pass")
+	return api.Login(t, "dana", "s3cret-pass")
 }
 
 // A split deployment on PostgreSQL: a token from either auth process
@@ -58,20 +28,16 @@ func TestSplitDeploymentServesAndRestarts(t *testing.T) {
 	if d.DatabaseURL == "" {
 		t.Fatal("no database URL: want a PostgreSQL schema")
 	}
-	token := login(t, d.Auth[1].URL)
+	token := login(t, d.Auth[1])
 	for _, p := range d.Task {
-		if code, body := call(t, "GET", p.URL+"/tasks", token, ""); code != 200 {
-			t.Fatalf("%s GET /tasks: %d %v", p.Name, code, body)
-		}
+		p.API().Call(t, "GET", "/tasks", token, nil).Expect(t, 200, "")
 	}
 	before := d.Task[0].URL
 	d.Task[0].Restart(t)
 	if d.Task[0].URL != before {
 		t.Fatalf("restarted on %s, want %s", d.Task[0].URL, before)
 	}
-	if code, body := call(t, "POST", d.Task[0].URL+"/tasks", token, `{"title":"after restart"}`); code != 201 {
-		t.Fatalf("POST /tasks after restart: %d %v", code, body)
-	}
+	d.Task[0].API().Call(t, "POST", "/tasks", token, `{"title":"after restart"}`).Expect(t, 201, "")
 	if got := strings.Count(d.Task[0].Log(), `"server started"`); got != 2 {
 		t.Errorf("task-0's log holds %d start lines, want 2 (one per run)", got)
 	}
@@ -85,10 +51,8 @@ func TestSplitDeploymentServesAndRestarts(t *testing.T) {
 func TestAllInOneOnSQLite(t *testing.T) {
 	d := deploytest.Start(t, deploytest.Options{All: 2,
 		Env: map[string]string{app.EnvSQLitePath: filepath.Join(t.TempDir(), "taskapi.db")}})
-	token := login(t, d.All[0].URL)
-	if code, body := call(t, "GET", d.All[1].URL+"/tasks", token, ""); code != 200 {
-		t.Fatalf("GET /tasks on the second process: %d %v", code, body)
-	}
+	token := login(t, d.All[0])
+	d.All[1].API().Call(t, "GET", "/tasks", token, nil).Expect(t, 200, "")
 	d.StopAll(t)
 	for _, p := range d.Processes() {
 		if p.Running() {

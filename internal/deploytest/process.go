@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"taskapi/app"
+	"taskapi/internal/apitest"
 )
 
 // ReadyLimit bounds how long a process may take from exec to its first
@@ -42,6 +43,10 @@ type Process struct {
 
 // Addr is URL without the scheme: host:port.
 func (p *Process) Addr() string { return p.URL[len("http://"):] }
+
+// API returns a client for the process's API (its URL stays the same
+// across Restart, so the client does too).
+func (p *Process) API() *apitest.Server { return apitest.New(p.URL) }
 
 // Log returns what the process has written so far (JSON log lines, one a
 // line, from every run of it).
