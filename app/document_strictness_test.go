@@ -107,6 +107,8 @@ func TestTheDocumentRefusesWhatTheServerRefuses(t *testing.T) {
 		create("due date month 13", map[string]any{"title": "x", "due_date": "2026-13-01"}),
 		create("due date hour 24", map[string]any{"title": "x", "due_date": "2026-01-01T24:00:00Z"}),
 		create("due date year 0", map[string]any{"title": "x", "due_date": "0000-06-01"}),
+		create("due date zone +24:00", map[string]any{"title": "x", "due_date": "2026-01-01T10:00:00+24:00"}),
+		create("due date zone minute 60", map[string]any{"title": "x", "due_date": "2026-01-01T10:00:00+12:60"}),
 		create("due date zone without colon", map[string]any{"title": "x", "due_date": "2026-01-01T10:00:00+0100"}),
 		create("Idempotency-Key of 256", map[string]any{"title": "x"}, "Idempotency-Key", strings.Repeat("k", 256)),
 		create("Idempotency-Key with a space", map[string]any{"title": "x"}, "Idempotency-Key", "two words"),

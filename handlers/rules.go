@@ -155,10 +155,30 @@ var dueDateLayouts = []string{
 func ParseDueDate(s string) (time.Time, bool) {
 	for _, layout := range dueDateLayouts {
 		if t, err := time.Parse(layout, s); err == nil {
+			if layout == time.RFC3339Nano && !validOffset(s) {
+				return time.Time{}, false
+			}
 			return t.UTC().Truncate(time.Microsecond), true
 		}
 	}
 	return time.Time{}, false
+}
+
+// validOffset reports whether an RFC 3339 time that Go parsed ends in Z
+// or an offset RFC 3339 allows: hours 00-23, minutes 00-59. Go also takes
+// +24:00 and a minute of 60 (+12:60 as +13:00), which another client's
+// parser refuses: one request, two readings.
+func validOffset(s string) bool {
+	if n := len(s); n > 0 && (s[n-1] == 'Z' || s[n-1] == 'z') {
+		return true
+	}
+	if len(s) < 6 {
+		return false
+	}
+	off := s[len(s)-6:] // +hh:mm, which Go's parse has checked is digits
+	hours := int(off[1]-'0')*10 + int(off[2]-'0')
+	minutes := int(off[4]-'0')*10 + int(off[5]-'0')
+	return hours <= 23 && minutes <= 59
 }
 
 // The due dates a task may have, in UTC: every engine stores these years

@@ -86,7 +86,8 @@ func TestDueDateLayouts(t *testing.T) {
 			t.Errorf("ParseDueDate(%q) = %v, %v; want %v", in, got, ok, want)
 		}
 	}
-	for _, bad := range []string{"", "2026-13-01", "04/03/2026", "2026-03-04 05:06", "2026-02-30"} {
+	for _, bad := range []string{"", "2026-13-01", "04/03/2026", "2026-03-04 05:06", "2026-02-30",
+		"2026-03-04T05:06:07+24:00", "2026-03-04T05:06:07-24:00", "2026-03-04T05:06:07+12:60"} {
 		if _, ok := handlers.ParseDueDate(bad); ok {
 			t.Errorf("ParseDueDate(%q) accepted", bad)
 		}
