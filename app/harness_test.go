@@ -40,9 +40,10 @@ func forEachEngine(t *testing.T, test func(t *testing.T, dbEnv map[string]string
 }
 
 // Tests that start servers of their own, each on its own database and a
-// free port, call t.Parallel: most of their time is waiting on the network
-// and the database. The ones that measure time, cut connections, change
-// the process's environment or rapid's flag (the properties) run alone.
+// free port, call t.Parallel (the properties too: atLeastChecks sets
+// rapid's flag once): most of their time is waiting on the network and
+// the database. The ones that measure time, cut connections or change the
+// process's environment run alone.
 
 // testServer is a real server on a loopback port.
 type testServer struct {

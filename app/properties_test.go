@@ -18,6 +18,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -26,6 +27,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -63,28 +65,37 @@ func checkProperty(t *testing.T, prop func(*rapid.T)) {
 	t.Logf("%d iterations passed", passed)
 }
 
-// atLeastChecks raises rapid's iteration count to n for the rest of t.
-// rapid reads it from its -rapid.checks flag (default 100, or
-// RAPID_CHECKS), and divides it by 5 under -short. The property tests are
-// never parallel, so no other rapid.Check reads the flag meanwhile.
+// atLeastChecks raises rapid's iteration count to at least n for the rest
+// of the test binary (every property asks for minChecks). rapid reads it
+// from its -rapid.checks flag (default 100, or RAPID_CHECKS), and divides
+// it by 5 under -short. The flag is set once, before the first property's
+// rapid.Check: the property tests run in parallel, and none may write it
+// while another's rapid.Check reads it.
 func atLeastChecks(t *testing.T, n int) {
 	t.Helper()
-	f := flag.Lookup("rapid.checks")
-	if f == nil {
-		t.Fatal("rapid did not register -rapid.checks")
+	raiseChecks.Do(func() {
+		f := flag.Lookup("rapid.checks")
+		if f == nil {
+			raiseChecksErr = errors.New("rapid did not register -rapid.checks")
+			return
+		}
+		if testing.Short() {
+			n *= 5
+		}
+		if cur, err := strconv.Atoi(f.Value.String()); err == nil && cur >= n {
+			return
+		}
+		raiseChecksErr = f.Value.Set(strconv.Itoa(n))
+	})
+	if raiseChecksErr != nil {
+		t.Fatal(raiseChecksErr)
 	}
-	if testing.Short() {
-		n *= 5
-	}
-	old := f.Value.String()
-	if cur, err := strconv.Atoi(old); err == nil && cur >= n {
-		return
-	}
-	if err := f.Value.Set(strconv.Itoa(n)); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = f.Value.Set(old) })
 }
+
+var (
+	raiseChecks    sync.Once
+	raiseChecksErr error
+)
 
 // propertyTag logs the design's tag of a property test.
 func propertyTag(t *testing.T, tag string) {
@@ -504,6 +515,7 @@ func openSQLiteStore(t *testing.T) (*store.DB, Config) {
 
 // Feature: ecs-task-management-api, Property 1: JWT Token Generation Completeness
 func TestProperty1JWTTokenGenerationCompleteness(t *testing.T) {
+	t.Parallel()
 	propertyTag(t, "Feature: ecs-task-management-api, Property 1: JWT Token Generation Completeness")
 	db, cfg := openSQLiteStore(t)
 	if cfg.JWTExpiration != time.Hour {
@@ -740,6 +752,7 @@ func genBadCredential(t *rapid.T, secret []byte, user taskapi.User, other taskap
 
 // Feature: ecs-task-management-api, Property 2: Authentication Required for Protected Endpoints
 func TestProperty2AuthenticationRequiredForProtectedEndpoints(t *testing.T) {
+	t.Parallel()
 	propertyTag(t, "Feature: ecs-task-management-api, Property 2: Authentication Required for Protected Endpoints")
 	forEachEngine(t, func(t *testing.T, dbEnv map[string]string) {
 		dbEnv["JWT_SECRET"] = testSecret // to mint expired and forged tokens
@@ -808,6 +821,7 @@ func TestProperty2AuthenticationRequiredForProtectedEndpoints(t *testing.T) {
 
 // Feature: ecs-task-management-api, Property 3: Password Security
 func TestProperty3PasswordSecurity(t *testing.T) {
+	t.Parallel()
 	propertyTag(t, "Feature: ecs-task-management-api, Property 3: Password Security")
 	db, cfg := openSQLiteStore(t)
 	if cfg.BcryptCost != 4 {
@@ -900,6 +914,7 @@ func genPageSize(t *rapid.T, n int) int {
 
 // Feature: ecs-task-management-api, Property 5: Task Creation Persistence
 func TestProperty5TaskCreationPersistence(t *testing.T) {
+	t.Parallel()
 	propertyTag(t, "Feature: ecs-task-management-api, Property 5: Task Creation Persistence")
 	forEachEngine(t, func(t *testing.T, dbEnv map[string]string) {
 		s := startServer(t, dbEnv)
@@ -957,6 +972,7 @@ func TestProperty5TaskCreationPersistence(t *testing.T) {
 
 // Feature: ecs-task-management-api, Property 6: User Task Isolation
 func TestProperty6UserTaskIsolation(t *testing.T) {
+	t.Parallel()
 	propertyTag(t, "Feature: ecs-task-management-api, Property 6: User Task Isolation")
 	forEachEngine(t, func(t *testing.T, dbEnv map[string]string) {
 		s := startServer(t, dbEnv)
@@ -1051,6 +1067,7 @@ func genPatch(t *rapid.T, want *taskapi.Task, intruder int64) (body map[string]a
 
 // Feature: ecs-task-management-api, Property 7: Owner-Only Modifications
 func TestProperty7OwnerOnlyModifications(t *testing.T) {
+	t.Parallel()
 	propertyTag(t, "Feature: ecs-task-management-api, Property 7: Owner-Only Modifications")
 	forEachEngine(t, func(t *testing.T, dbEnv map[string]string) {
 		s := startServer(t, dbEnv)
