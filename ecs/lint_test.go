@@ -29,6 +29,7 @@ func cfnLint(t *testing.T) string {
 // either (--include-checks I: a stateful resource without an explicit
 // DeletionPolicy, for one).
 func TestCfnLint(t *testing.T) {
+	t.Parallel() // a Python process does the work: the other tests go on meanwhile
 	lint := cfnLint(t)
 	files := []string{"../template.yaml"}
 	for _, name := range stackOrder {
@@ -90,6 +91,7 @@ func postgresVersions(t *testing.T, schema map[string]any) []string {
 // default against the engine versions, so this does, with cfn-lint's own
 // data: the default is a 15.x that RDS knows and still creates.
 func TestPostgresVersionIsSupported(t *testing.T) {
+	t.Parallel() // a Python process does the work: the other tests go on meanwhile
 	valid := postgresVersions(t, cfnLintData(t, "engine_version.json"))
 	deprecated := postgresVersions(t, cfnLintData(t, "engine_version_deprecated.json"))
 	version := fmt.Sprint(stacks(t)["data"].T.Parameters["PostgresVersion"].Default)

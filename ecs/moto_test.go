@@ -27,6 +27,7 @@ var motoGaps = map[string]string{
 // security group that admits CloudFront's prefix list and nothing else.
 // It skips, saying so, where moto_server or the AWS CLI is missing.
 func TestStacksOnMoto(t *testing.T) {
+	t.Parallel() // a Python process does the work: the other tests go on meanwhile
 	moto, err := exec.LookPath("moto_server")
 	if err != nil {
 		t.Skip("moto_server is not installed (pip install 'moto[server]'): the stacks are not exercised against it")
