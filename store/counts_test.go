@@ -226,10 +226,12 @@ func apply(db *store.DB, o op, users []int64, mu *sync.Mutex, known map[int][]in
 }
 
 func TestCountersPropertySQLite(t *testing.T) {
+	t.Parallel()
 	testCountersProperty(t, openSQLite(t))
 }
 
 func TestCountersPropertyPostgres(t *testing.T) {
+	t.Parallel()
 	testdb.Postgres(t)
 	testCountersProperty(t, openPostgres(t))
 }

@@ -35,6 +35,7 @@ type planNode struct {
 // says more follow: a scan over the user's whole set would read
 // thousands.
 func TestListPlansPostgres(t *testing.T) {
+	t.Parallel()
 	testdb.Postgres(t)
 	db := openPostgres(t)
 	heavy := bulkTasks(t, db, "heavy", 20000)

@@ -30,6 +30,7 @@ func openPostgres(t *testing.T) *store.DB {
 }
 
 func TestContractPostgres(t *testing.T) {
+	t.Parallel()
 	// Skip (or fail, under REQUIRE_POSTGRES=1) once here, not in every case.
 	testdb.Postgres(t)
 	runContract(t, openPostgres)

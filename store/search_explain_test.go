@@ -50,6 +50,7 @@ func searchShapes(user int64) []taskapi.TaskFilter {
 // text index, and only the heavy user's few matches, not their 20,000
 // tasks nor the other users' 2,000 matches.
 func TestSearchPlansPostgres(t *testing.T) {
+	t.Parallel()
 	testdb.Postgres(t)
 	db := openPostgres(t)
 	heavy := searchFixture(t, db)
@@ -104,6 +105,7 @@ func TestSearchPlansPostgres(t *testing.T) {
 // answers every search statement from the FTS5 index, looking tasks up
 // by id, and never scans tasks or the user's indexes.
 func TestSearchPlansSQLite(t *testing.T) {
+	t.Parallel()
 	db := openSQLite(t)
 	heavy := searchFixture(t, db)
 	for _, f := range searchShapes(heavy) {

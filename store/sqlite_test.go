@@ -32,7 +32,12 @@ func openSQLite(t *testing.T) *store.DB {
 	return openSQLiteAt(t, filepath.Join(t.TempDir(), "nested", "dir", "tasks.db"))
 }
 
+// The contract suites, the counter properties and the plan tests of both
+// engines run in parallel with each other (t.Parallel): each has a
+// database of its own, and PostgreSQL's round trips overlap SQLite's work.
+// The tests that time something stay serial, before them.
 func TestContractSQLite(t *testing.T) {
+	t.Parallel()
 	runContract(t, openSQLite)
 }
 
