@@ -84,8 +84,12 @@ func (s *server) encode(w http.ResponseWriter, r *http.Request, status int, v an
 	}
 }
 
+// MsgCodedBody is the 415 for a request body sent with a Content-Encoding
+// other than identity.
+const MsgCodedBody = "Content-Encoding must be identity: send the body uncompressed"
+
 // decodeJSON reads a JSON object body into v. It refuses, each with a
-// clear 4xx: a media type other than JSON (415), a body over MaxBodyBytes
+// clear 4xx: a media type other than JSON or a compressed body (415), a body over MaxBodyBytes
 // (413), an empty body, anything but an object (null, arrays, scalars),
 // malformed JSON, trailing data after the object, bytes that are not UTF-8,
 // a key given twice, fields the request does not have and values of the
@@ -98,6 +102,18 @@ func decodeJSON(r *http.Request, v any) error {
 		mt, params, err := mime.ParseMediaType(ct)
 		if cs := params["charset"]; err != nil || mt != "application/json" || (cs != "" && !strings.EqualFold(cs, "utf-8")) {
 			return taskapi.Errorf(taskapi.EUNSUPPORTED, "Content-Type must be application/json")
+		}
+	}
+	// A coded body (gzip, br, …) is refused, not read as JSON: the API
+	// decodes no request coding, so a gzip body would otherwise be a
+	// puzzling "must be a JSON object", and JSON labelled as compressed
+	// would be read here as JSON by a server but as something else by a
+	// proxy that decodes it (RFC 9110 §8.4 allows the 415).
+	for _, v := range r.Header.Values("Content-Encoding") {
+		for _, coding := range strings.Split(v, ",") {
+			if c := strings.TrimSpace(coding); c != "" && !strings.EqualFold(c, "identity") {
+				return taskapi.Errorf(taskapi.EUNSUPPORTED, MsgCodedBody)
+			}
 		}
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, MaxBodyBytes+1))

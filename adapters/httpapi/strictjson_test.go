@@ -1,6 +1,8 @@
 package httpapi
 
 import (
+	"bytes"
+	"compress/gzip"
 	"errors"
 	"net/http/httptest"
 	"strings"
@@ -48,6 +50,49 @@ func TestAmbiguousJSONIsRefused(t *testing.T) {
 			}
 			if d := e.Details[0]; d.Field != tc.field || !strings.Contains(d.Message, tc.message) {
 				t.Fatalf("detail = %+v, want field %q with %q", d, tc.field, tc.message)
+			}
+		})
+	}
+}
+
+// TestCodedBodiesAreRefused: a request body with a Content-Encoding other
+// than identity is a 415 saying so, whether it really is compressed (not
+// "must be a JSON object") or is plain JSON mislabelled (not read as JSON
+// here while a decoding proxy reads something else).
+func TestCodedBodiesAreRefused(t *testing.T) {
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	_, _ = zw.Write([]byte(`{"title":"a"}`))
+	_ = zw.Close()
+	cases := []struct {
+		name     string
+		body     string
+		encoding []string
+		refused  bool
+	}{
+		{"gzip body", gz.String(), []string{"gzip"}, true},
+		{"plain JSON labelled br", `{"title":"a"}`, []string{"br"}, true},
+		{"a coding after identity", `{"title":"a"}`, []string{"identity, gzip"}, true},
+		{"a coding in a second header", `{"title":"a"}`, []string{"identity", "GZIP"}, true},
+		{"identity", `{"title":"a"}`, []string{" Identity "}, false},
+		{"no header", `{"title":"a"}`, nil, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := httptest.NewRequest("POST", "/", strings.NewReader(tc.body))
+			r.Header.Set("Content-Type", "application/json")
+			for _, v := range tc.encoding {
+				r.Header.Add("Content-Encoding", v)
+			}
+			err := decodeJSON(r, new(handlers.CreateTaskRequest))
+			if !tc.refused {
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+				return
+			}
+			if StatusOf(err) != 415 || !strings.Contains(err.Error(), MsgCodedBody) {
+				t.Fatalf("error = %v (status %d), want 415 %q", err, StatusOf(err), MsgCodedBody)
 			}
 		})
 	}
