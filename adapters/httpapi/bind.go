@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"net/http"
+	"net/url"
 
 	"github.com/gorilla/mux"
 
@@ -95,8 +96,26 @@ func requestHash(req any) string {
 	return hex.EncodeToString(sum[:])
 }
 
+// listParameters are the query parameters of GET /tasks.
+var listParameters = []string{"status", "priority", "sort", "order", "limit", "offset", "cursor", "q"}
+
 func bindListTasks(r *http.Request, req *handlers.ListTasksRequest) error {
-	q := r.URL.Query()
+	// URL.Query drops a pair it cannot decode (q=%zz) and Get keeps the
+	// first of a repeated one, where a proxy or a cache in front may keep
+	// the last: two readings of one request. Both are refused instead.
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return taskapi.Invalid(taskapi.FieldError{Field: "query", Message: "The query string is not valid percent-encoding"})
+	}
+	var repeated []taskapi.FieldError
+	for _, name := range listParameters {
+		if len(q[name]) > 1 {
+			repeated = append(repeated, taskapi.FieldError{Field: name, Message: "Give " + name + " once"})
+		}
+	}
+	if len(repeated) > 0 {
+		return taskapi.Invalid(repeated...)
+	}
 	*req = handlers.ListTasksRequest{
 		Caller:   callerFrom(r.Context()),
 		Status:   q.Get("status"),
