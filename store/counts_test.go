@@ -334,3 +334,27 @@ func testKeysPerUserUnderConcurrency(t *testing.T, db *store.DB) {
 	}
 	checkCounters(t, db, u.ID)
 }
+
+// TestDeleteCountsOncePostgres deletes one task through DeleteTask (the
+// task_delete function, which counts itself and tells the counting
+// trigger to stand aside) and, in the same transaction, another with a
+// plain DELETE: the trigger must count that one, so the setting that
+// turned it off lasts no longer than task_delete's own DELETE.
+func TestDeleteCountsOncePostgres(t *testing.T) {
+	testdb.Postgres(t)
+	db := openPostgres(t)
+	u := newUser(t, db, "dora")
+	a, b, c := newTask(t, db, u.ID, nil), newTask(t, db, u.ID, nil), newTask(t, db, u.ID, nil)
+	if err := db.DeleteTask(t.Context(), a.ID, 0); err != nil {
+		t.Fatal(err)
+	}
+	checkCounters(t, db, u.ID)
+	if err := store.ExecRaw(t.Context(), db, fmt.Sprintf(
+		"BEGIN; SELECT task_delete(%d, 0); DELETE FROM tasks WHERE id = %d; COMMIT", b.ID, c.ID)); err != nil {
+		t.Fatal(err)
+	}
+	checkCounters(t, db, u.ID)
+	if page := list(t, db, taskapi.TaskFilter{UserID: u.ID}); page.Total != 0 {
+		t.Errorf("total %d after deleting every task, want 0", page.Total)
+	}
+}
