@@ -23,7 +23,8 @@ import (
 // counter holding only its Key. It returns the counters' next states in
 // the same order and whether to write them; false leaves the database as
 // it was (a refused attempt writes nothing). A returned counter that has
-// expired by now is deleted; Prune deletes the others that expired.
+// expired by now is stored expired, absent to every reader until Prune
+// deletes it with the others that expired.
 //
 // Keys are locked in sorted order, so concurrent updates of overlapping
 // key sets never deadlock.
@@ -33,28 +34,18 @@ func (db *DB) UpdateAttempts(ctx context.Context, keys []string, now time.Time, 
 	sorted = slices.Compact(sorted)
 	nowArg := timeArg(now)
 	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
-		// A missing row cannot be locked: insert an expired placeholder
-		// first, so that the next statement locks every key. A concurrent
-		// insert of the same key waits for this transaction.
+		// One statement reads every key and holds it locked to the commit:
+		// a missing key is inserted as an expired placeholder (a missing
+		// row cannot be locked; a concurrent insert of the same key waits
+		// for this transaction), an existing one is "updated" to itself,
+		// which locks it. The rows come in key order, so concurrent
+		// updates of overlapping keys never deadlock. A refused attempt
+		// rolls back, placeholders included: it leaves nothing behind.
 		values := make([]string, len(sorted))
-		args := make([]any, 0, 2*len(sorted))
+		args := make([]any, 0, 4*len(sorted))
 		for i, k := range sorted {
 			values[i] = "(?, 0, ?, ?, ?)"
 			args = append(args, k, nowArg, nowArg, nowArg)
-		}
-		if _, err := tx.ExecContext(ctx, db.rebind(
-			`INSERT INTO attempt_counters (key, attempts, window_start, next_at, expires_at) VALUES `+
-				strings.Join(values, ", ")+` ON CONFLICT (key) DO NOTHING`), args...); err != nil {
-			return err
-		}
-		lock := ""
-		if db.driver == DriverPostgres {
-			lock = " FOR UPDATE" // SQLite's write transaction holds the whole file
-		}
-		query, inArgs, err := sqlx.In(`SELECT key, attempts, window_start, next_at, expires_at
-			FROM attempt_counters WHERE key IN (?) ORDER BY key`+lock, sorted)
-		if err != nil {
-			return err
 		}
 		var rows []struct {
 			Key         string `db:"key"`
@@ -63,7 +54,10 @@ func (db *DB) UpdateAttempts(ctx context.Context, keys []string, now time.Time, 
 			NextAt      dbTime `db:"next_at"`
 			ExpiresAt   dbTime `db:"expires_at"`
 		}
-		if err := tx.SelectContext(ctx, &rows, db.rebind(query), inArgs...); err != nil {
+		if err := tx.SelectContext(ctx, &rows, db.rebind(
+			`INSERT INTO attempt_counters (key, attempts, window_start, next_at, expires_at) VALUES `+
+				strings.Join(values, ", ")+` ON CONFLICT (key) DO UPDATE SET key = excluded.key
+				RETURNING key, attempts, window_start, next_at, expires_at`), args...); err != nil {
 			return err
 		}
 		byKey := make(map[string]taskapi.AttemptCounter, len(rows))
@@ -90,37 +84,27 @@ func (db *DB) UpdateAttempts(ctx context.Context, keys []string, now time.Time, 
 	return err
 }
 
-// writeAttempts stores the live counters of next in one statement and
-// deletes the expired ones.
+// writeAttempts stores next in one statement. A counter that has expired
+// by now is written expired (it counts as absent, and the periodic prune
+// deletes it), which spares a login's give-back a DELETE's round trip.
 func (db *DB) writeAttempts(ctx context.Context, tx *sqlx.Tx, next []taskapi.AttemptCounter, now time.Time) error {
-	var values []string
-	var args []any
-	var dead []string
+	values := make([]string, 0, len(next))
+	args := make([]any, 0, 5*len(next))
 	for _, c := range next {
 		if !c.ExpiresAt.After(now) {
-			dead = append(dead, c.Key)
-			continue
+			c = taskapi.AttemptCounter{Key: c.Key, WindowStart: now, NextAt: now, ExpiresAt: now}
 		}
 		values = append(values, "(?, ?, ?, ?, ?)")
 		args = append(args, c.Key, c.Attempts, timeArg(c.WindowStart), timeArg(c.NextAt), timeArg(c.ExpiresAt))
 	}
-	if len(values) > 0 {
-		if _, err := tx.ExecContext(ctx, db.rebind(
-			`INSERT INTO attempt_counters (key, attempts, window_start, next_at, expires_at) VALUES `+
-				strings.Join(values, ", ")+` ON CONFLICT (key) DO UPDATE SET attempts = excluded.attempts,
-				window_start = excluded.window_start, next_at = excluded.next_at, expires_at = excluded.expires_at`),
-			args...); err != nil {
-			return err
-		}
-	}
-	if len(dead) == 0 {
+	if len(values) == 0 {
 		return nil
 	}
-	query, inArgs, err := sqlx.In("DELETE FROM attempt_counters WHERE key IN (?)", dead)
-	if err != nil {
-		return err
-	}
-	_, err = tx.ExecContext(ctx, db.rebind(query), inArgs...)
+	_, err := tx.ExecContext(ctx, db.rebind(
+		`INSERT INTO attempt_counters (key, attempts, window_start, next_at, expires_at) VALUES `+
+			strings.Join(values, ", ")+` ON CONFLICT (key) DO UPDATE SET attempts = excluded.attempts,
+			window_start = excluded.window_start, next_at = excluded.next_at, expires_at = excluded.expires_at`),
+		args...)
 	return err
 }
 
