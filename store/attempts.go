@@ -55,9 +55,9 @@ func (db *DB) UpdateAttempts(ctx context.Context, keys []string, now time.Time, 
 			ExpiresAt   dbTime `db:"expires_at"`
 		}
 		if err := tx.SelectContext(ctx, &rows, db.rebind(
-			`INSERT INTO attempt_counters (key, attempts, window_start, next_at, expires_at) VALUES `+
+			insertAttempts+
 				strings.Join(values, ", ")+` ON CONFLICT (key) DO UPDATE SET key = excluded.key
-				RETURNING key, attempts, window_start, next_at, expires_at`), args...); err != nil {
+				RETURNING `+attemptColumns), args...); err != nil {
 			return err
 		}
 		byKey := make(map[string]taskapi.AttemptCounter, len(rows))
@@ -101,12 +101,19 @@ func (db *DB) writeAttempts(ctx context.Context, tx *sqlx.Tx, next []taskapi.Att
 		return nil
 	}
 	_, err := tx.ExecContext(ctx, db.rebind(
-		`INSERT INTO attempt_counters (key, attempts, window_start, next_at, expires_at) VALUES `+
+		insertAttempts+
 			strings.Join(values, ", ")+` ON CONFLICT (key) DO UPDATE SET attempts = excluded.attempts,
 			window_start = excluded.window_start, next_at = excluded.next_at, expires_at = excluded.expires_at`),
 		args...)
 	return err
 }
+
+// attemptColumns are attempt_counters' columns, in the order every
+// statement here lists, inserts and reads them.
+const attemptColumns = "key, attempts, window_start, next_at, expires_at"
+
+// insertAttempts begins an insert of whole counters; the VALUES follow.
+const insertAttempts = "INSERT INTO attempt_counters (" + attemptColumns + ") VALUES "
 
 // errNoWrite rolls back an UpdateAttempts transaction whose update chose
 // not to write; it never leaves UpdateAttempts.
