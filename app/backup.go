@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 
@@ -16,8 +15,10 @@ import (
 // embedded SQLite database (its configured path) in the new file FILE, taken while
 // the server keeps running and taking writes (store.DB.Backup). It opens
 // the database without migrating it. On PostgreSQL it copies nothing and
-// says what to use instead (pg_dump, RDS snapshots).
-func Backup(ctx context.Context, cfg Config, args []string, logger *slog.Logger, stdout io.Writer) error {
+// says what to use instead (pg_dump, RDS snapshots). Its one line of
+// output is for the person or script that ran it: no log line beside it,
+// which on stdout would mix JSON into what a script reads.
+func Backup(ctx context.Context, cfg Config, args []string, stdout io.Writer) error {
 	if len(args) != 1 || args[0] == "" {
 		return errors.New("backup: want one argument, the new file to write the copy to: taskapi backup FILE")
 	}
@@ -43,7 +44,6 @@ func Backup(ctx context.Context, cfg Config, args []string, logger *slog.Logger,
 	if err := db.Backup(ctx, args[0]); err != nil {
 		return fmt.Errorf("backup: %w", err)
 	}
-	logger.Info("backup written", "database", cfg.DB.DSN, "file", args[0])
 	_, err = fmt.Fprintf(stdout, "backup of %s written to %s\n", cfg.DB.DSN, args[0])
 	return err
 }

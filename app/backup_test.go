@@ -145,8 +145,15 @@ func TestBackupIntoANewFolder(t *testing.T) {
 		t.Fatalf("taskapi migrate: %v", err)
 	}
 	copyPath := filepath.Join(dir, "backups", "daily", "copy.db")
-	if err := Run(context.Background(), []string{"backup", copyPath}, getenv, &strings.Builder{}); err != nil {
+	// At the default log level: what a script reads from stdout is the
+	// one line of output, with no log line beside it.
+	delete(env, "LOG_LEVEL")
+	var out strings.Builder
+	if err := Run(context.Background(), []string{"backup", copyPath}, getenv, &out); err != nil {
 		t.Fatalf("taskapi backup %s: %v", copyPath, err)
+	}
+	if want := "backup of " + env["SQLITE_PATH"] + " written to " + copyPath + "\n"; out.String() != want {
+		t.Errorf("taskapi backup printed %q, want only %q", out.String(), want)
 	}
 	info, err := os.Stat(filepath.Dir(copyPath))
 	if err != nil {

@@ -52,7 +52,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	case "migrate":
 		return Migrate(ctx, cfg, logger)
 	case "backup":
-		return Backup(ctx, cfg, args[1:], logger, out)
+		return Backup(ctx, cfg, args[1:], out)
 	}
 	return fmt.Errorf("unknown command %q (want serve, migrate, backup, healthcheck, config-doc, version or help; taskapi --help explains them)", command)
 }
