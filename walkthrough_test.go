@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"taskapi/app"
+	"taskapi/internal/apitest"
 	"taskapi/internal/syncbuf"
 )
 
@@ -191,22 +192,11 @@ func startWalkthroughServer(t *testing.T) (string, *syncbuf.Buffer) {
 		t.Fatal(err)
 	}
 	logs := &syncbuf.Buffer{}
-	ctx, cancel := context.WithCancel(context.Background())
-	ready := make(chan string, 1)
-	done := make(chan error, 1)
-	go func() { done <- app.Serve(ctx, cfg, logs, ready) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("server: %v", err)
+	api := apitest.Start(t, func(ctx context.Context, ready chan<- string) error {
+		if err := app.Serve(ctx, cfg, logs, ready); err != nil {
+			return fmt.Errorf("%w\nserver log:\n%s", err, logs)
 		}
+		return nil
 	})
-	select {
-	case addr := <-ready:
-		return addr, logs
-	case err := <-done:
-		done <- err
-		t.Fatalf("server did not start: %v\n%s", err, logs)
-	}
-	return "", nil
+	return strings.TrimPrefix(api.URL, "http://"), logs
 }

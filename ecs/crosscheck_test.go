@@ -30,6 +30,7 @@ import (
 	"taskapi/metrics"
 	"taskapi/store"
 
+	"taskapi/internal/apitest"
 	"taskapi/internal/deploytest"
 )
 
@@ -627,27 +628,10 @@ func TestContainerHealthCheckCommand(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			ctx, cancel := context.WithCancel(context.Background())
-			ready := make(chan string, 1)
-			done := make(chan error, 1)
-			go func() { done <- app.Serve(ctx, cfg, io.Discard, ready) }()
-			var addr string
-			select {
-			case addr = <-ready:
-			case err := <-done:
-				cancel()
-				t.Fatalf("server did not start: %v", err)
-			case <-time.After(30 * time.Second):
-				cancel()
-				t.Fatal("server did not start within 30 s")
-			}
-			defer func() {
-				cancel()
-				if err := <-done; err != nil {
-					t.Errorf("server: %v", err)
-				}
-			}()
-			_, port, _ := net.SplitHostPort(addr)
+			api := apitest.Start(t, func(ctx context.Context, ready chan<- string) error {
+				return app.Serve(ctx, cfg, io.Discard, ready)
+			})
+			_, port, _ := net.SplitHostPort(strings.TrimPrefix(api.URL, "http://"))
 
 			cmd := c.Container.HealthCheck.Command
 			if len(cmd) < 2 || cmd[0] != "CMD" {

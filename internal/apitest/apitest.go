@@ -3,20 +3,24 @@
 // the binary from internal/deploytest), the documented error shape checked
 // in one place, and the registration and login most scenarios begin with.
 //
-// It starts nothing and imports no package of the server, so that every
-// test package can use it, app's in-package tests among them (which
-// could not import a package that imports app); deploytest hands out one
-// per process (Process.API).
+// It imports no package of the server, so that every test package can
+// use it, app's in-package tests among them (which could not import a
+// package that imports app): Start runs a server the caller hands it (one
+// service or both, as the caller's configuration says), and deploytest
+// hands out one client per process of the binary (Process.API).
 package apitest
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 )
 
 // Password is the password Register gives every account.
@@ -36,6 +40,51 @@ func New(url string) *Server { return &Server{URL: url} }
 // WithClient returns a copy of s that sends its requests through c.
 func (s *Server) WithClient(c *http.Client) *Server {
 	return &Server{URL: s.URL, Client: c}
+}
+
+// startLimit bounds how long Start waits for a server to be ready:
+// generous, since the machine may be busy; a start takes well under a
+// second.
+const startLimit = 60 * time.Second
+
+// Start runs serve in a goroutine until the test ends and returns a
+// client for it. serve is a server's run function (app.Serve with a
+// configuration, for one): it listens, sends its host:port on ready once
+// it accepts connections, and returns when ctx is cancelled. Start fails
+// t if serve returns first or is not ready within a minute; at the end of
+// the test it cancels ctx, waits for serve to return, and fails t if serve
+// returned an error. An unspecified host in the address (a server on
+// every interface) is reached on 127.0.0.1.
+func Start(t testing.TB, serve func(ctx context.Context, ready chan<- string) error) *Server {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() { done <- serve(ctx, ready) }()
+	timer := time.NewTimer(startLimit)
+	defer timer.Stop()
+	var addr string
+	select {
+	case addr = <-ready:
+	case err := <-done:
+		cancel()
+		t.Fatalf("server returned before it was ready: %v", err)
+	case <-timer.C:
+		cancel()
+		t.Fatalf("server not ready within %s", startLimit)
+	}
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("server stopped with %v", err)
+		}
+	})
+	if host, port, err := net.SplitHostPort(addr); err == nil {
+		if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
+			addr = net.JoinHostPort("127.0.0.1", port)
+		}
+	}
+	return New("http://" + addr)
 }
 
 // Response is what a call returned, with its JSON body decoded.

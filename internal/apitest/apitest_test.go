@@ -1,11 +1,15 @@
 package apitest_test
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
 	"slices"
+	"strings"
 	"testing"
 
 	"taskapi/internal/apitest"
@@ -95,5 +99,54 @@ func TestExpectRefusesAnotherStatusOrShape(t *testing.T) {
 	}
 	if msg := expectFails(func(tb testing.TB) { r.Expect(tb, 401, "Invalid token") }); msg != "" {
 		t.Errorf("Expect failed on the documented shape: %s", msg)
+	}
+}
+
+// serveMux is a run function as Start wants one: it listens on host,
+// serves api's answers until ctx ends, and records that it returned.
+func serveMux(host string, returned *bool) func(context.Context, chan<- string) error {
+	return func(ctx context.Context, ready chan<- string) error {
+		ln, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+		if err != nil {
+			return err
+		}
+		srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(http.StatusTeapot)
+			fmt.Fprint(w, `{"error":"I'm a teapot","message":"short and stout"}`)
+		})}
+		go func() { <-ctx.Done(); srv.Close() }()
+		ready <- ln.Addr().String()
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+		*returned = true
+		return nil
+	}
+}
+
+func TestStartServesUntilTheTestEnds(t *testing.T) {
+	var returned bool
+	t.Run("serve", func(t *testing.T) {
+		// Every interface ("[::]:port"): reached on 127.0.0.1.
+		s := apitest.Start(t, serveMux("", &returned))
+		if _, port, _ := net.SplitHostPort(s.URL[len("http://"):]); s.URL != "http://127.0.0.1:"+port {
+			t.Errorf("URL = %s, want http://127.0.0.1:<port>", s.URL)
+		}
+		s.Call(t, "GET", "/", "", nil).Expect(t, http.StatusTeapot, "short and stout")
+		if returned {
+			t.Fatal("the server returned while the test ran")
+		}
+	})
+	if !returned {
+		t.Error("the server was still running after its test ended")
+	}
+}
+
+func TestStartFailsWhenTheServerDoesNotStart(t *testing.T) {
+	msg := expectFails(func(tb testing.TB) {
+		apitest.Start(tb, func(context.Context, chan<- string) error { return errors.New("no database") })
+	})
+	if msg == "" || !strings.Contains(msg, "no database") {
+		t.Errorf("Start of a server that returned at once: failed with %q, want its error", msg)
 	}
 }
