@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -42,16 +43,24 @@ func TestCfnLint(t *testing.T) {
 	}
 }
 
+// cfnLintDir finds cfn-lint's installed package directory, once per test
+// binary: find_spec locates the package without importing it (an import
+// of cfnlint takes a second or more).
+var cfnLintDir = sync.OnceValues(func() (string, error) {
+	out, err := exec.Command("python3", "-c", "import importlib.util; print(importlib.util.find_spec('cfnlint').submodule_search_locations[0])").Output()
+	return strings.TrimSpace(string(out)), err
+})
+
 // cfnLintData reads one of cfn-lint's schema extensions for
 // AWS::RDS::DBInstance from its installed package data.
 func cfnLintData(t *testing.T, file string) map[string]any {
 	t.Helper()
 	cfnLint(t)
-	out, err := exec.Command("python3", "-c", "import cfnlint, os; print(os.path.dirname(cfnlint.__file__))").Output()
+	dir, err := cfnLintDir()
 	if err != nil {
 		t.Skipf("cfn-lint's package directory: %v", err)
 	}
-	path := filepath.Join(strings.TrimSpace(string(out)), "data", "schemas", "extensions", "aws_rds_dbinstance", file)
+	path := filepath.Join(dir, "data", "schemas", "extensions", "aws_rds_dbinstance", file)
 	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)

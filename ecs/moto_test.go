@@ -3,11 +3,14 @@ package ecs_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -51,46 +54,40 @@ func TestStacksOnMoto(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = server.Process.Kill(); _ = server.Wait() })
-	for i := 0; ; i++ {
+	// Polled: moto_server says nothing a test could wait on when it listens.
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 		if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
 			_ = c.Close()
 			break
 		}
-		if i == 100 {
-			t.Fatal("moto_server did not start listening in 20 s")
+		if time.Now().After(deadline) {
+			t.Fatal("moto_server did not start listening in 30 s")
 		}
-		time.Sleep(200 * time.Millisecond)
 	}
 
 	home := t.TempDir()
 	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + home, "AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test",
 		"AWS_DEFAULT_REGION=us-east-1", "AWS_REGION=us-east-1", "AWS_CONFIG_FILE=" + filepath.Join(home, "none")}
+	// Every aws call is a Python process of its own (a third of a second
+	// or more): the calls that need nothing of each other run at once.
+	// A failure is reported with t.Errorf, which any goroutine may call,
+	// and ends the test at the next stopIfFailed.
 	aws := func(args ...string) string {
-		t.Helper()
 		cmd := exec.CommandContext(ctx, awsCLI, append([]string{"--endpoint-url", "http://" + addr, "--output", "text"}, args...)...)
 		cmd.Env = env
 		out, err := cmd.CombinedOutput()
 		if err != nil {
-			t.Fatalf("aws %s: %v\n%s", strings.Join(args, " "), err, out)
+			t.Errorf("aws %s: %v\n%s", strings.Join(args, " "), err, out)
 		}
 		return strings.TrimSpace(string(out))
 	}
-
-	vpc := aws("ec2", "create-vpc", "--cidr-block", "10.0.0.0/16", "--query", "Vpc.VpcId")
-	subnet := func(cidr, zone string) string {
-		return aws("ec2", "create-subnet", "--vpc-id", vpc, "--cidr-block", cidr, "--availability-zone", zone, "--query", "Subnet.SubnetId")
-	}
-	// The scripts' own look-up of the prefix list (lib.sh), run against moto.
-	lookup := exec.CommandContext(ctx, "bash", "-c", "source scripts/lib.sh; cloudfront_prefix_list")
-	lookup.Env = append(env, "PATH="+writeAWSShim(t, awsCLI, addr)+string(os.PathListSeparator)+os.Getenv("PATH"))
-	plOut, err := lookup.CombinedOutput()
-	if err != nil {
-		t.Fatalf("lib.sh cloudfront_prefix_list against moto: %v\n%s", err, plOut)
-	}
-	prefixList := strings.TrimSpace(string(plOut))
-
-	create := func(name string, params map[string]string) {
+	stopIfFailed := func() {
 		t.Helper()
+		if t.Failed() {
+			t.FailNow()
+		}
+	}
+	create := func(name string, params map[string]string) {
 		args := []string{"cloudformation", "create-stack", "--stack-name", "taskapi-" + name,
 			"--template-body", "file://templates/" + name + ".yaml", "--capabilities", "CAPABILITY_IAM"}
 		if len(params) > 0 {
@@ -100,21 +97,68 @@ func TestStacksOnMoto(t *testing.T) {
 			}
 		}
 		aws(args...)
-		if status := aws("cloudformation", "describe-stacks", "--stack-name", "taskapi-"+name, "--query", "Stacks[0].StackStatus"); status != "CREATE_COMPLETE" {
-			t.Fatalf("taskapi-%s: %s", name, status)
-		}
 	}
-	create("registry", nil)
+
+	shim := writeAWSShim(t, awsCLI, addr)
+	var setup, registry sync.WaitGroup
+	// Joined however the test ends (FailNow runs deferred calls), so that
+	// no goroutine reports after it.
+	defer registry.Wait()
+	defer setup.Wait()
+	var vpc, prefixList string
+	subnets := make([]string, 2)
+	setup.Go(func() {
+		vpc = aws("ec2", "create-vpc", "--cidr-block", "10.0.0.0/16", "--query", "Vpc.VpcId")
+		var both sync.WaitGroup
+		for i, zone := range []string{"us-east-1a", "us-east-1b"} {
+			both.Go(func() {
+				subnets[i] = aws("ec2", "create-subnet", "--vpc-id", vpc, "--cidr-block", fmt.Sprintf("10.0.%d.0/24", 3+i),
+					"--availability-zone", zone, "--query", "Subnet.SubnetId")
+			})
+		}
+		both.Wait()
+	})
+	setup.Go(func() {
+		// The scripts' own look-up of the prefix list (lib.sh), run against moto.
+		lookup := exec.CommandContext(ctx, "bash", "-c", "source scripts/lib.sh; cloudfront_prefix_list")
+		lookup.Env = append(env, "PATH="+shim+string(os.PathListSeparator)+os.Getenv("PATH"))
+		plOut, err := lookup.CombinedOutput()
+		if err != nil {
+			t.Errorf("lib.sh cloudfront_prefix_list against moto: %v\n%s", err, plOut)
+		}
+		prefixList = strings.TrimSpace(string(plOut))
+	})
+	registry.Go(func() {
+		create("registry", nil)
+		// Both repositories in one call: one line each, name and mutability.
+		mutability := map[string]string{}
+		for _, line := range strings.Split(aws("ecr", "describe-repositories", "--repository-names", "auth-service", "task-service",
+			"--query", "repositories[].[repositoryName,imageTagMutability]"), "\n") {
+			if name, m, ok := strings.Cut(line, "\t"); ok {
+				mutability[name] = m
+			}
+		}
+		for _, repo := range []string{"auth-service", "task-service"} {
+			eq(t, repo+" tag mutability on moto", mutability[repo], "IMMUTABLE")
+		}
+	})
+	setup.Wait()
+	stopIfFailed()
 	create("network", map[string]string{
 		"VpcId":          vpc,
-		"PrivateSubnet1": subnet("10.0.3.0/24", "us-east-1a"), "PrivateSubnet2": subnet("10.0.4.0/24", "us-east-1b"),
+		"PrivateSubnet1": subnets[0], "PrivateSubnet2": subnets[1],
 		"CloudFrontPrefixListId": prefixList,
 	})
+	registry.Wait()
+	stopIfFailed()
 
-	for _, repo := range []string{"auth-service", "task-service"} {
-		eq(t, repo+" tag mutability on moto", aws("ecr", "describe-repositories", "--repository-names", repo,
-			"--query", "repositories[0].imageTagMutability"), "IMMUTABLE")
-	}
+	// Both stacks' status in one call, beside the security group's.
+	var statuses string
+	var status sync.WaitGroup
+	defer status.Wait()
+	status.Go(func() {
+		statuses = aws("cloudformation", "describe-stacks", "--query", "Stacks[].[StackName,StackStatus]")
+	})
 	var groups []struct {
 		IpPermissions []struct {
 			FromPort      int
@@ -124,6 +168,12 @@ func TestStacksOnMoto(t *testing.T) {
 		}
 	}
 	raw := aws("ec2", "describe-security-groups", "--filters", "Name=group-name,Values=alb-sg", "--output", "json", "--query", "SecurityGroups")
+	status.Wait()
+	for _, name := range []string{"registry", "network"} {
+		if want := "taskapi-" + name + "\tCREATE_COMPLETE"; !slices.Contains(strings.Split(statuses, "\n"), want) {
+			t.Errorf("taskapi-%s is not CREATE_COMPLETE on moto: describe-stacks says\n%s", name, statuses)
+		}
+	}
 	if err := json.Unmarshal([]byte(raw), &groups); err != nil || len(groups) != 1 {
 		t.Fatalf("alb-sg on moto: %v\n%s", err, raw)
 	}
