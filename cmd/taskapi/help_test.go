@@ -19,6 +19,10 @@ import (
 // exits 0, and version names the build and the Go release, even with a
 // configuration that would stop the server.
 func TestHelpAndVersionExitZero(t *testing.T) {
+	// Its own build and processes: it runs beside the other parallel
+	// tests, after TestRevocationReachesEveryTaskInstance, whose 2 s bound
+	// is kept from their load.
+	t.Parallel()
 	// deploytest's flags with a version set: the packages compiled for
 	// deploytest.Binary (and make build) are reused, only the link differs.
 	bin := filepath.Join(t.TempDir(), "taskapi")

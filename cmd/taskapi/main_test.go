@@ -18,6 +18,7 @@ import (
 // deployment: it must exit 1 and say why on exactly one JSON line, which is
 // what ECS shows next to a stopped task.
 func TestFatalStartupIsOneLineAndExit1(t *testing.T) {
+	t.Parallel() // its own processes (see TestHelpAndVersionExitZero)
 	bin := deploytest.Binary(t)
 	// A port nothing listens on: the database is unreachable.
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -47,6 +48,9 @@ func TestFatalStartupIsOneLineAndExit1(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
+			// Each case is a process of its own that mostly waits (on a
+			// connect timeout): they wait together.
+			t.Parallel()
 			limit := tc.limit
 			if limit == 0 {
 				limit = 20 * time.Second

@@ -22,6 +22,7 @@ import (
 // refused from then on, the request in flight completes, and the process
 // exits 0 well inside ECS's 30s stop timeout.
 func TestSIGTERMDrainsAndExitsZero(t *testing.T) {
+	t.Parallel() // its own process (see TestHelpAndVersionExitZero)
 	bin := deploytest.Binary(t)
 	cmd := exec.Command(bin)
 	cmd.Env = []string{
@@ -79,7 +80,10 @@ func TestSIGTERMDrainsAndExitsZero(t *testing.T) {
 	body := `{"username":"alice","email":"alice@example.com","password":"correct horse battery"}`
 	fmt.Fprintf(conn, "POST /auth/register HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s",
 		len(body), body[:10])
-	time.Sleep(100 * time.Millisecond) // the server is reading the body
+	// SIGTERM only once the server has accepted the connection and read
+	// what came so far: a connection still in the kernel's accept queue
+	// is not yet a request in flight.
+	testnet.AwaitRead(t, conn)
 
 	signalled := time.Now()
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
