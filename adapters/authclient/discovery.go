@@ -58,9 +58,10 @@ type discovery struct {
 
 // lookupCall is one lookup that several callers may wait for.
 type lookupCall struct {
-	done  chan struct{} // closed when addrs and err are set
-	addrs []string
-	err   error
+	done    chan struct{} // closed when addrs and err are set
+	addrs   []string
+	err     error
+	waiters int // callers that waited for it (under discovery.mu), for the tests
 }
 
 func newDiscovery(host, port string, resolver Resolver, refresh time.Duration) *discovery {
@@ -145,10 +146,12 @@ func (d *discovery) lookup(ctx context.Context) ([]string, error) {
 		go d.resolve(context.WithoutCancel(ctx), call)
 	}
 	failing := d.failing
-	d.mu.Unlock()
 	if failing && len(known) > 0 {
+		d.mu.Unlock()
 		return known, nil // DNS is in trouble: retry in the background only
 	}
+	call.waiters++
+	d.mu.Unlock()
 	select {
 	case <-call.done:
 		return call.addrs, call.err

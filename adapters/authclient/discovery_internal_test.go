@@ -206,7 +206,12 @@ func TestDiscoveryOneLookupAtATime(t *testing.T) {
 		})
 	}
 	waitFor(t, func() bool { calls, _, _ := r.stats(); return calls == 1 })
-	time.Sleep(20 * time.Millisecond) // let the others arrive behind it
+	// Every caller waits behind the one lookup before it is released.
+	waitFor(t, func() bool {
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		return d.inflight != nil && d.inflight.waiters == 8
+	})
 	close(release)
 	wg.Wait()
 	close(results)

@@ -2,6 +2,7 @@ package authclient_test
 
 import (
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"sync"
@@ -19,6 +20,9 @@ type fakeAuth struct {
 	mu      sync.Mutex
 	hits    map[string]int // ip -> calls
 	respond func(ip string, calls int) (status int, body string)
+	// stall holds every answer until its caller has given up (at most
+	// 10s): an auth service that answers too late.
+	stall   bool
 	servers map[string]*http.Server
 }
 
@@ -45,7 +49,17 @@ func newFakeAuth(t testing.TB, ips ...string) *fakeAuth {
 				f.mu.Lock()
 				f.hits[ip]++
 				status, body := f.respond(ip, f.hits[ip])
+				stall := f.stall
 				f.mu.Unlock()
+				if stall {
+					// Read to the end, so that the server notices the
+					// caller hanging up (its context ends then).
+					_, _ = io.Copy(io.Discard, r.Body)
+					select {
+					case <-r.Context().Done():
+					case <-time.After(10 * time.Second):
+					}
+				}
 				w.Header().Set("Content-Type", "application/json")
 				w.WriteHeader(status)
 				_, _ = w.Write([]byte(body))
@@ -109,6 +123,14 @@ func (f *fakeAuth) total() int {
 		n += v
 	}
 	return n
+}
+
+// stallAnswers makes every answer from now on come too late: after its
+// caller has given up.
+func (f *fakeAuth) stallAnswers() {
+	f.mu.Lock()
+	f.stall = true
+	f.mu.Unlock()
 }
 
 func (f *fakeAuth) setResponder(r func(ip string, calls int) (int, string)) {
