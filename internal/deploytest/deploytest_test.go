@@ -24,6 +24,7 @@ func login(t *testing.T, auth *deploytest.Process) string {
 // works on every task process, and a restarted task process comes back on
 // its port and still serves it.
 func TestSplitDeploymentServesAndRestarts(t *testing.T) {
+	t.Parallel() // processes, ports and a schema of its own: it waits on them beside the others
 	d := deploytest.Start(t, deploytest.Options{Auth: 2, Task: 2})
 	if d.DatabaseURL == "" {
 		t.Fatal("no database URL: want a PostgreSQL schema")
@@ -49,6 +50,7 @@ func TestSplitDeploymentServesAndRestarts(t *testing.T) {
 
 // SERVICE=all on SQLite needs no PostgreSQL: two processes share one file.
 func TestAllInOneOnSQLite(t *testing.T) {
+	t.Parallel()
 	d := deploytest.Start(t, deploytest.Options{All: 2,
 		Env: map[string]string{app.EnvSQLitePath: filepath.Join(t.TempDir(), "taskapi.db")}})
 	token := login(t, d.All[0])

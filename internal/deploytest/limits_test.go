@@ -1,11 +1,8 @@
 package deploytest_test
 
 import (
-	"bytes"
 	"database/sql"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"strconv"
@@ -32,22 +29,20 @@ func floodLogins(t *testing.T) int {
 	return 20_000
 }
 
-// postFrom sends a JSON body and returns the status and the Retry-After.
-func postFrom(t *testing.T, c *http.Client, url string, body any, header ...string) (int, string) {
+// postFrom sends a JSON body to p's path from client c (bound to its own
+// loopback address) through the kit, and returns the status and the
+// Retry-After; a transport error fails t. From other goroutines, use
+// post, which fails nothing.
+func postFrom(t *testing.T, c *http.Client, p *deploytest.Process, path string, body any, header ...string) (int, string) {
 	t.Helper()
-	b, _ := json.Marshal(body)
-	req, _ := http.NewRequest("POST", url, bytes.NewReader(b))
-	req.Header.Set("Content-Type", "application/json")
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	resp, err := c.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	_, _ = io.Copy(io.Discard, resp.Body)
-	return resp.StatusCode, resp.Header.Get("Retry-After")
+	r := p.API().WithClient(c).Call(t, "POST", path, "", body, header...)
+	return r.Status, r.Header.Get("Retry-After")
+}
+
+// post is postFrom for any goroutine: the status, or an error.
+func post(c *http.Client, p *deploytest.Process, path string, body any, header ...string) (int, error) {
+	r, err := p.API().WithClient(c).Send("POST", path, "", body, header...)
+	return r.Status, err
 }
 
 func credentials(name, password string) map[string]string {
@@ -64,6 +59,7 @@ func credentials(name, password string) map[string]string {
 // flood of logins for other names from the locked address and a restart
 // of every process.
 func TestLimitsHoldForTheWholeDeployment(t *testing.T) {
+	t.Parallel() // its own processes and schema: the other tests start theirs during its flood
 	d := deploytest.Start(t, deploytest.Options{Auth: 2, Env: map[string]string{
 		"LOGIN_MAX_FAILURES": "5", "LOGIN_IP_MAX_FAILURES": "20", "LOGIN_ACCOUNT_MAX_FAILURES": "100",
 		"REGISTER_IP_MAX": "8", "LOG_LEVEL": "info",
@@ -83,7 +79,7 @@ func TestLimitsHoldForTheWholeDeployment(t *testing.T) {
 	// Registrations: 12 from one address, alternating, 8 allowed in all.
 	var created, refused int
 	for i := 0; i < 12; i++ {
-		status, _ := postFrom(t, signup, auths[i%2].URL+"/auth/register", map[string]string{
+		status, _ := postFrom(t, signup, auths[i%2], "/auth/register", map[string]string{
 			"username": fmt.Sprint("user", i), "email": fmt.Sprintf("user%d@example.com", i), "password": password})
 		switch status {
 		case 201:
@@ -97,7 +93,7 @@ func TestLimitsHoldForTheWholeDeployment(t *testing.T) {
 	if created != 8 || refused != 4 {
 		t.Fatalf("12 registrations from one address on two processes: %d created, %d refused; want REGISTER_IP_MAX=8 for the deployment and 4 refused", created, refused)
 	}
-	if status, _ := postFrom(t, owner, first.URL+"/auth/register", map[string]string{"username": "victim", "email": "victim@example.com", "password": password}); status != 201 {
+	if status, _ := postFrom(t, owner, first, "/auth/register", map[string]string{"username": "victim", "email": "victim@example.com", "password": password}); status != 201 {
 		t.Fatalf("registering the victim from another address: %d", status)
 	}
 
@@ -109,7 +105,10 @@ func TestLimitsHoldForTheWholeDeployment(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			status, _ := postFrom(t, attacker, auths[i%2].URL+"/auth/login", credentials("victim", fmt.Sprint("guess-", i)))
+			status, err := post(attacker, auths[i%2], "/auth/login", credentials("victim", fmt.Sprint("guess-", i)))
+			if err != nil {
+				t.Error(err)
+			}
 			n, _ := statuses.LoadOrStore(status, new(atomic.Int64))
 			n.(*atomic.Int64).Add(1)
 		}()
@@ -136,13 +135,13 @@ func TestLimitsHoldForTheWholeDeployment(t *testing.T) {
 	lockedOut := func(when string) {
 		t.Helper()
 		for _, p := range auths {
-			if status, ra := postFrom(t, attacker, p.URL+"/auth/login", credentials("victim", password)); status != 429 || ra == "" {
+			if status, ra := postFrom(t, attacker, p, "/auth/login", credentials("victim", password)); status != 429 || ra == "" {
 				t.Fatalf("%s: the locked pair on %s: status %d, Retry-After %q; want 429 with Retry-After", when, p.Name, status, ra)
 			}
-			if status, _ := postFrom(t, attacker, p.URL+"/auth/login", credentials("victim", password), "X-Forwarded-For", "198.51.100.77"); status != 429 {
+			if status, _ := postFrom(t, attacker, p, "/auth/login", credentials("victim", password), "X-Forwarded-For", "198.51.100.77"); status != 429 {
 				t.Fatalf("%s: a forged X-Forwarded-For lifted the lockout on %s: status %d", when, p.Name, status)
 			}
-			if status, _ := postFrom(t, owner, p.URL+"/auth/login", credentials("victim", password)); status != 200 {
+			if status, _ := postFrom(t, owner, p, "/auth/login", credentials("victim", password)); status != 200 {
 				t.Fatalf("%s: the owner from another address on %s: status %d, want 200", when, p.Name, status)
 			}
 		}
@@ -155,6 +154,7 @@ func TestLimitsHoldForTheWholeDeployment(t *testing.T) {
 	n := floodLogins(t)
 	start := time.Now()
 	var checked, throttled, other atomic.Int64
+	var failed atomic.Pointer[error] // the first transport error, if any
 	var next atomic.Int64
 	const workers = 8
 	for w := 0; w < workers; w++ {
@@ -168,10 +168,14 @@ func TestLimitsHoldForTheWholeDeployment(t *testing.T) {
 					return
 				}
 				body["username"] = fmt.Sprint("ghost", i)
-				switch status, _ := postFrom(t, attacker, auths[i%2].URL+"/auth/login", body, "X-Forwarded-For", fmt.Sprintf("10.%d.%d.%d", i>>16&255, i>>8&255, i&255)); status {
-				case 401:
+				status, err := post(attacker, auths[i%2], "/auth/login", body, "X-Forwarded-For", fmt.Sprintf("10.%d.%d.%d", i>>16&255, i>>8&255, i&255))
+				switch {
+				case err != nil:
+					failed.CompareAndSwap(nil, &err)
+					other.Add(1)
+				case status == 401:
 					checked.Add(1)
-				case 429:
+				case status == 429:
 					throttled.Add(1)
 				default:
 					other.Add(1)
@@ -185,6 +189,9 @@ func TestLimitsHoldForTheWholeDeployment(t *testing.T) {
 		n, elapsed.Round(time.Millisecond), float64(n)/elapsed.Seconds(), checked.Load(), throttled.Load(), other.Load())
 	if total := checked.Load() + throttled.Load() + other.Load(); total != int64(n) {
 		t.Fatalf("the flood sent %d of %d logins within 5 minutes", total, n)
+	}
+	if err := failed.Load(); err != nil {
+		t.Errorf("the flood: %v", *err)
 	}
 	if checked.Load() != 15 || other.Load() != 0 {
 		t.Fatalf("flood from one address: %d passwords checked, %d neither 401 nor 429; want the address's remaining 15 (LOGIN_IP_MAX_FAILURES=20 less the 5) and 0", checked.Load(), other.Load())
@@ -208,10 +215,10 @@ func TestLimitsHoldForTheWholeDeployment(t *testing.T) {
 		p.Restart(t)
 	}
 	lockedOut("after a restart of every auth process")
-	if status, _ := postFrom(t, attacker, first.URL+"/auth/login", credentials("user1", password)); status != 429 {
+	if status, _ := postFrom(t, attacker, first, "/auth/login", credentials("user1", password)); status != 429 {
 		t.Fatalf("after the restart the blocked address tried another account: %d, want 429", status)
 	}
-	if status, _ := postFrom(t, signup, second.URL+"/auth/register", map[string]string{"username": "late", "email": "late@example.com", "password": password}); status != 429 {
+	if status, _ := postFrom(t, signup, second, "/auth/register", map[string]string{"username": "late", "email": "late@example.com", "password": password}); status != 429 {
 		t.Fatalf("after the restart a ninth registration from the address: %d, want 429", status)
 	}
 }
