@@ -73,6 +73,7 @@ func TestStacksOnMoto(t *testing.T) {
 	// A failure is reported with t.Errorf, which any goroutine may call,
 	// and ends the test at the next stopIfFailed.
 	aws := func(args ...string) string {
+		t.Helper() // safe from any goroutine
 		cmd := exec.CommandContext(ctx, awsCLI, append([]string{"--endpoint-url", "http://" + addr, "--output", "text"}, args...)...)
 		cmd.Env = env
 		out, err := cmd.CombinedOutput()
@@ -88,6 +89,7 @@ func TestStacksOnMoto(t *testing.T) {
 		}
 	}
 	create := func(name string, params map[string]string) {
+		t.Helper()
 		args := []string{"cloudformation", "create-stack", "--stack-name", "taskapi-" + name,
 			"--template-body", "file://templates/" + name + ".yaml", "--capabilities", "CAPABILITY_IAM"}
 		if len(params) > 0 {
