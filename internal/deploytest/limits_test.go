@@ -14,10 +14,14 @@ import (
 	"taskapi/internal/deploytest"
 )
 
-// floodLogins is how many logins for other names the flood sends: enough
-// to have pushed a lockout out of the old in-memory table many times over
-// in a few seconds here. DEPLOYTEST_FLOOD raises it for a manual check
-// (the 300,000).
+// floodLogins is how many logins for other names the flood sends. The
+// lockout lives in PostgreSQL; an auth process answers a locked address
+// from memory for a second (throttle's refusalMemory) and then asks the
+// database again, so 20,000 (several seconds here under -race) crosses
+// that recheck several times on each process. No number of other names
+// can push the lock out: they are refused by the address's key, one
+// entry, before any name's key is remembered. DEPLOYTEST_FLOOD raises it
+// for a manual check (the 300,000).
 func floodLogins(t *testing.T) int {
 	if s := os.Getenv("DEPLOYTEST_FLOOD"); s != "" {
 		n, err := strconv.Atoi(s)
