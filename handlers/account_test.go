@@ -3,7 +3,6 @@ package handlers_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -326,31 +325,33 @@ var passwordGen = rapid.StringOfN(rapid.Rune().Filter(func(r rune) bool { return
 
 // Feature: ecs-task-management-api, Property 3: Password Security
 //
-// One database for every case (opening and migrating one per case was
-// most of the test's time), an account of its own per case.
+// One database and one account for every case (opening and migrating a
+// database per case, then registering an account per case, were most of
+// the test's time): each case changes the account's password from the
+// one the case before set (old) to a new one drawn (next), so every
+// drawn password is both the new password of one case and the old one of
+// the next.
 func TestPropertyPasswordChangeStoresOnlyBcrypt(t *testing.T) {
 	f := newFixture(t)
-	cases := 0
+	old := "first password of alice"
+	reg, err := f.auth.Register(ctx, handlers.RegisterRequest{Username: "alice", Email: "alice@example.com", Password: old})
+	if err != nil {
+		t.Fatalf("Register: %v", err)
+	}
+	caller := taskapi.Principal{UserID: reg.User.ID, Username: "alice"}
 	rapid.Check(t, func(t *rapid.T) {
-		old := passwordGen.Draw(t, "old")
 		next := passwordGen.Filter(func(s string) bool { return s != old }).Draw(t, "new")
-
-		cases++
-		name := fmt.Sprintf("alice%d", cases)
-		reg, err := f.auth.Register(ctx, handlers.RegisterRequest{Username: name, Email: name + "@example.com", Password: old})
-		if err != nil {
-			t.Fatalf("Register: %v", err)
-		}
-		caller := taskapi.Principal{UserID: reg.User.ID, Username: name}
 		if _, err := f.account.ChangePassword(ctx, handlers.ChangePasswordRequest{Caller: caller, CurrentPassword: old, NewPassword: next}); err != nil {
-			t.Fatalf("ChangePassword: %v", err)
+			t.Fatalf("ChangePassword from %q to %q: %v", old, next, err)
 		}
+		prev := old
+		old = next // the next case starts from this one's password
 		u, err := f.store.UserByID(ctx, reg.User.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
 		hash := u.PasswordHash
-		if hash == next || hash == old || strings.Contains(hash, next) {
+		if hash == next || hash == prev || strings.Contains(hash, next) {
 			t.Fatalf("stored hash %q holds the plaintext", hash)
 		}
 		if cost, err := bcrypt.Cost([]byte(hash)); err != nil || !strings.HasPrefix(hash, "$2a$") || len(hash) != 60 {
@@ -360,7 +361,7 @@ func TestPropertyPasswordChangeStoresOnlyBcrypt(t *testing.T) {
 		if err := hasher.Compare(hash, next); err != nil {
 			t.Fatalf("stored hash does not match the new password: %v", err)
 		}
-		if err := hasher.Compare(hash, old); err == nil {
+		if err := hasher.Compare(hash, prev); err == nil {
 			t.Fatal("stored hash still matches the old password")
 		}
 	})

@@ -28,6 +28,7 @@ import (
 // fake of its own to keep in step. handlers' non-test code still never
 // imports store (purity_test.go).
 type fixture struct {
+	path      string // the SQLite file, for snapshot
 	store     *store.DB
 	raw       *sql.DB // the same file, for rows no store method reads or writes
 	clock     *fakeclock.Clock
@@ -94,6 +95,15 @@ func newFixture(t testing.TB) *fixture {
 	if err != nil {
 		t.Fatalf("migrated template: %v", err)
 	}
+	return newFixtureFrom(t, data)
+}
+
+// newFixtureFrom is newFixture on a copy of data, a database file a
+// snapshot returned: for tests whose every input needs the same users
+// and tasks in a fresh store, which then cost one copy of the file
+// instead of their bcrypt hashes and inserts each time.
+func newFixtureFrom(t testing.TB, data []byte) *fixture {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "tasks.db")
 	if err := os.WriteFile(path, data, 0o600); err != nil {
 		t.Fatal(err)
@@ -115,7 +125,7 @@ func newFixture(t testing.TB) *fixture {
 	}
 	t.Cleanup(func() { _ = raw.Close() })
 
-	f := &fixture{store: db, raw: raw, clock: fakeclock.New(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))}
+	f := &fixture{path: path, store: db, raw: raw, clock: fakeclock.New(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))}
 	f.signer = tokens.NewHS256(testSecret, time.Hour, f.clock.Now)
 	f.validator = handlers.RejectingRevoked(f.signer, f.store)
 	// bcrypt.MinCost keeps the tests fast; the cost is configuration.
@@ -128,6 +138,23 @@ func newFixture(t testing.TB) *fixture {
 	f.account = handlers.NewAccount(f.store, hasher, f.store, f.clock.Now)
 	f.tasks = handlers.NewTasks(f.store, f.clock.Now)
 	return f
+}
+
+// snapshot closes f's store, checkpointing its WAL into the file, and
+// returns the file's bytes for newFixtureFrom. f is unusable afterwards.
+func (f *fixture) snapshot(t testing.TB) []byte {
+	t.Helper()
+	if err := f.raw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.store.Close(); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(f.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
 }
 
 // user registers an account and returns it as a task-handler caller.
