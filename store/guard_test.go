@@ -70,11 +70,18 @@ func pingWithin(ctx context.Context, db *store.DB, limit time.Duration) (time.Du
 // or for the TLS answer, without any deadline) ends with the caller's
 // deadline, or with the connect timeout when the caller has none, as an
 // EUNAVAILABLE error.
+//
+// The four cases wait side by side, as many at once as -parallel allows
+// (each has its own black hole and its own pool); the test stays serial
+// with respect to the other tests, whose CPU use could stretch the times
+// it bounds.
 func TestConnectToSilentDatabaseIsBounded(t *testing.T) {
 	for _, sslmode := range []string{"disable", "require"} {
 		t.Run(sslmode, func(t *testing.T) {
+			t.Parallel()
 			dsn := "postgres://app@" + silentDatabase(t) + "/app?sslmode=" + sslmode
 			t.Run("request deadline", func(t *testing.T) {
+				t.Parallel()
 				db, err := store.Open(t.Context(), store.Config{Driver: store.DriverPostgres, DSN: dsn})
 				if err != nil {
 					t.Fatal(err)
@@ -91,6 +98,7 @@ func TestConnectToSilentDatabaseIsBounded(t *testing.T) {
 				}
 			})
 			t.Run("connect timeout", func(t *testing.T) {
+				t.Parallel()
 				db, err := store.Open(t.Context(), store.Config{Driver: store.DriverPostgres, DSN: dsn, ConnectTimeout: 300 * time.Millisecond})
 				if err != nil {
 					t.Fatal(err)

@@ -16,8 +16,12 @@ import (
 // file at the same moment, as SERVICE=auth and SERVICE=task do when
 // started together: both migrations succeed, every version is applied
 // once. Repeated on fresh files, because the race it guards against is
-// lost only some of the time.
+// lost only some of the time. In parallel with other tests, as
+// TestSQLiteConcurrentOpenOfANewFile is: the second migrator's stagger
+// and the loser's wait are sleeps, which CPU contention only makes vary
+// more.
 func TestSQLiteConcurrentMigrate(t *testing.T) {
+	t.Parallel()
 	files, err := filepath.Glob("migrations/sqlite/*.sql")
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no migration files found: %v", err)

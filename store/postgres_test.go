@@ -38,8 +38,10 @@ func TestContractPostgres(t *testing.T) {
 
 // TestPostgresConcurrentMigrate starts two service instances on a fresh
 // schema at once: the advisory lock lets one migrate while the other waits
-// and then finds nothing to do.
+// and then finds nothing to do. It times nothing and its schema is its
+// own, so it runs beside the other parallel tests.
 func TestPostgresConcurrentMigrate(t *testing.T) {
+	t.Parallel()
 	dsn := testdb.Postgres(t)
 	dbs := []*store.DB{openPostgresDSN(t, dsn), openPostgresDSN(t, dsn)}
 	start := make(chan struct{})

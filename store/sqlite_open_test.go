@@ -13,7 +13,11 @@ import (
 // TestSQLiteConcurrentOpenOfANewFile: two services starting together on a
 // file that does not exist yet (docs/architecture.md's two-process recipe) both
 // open it; the one that loses the race for WAL mode waits, never fails.
+// It times nothing, and its files are its own, so it runs in parallel
+// with the other such tests: its losers wait in sleeps (SQLite's busy
+// handler, the migration lock's poll) that others' work can fill.
 func TestSQLiteConcurrentOpenOfANewFile(t *testing.T) {
+	t.Parallel()
 	for round := 0; round < 40; round++ {
 		path := filepath.Join(t.TempDir(), fmt.Sprint("round", round, ".db"))
 		var wg sync.WaitGroup
