@@ -145,7 +145,13 @@ func TestStuckConnectsFreeTheirSlots(t *testing.T) {
 	proxy.BlackHole()
 	// Two pings with a short deadline take both slots; six with a longer
 	// one queue behind them. When the first two give up, database/sql
-	// opens connections for the queued ones in the background.
+	// opens connections for the queued ones in the background, again each
+	// time those give up after connectTimeout, while the six wait. The six
+	// give up half-way through the second such round, so that the database
+	// heals with two connects still in the hole, connectTimeout/2 from
+	// their end (a longer wait only adds rounds).
+	const shortDeadline = 300 * time.Millisecond
+	const queuedDeadline = shortDeadline + connectTimeout + connectTimeout/2
 	var wg sync.WaitGroup
 	ping := func(deadline time.Duration) {
 		wg.Go(func() {
@@ -159,11 +165,11 @@ func TestStuckConnectsFreeTheirSlots(t *testing.T) {
 			}
 		})
 	}
-	ping(300 * time.Millisecond)
-	ping(300 * time.Millisecond)
+	ping(shortDeadline)
+	ping(shortDeadline)
 	waitFor(t, "both slots taken", func() bool { return db.Stats().OpenConnections == 2 })
 	for range 6 {
-		ping(3 * time.Second)
+		ping(queuedDeadline)
 	}
 	waitFor(t, "six pings queued", func() bool { return db.Stats().WaitCount >= 6 })
 	wg.Wait()
