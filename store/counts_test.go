@@ -242,6 +242,7 @@ func TestCountersPropertyPostgres(t *testing.T) {
 // The create must still succeed, through the exact count, and the totals
 // stay exact.
 func TestQuotaCrossedDuringCreatePostgres(t *testing.T) {
+	t.Parallel()
 	dsn := testdb.Postgres(t)
 	db := openPostgresDSN(t, dsn)
 	if err := db.Migrate(t.Context()); err != nil {
@@ -341,6 +342,7 @@ func testKeysPerUserUnderConcurrency(t *testing.T, db *store.DB) {
 // plain DELETE: the trigger must count that one, so the setting that
 // turned it off lasts no longer than task_delete's own DELETE.
 func TestDeleteCountsOncePostgres(t *testing.T) {
+	t.Parallel()
 	testdb.Postgres(t)
 	db := openPostgres(t)
 	u := newUser(t, db, "dora")

@@ -159,6 +159,7 @@ func TestWatchRevocationsPostgres(t *testing.T) {
 
 // SQLite has no notifications: WatchRevocations refuses at once.
 func TestWatchRevocationsSQLiteRefuses(t *testing.T) {
+	t.Parallel()
 	db := openSQLite(t)
 	if db.Notifies() {
 		t.Fatal("SQLite claims notifications")

@@ -92,16 +92,18 @@ func sqliteTemplate(t *testing.T) []byte {
 	return templateBytes
 }
 
-// The contract suites, the counter properties and the plan tests of both
-// engines run in parallel with each other (t.Parallel): each has a
-// database of its own, and PostgreSQL's round trips overlap SQLite's work.
-// The tests that time something stay serial, before them.
+// The contract suites, the counter properties, the plan tests and every
+// other test that has a database of its own and times nothing run in
+// parallel with each other (t.Parallel): PostgreSQL's round trips and the
+// waits of the open and migrate races overlap SQLite's work. The tests
+// that time something stay serial, before them.
 func TestContractSQLite(t *testing.T) {
 	t.Parallel()
 	runContract(t, openSQLite)
 }
 
 func TestSQLiteInMemory(t *testing.T) {
+	t.Parallel()
 	// One connection means :memory: is one database, not one per connection.
 	db := openSQLiteAt(t, ":memory:")
 	newTask(t, db, newUser(t, db, "mem").ID, nil)
@@ -151,6 +153,7 @@ func TestSQLiteFilesAreTheOwnersAlone(t *testing.T) {
 // stored text: the store reads through its own scanner, but a TIMESTAMP
 // column read with the plain driver must also give back the exact time.
 func TestSQLiteTimestampColumns(t *testing.T) {
+	t.Parallel()
 	db := openSQLite(t)
 	u := newUser(t, db, "tess")
 	due := time.Date(2031, 12, 31, 23, 59, 59, 999999999, time.FixedZone("", -8*3600))
@@ -182,6 +185,7 @@ func TestSQLiteTimestampColumns(t *testing.T) {
 // TestSQLiteTwoHandles writes through two pools on one file at once, as
 // two processes would: busy_timeout makes the second writer wait.
 func TestSQLiteTwoHandles(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "shared.db")
 	a := openSQLiteAt(t, path)
 	b := openSQLiteAt(t, path)
