@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -358,5 +359,49 @@ func TestDeleteCountsOncePostgres(t *testing.T) {
 	checkCounters(t, db, u.ID)
 	if page := list(t, db, taskapi.TaskFilter{UserID: u.ID}); page.Total != 0 {
 		t.Errorf("total %d after deleting every task, want 0", page.Total)
+	}
+}
+
+// TestCreateCountsOncePostgres creates tasks through CreateTask (the
+// task_create function, which counts its task itself and tells the
+// counting trigger to stand aside), on the fast path and on the exact
+// one, and then runs plain INSERTs after a task_create in the same
+// transaction, after a task_create that failed inside a savepoint, and a
+// task_create that is rolled back: the trigger must count each plain
+// INSERT, so the setting that turned it off lasts no longer than
+// task_create's own INSERT, and a rollback undoes the count.
+func TestCreateCountsOncePostgres(t *testing.T) {
+	t.Parallel()
+	testdb.Postgres(t)
+	db := openPostgres(t)
+	u := newUser(t, db, "cora")
+	newTask(t, db, u.ID, nil) // far from any quota: the fast path
+	checkCounters(t, db, u.ID)
+	// A quota of 3 is near from the start: the exact path.
+	near := &taskapi.Task{UserID: u.ID, Title: "near", Status: taskapi.StatusCompleted, Priority: taskapi.PriorityHigh, CreatedAt: base, UpdatedAt: base}
+	if err := db.CreateTask(t.Context(), near, 3); err != nil {
+		t.Fatal(err)
+	}
+	checkCounters(t, db, u.ID)
+	create := fmt.Sprintf("task_create(%d, 'raw', NULL, 'in_progress', 'low', NULL, now()::timestamp, now()::timestamp, 1000, false)", u.ID)
+	insert := fmt.Sprintf("INSERT INTO tasks (user_id, title, status, priority) VALUES (%d, 'plain', 'in_progress', 'low')", u.ID)
+	for _, script := range []string{
+		"BEGIN; SELECT " + create + "; " + insert + "; COMMIT",
+		// A CHECK violation inside task_create's INSERT, caught by a
+		// savepoint (the DO block's EXCEPTION clause).
+		"DO $$ BEGIN BEGIN PERFORM " + strings.Replace(create, "'in_progress'", "'bogus'", 1) +
+			"; EXCEPTION WHEN check_violation THEN NULL; END; " + insert + "; END $$",
+		"BEGIN; SELECT " + create + "; ROLLBACK",
+	} {
+		if err := store.ExecRaw(t.Context(), db, script); err != nil {
+			t.Fatalf("%s: %v", script, err)
+		}
+		checkCounters(t, db, u.ID)
+	}
+	if page := list(t, db, taskapi.TaskFilter{UserID: u.ID, Status: taskapi.StatusInProgress}); page.Total != 3 {
+		t.Errorf("in_progress total %d, want 3 (one task_create, two plain inserts)", page.Total)
+	}
+	if page := list(t, db, taskapi.TaskFilter{UserID: u.ID}); page.Total != 5 {
+		t.Errorf("total %d, want 5", page.Total)
 	}
 }

@@ -118,8 +118,10 @@ func (db *DB) retryNearQuota(create func(exact bool) error) error {
 // On PostgreSQL, task_create (migration 00008) does it in one call: its
 // quota check locks one of the user's counter rows far from the limit and
 // all of them near it, so concurrent creates of one user do not queue
-// behind one row. SQLite's writers are serialised anyway: its statement
-// counts and inserts.
+// behind one row, and it adds the task to its counter row itself
+// (migration 00012) instead of through the insert-counting trigger.
+// SQLite's writers are serialised anyway: its statement counts and
+// inserts.
 func (db *DB) insertTask(ctx context.Context, tx *sqlx.Tx, t *taskapi.Task, quota int, exact bool) error {
 	limit := math.MaxInt32 // task_counts sums fit an INTEGER
 	if quota > 0 {
