@@ -62,8 +62,8 @@ BEGIN
     ignored := set_config('taskapi.counted_insert', '', true);
     -- Then one counter row, as the trigger would. Every user has all its
     -- rows (00008): the insert only runs for a cell without one (a NULL
-    -- status or priority). A plain UPDATE first, because it costs less
-    -- than INSERT ... ON CONFLICT (measured, docs/capacity.md).
+    -- status or priority). A plain UPDATE first: it costs less than
+    -- INSERT ... ON CONFLICT (measured, see docs/capacity.md).
     UPDATE task_counts SET n = n + 1
         WHERE user_id = t.user_id AND status = COALESCE(t.status, '') AND priority = COALESCE(t.priority, '')
             AND slot = t.id % 16;
