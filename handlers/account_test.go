@@ -19,6 +19,7 @@ import (
 const pass = "correct horse" // the password fixture.user registers with
 
 func TestLogoutRevokesOnlyThatToken(t *testing.T) {
+	t.Parallel() // see fixture
 	f := newFixture(t)
 	f.user("alice")
 	first, caller := f.login("alice", pass)
@@ -49,6 +50,7 @@ func TestLogoutRevokesOnlyThatToken(t *testing.T) {
 // token would have expired; then the store's periodic Prune deletes it
 // (logouts themselves delete nothing, so none of them takes long).
 func TestLogoutRevocationsArePruned(t *testing.T) {
+	t.Parallel() // see fixture
 	f := newFixture(t)
 	f.user("alice")
 	_, old := f.login("alice", pass)
@@ -72,6 +74,7 @@ func TestLogoutRevocationsArePruned(t *testing.T) {
 }
 
 func TestLogoutFailures(t *testing.T) {
+	t.Parallel() // see fixture
 	f := newFixture(t)
 	f.user("alice")
 	_, caller := f.login("alice", pass)
@@ -104,6 +107,7 @@ func (r revocationsFunc) TokenInvalidated(_ context.Context, jti string, _ int64
 }
 
 func TestRejectingRevoked(t *testing.T) {
+	t.Parallel() // see fixture
 	f := newFixture(t)
 	f.user("alice")
 	token, caller := f.login("alice", pass)
@@ -134,6 +138,7 @@ func TestRejectingRevoked(t *testing.T) {
 }
 
 func TestRejectingRevokedFailsClosed(t *testing.T) {
+	t.Parallel() // see fixture
 	f := newFixture(t)
 	f.user("alice")
 	token, _ := f.login("alice", pass)
@@ -163,6 +168,7 @@ func (p principalOnly) ValidateToken(context.Context, string) (taskapi.Principal
 }
 
 func TestRejectingRevokedRefusesTokenWithoutID(t *testing.T) {
+	t.Parallel() // see fixture
 	v := handlers.RejectingRevoked(principalOnly{UserID: 1, Username: "alice"}, revocationsFunc(func(string) (bool, error) {
 		t.Error("store asked about a token without an id")
 		return false, nil
@@ -172,6 +178,7 @@ func TestRejectingRevokedRefusesTokenWithoutID(t *testing.T) {
 }
 
 func TestValidateReportsExpiry(t *testing.T) {
+	t.Parallel() // see fixture
 	f := newFixture(t)
 	f.user("alice")
 	token, caller := f.login("alice", pass)
@@ -186,6 +193,7 @@ func TestValidateReportsExpiry(t *testing.T) {
 }
 
 func TestMeReadsTheDatabase(t *testing.T) {
+	t.Parallel() // see fixture
 	f := newFixture(t)
 	f.user("alice")
 	_, caller := f.login("alice", pass)
@@ -214,6 +222,7 @@ func TestMeReadsTheDatabase(t *testing.T) {
 }
 
 func TestChangePassword(t *testing.T) {
+	t.Parallel() // see fixture
 	f := newFixture(t)
 	f.user("alice")
 	before, caller := f.login("alice", pass)
@@ -245,6 +254,7 @@ func TestChangePassword(t *testing.T) {
 // in the second of the change is refused too, and the answer waits for
 // the next second, so that a login after it is accepted.
 func TestChangePasswordWithinASecond(t *testing.T) {
+	t.Parallel() // see fixture
 	f := newFixture(t)
 	f.user("alice")
 	f.clock.Advance(200 * time.Millisecond)
@@ -267,6 +277,7 @@ func TestChangePasswordWithinASecond(t *testing.T) {
 }
 
 func TestChangePasswordFailures(t *testing.T) {
+	t.Parallel() // see fixture
 	f := newFixture(t)
 	f.user("alice")
 	_, caller := f.login("alice", pass)
@@ -332,6 +343,7 @@ var passwordGen = rapid.StringOfN(rapid.Rune().Filter(func(r rune) bool { return
 // drawn password is both the new password of one case and the old one of
 // the next.
 func TestPropertyPasswordChangeStoresOnlyBcrypt(t *testing.T) {
+	t.Parallel() // see fixture
 	f := newFixture(t)
 	old := "first password of alice"
 	reg, err := f.auth.Register(ctx, handlers.RegisterRequest{Username: "alice", Email: "alice@example.com", Password: old})

@@ -13,6 +13,7 @@ import (
 var ctx = context.Background()
 
 func TestRegisterReturnsPublicUser(t *testing.T) {
+	t.Parallel() // see fixture
 	f := newFixture(t)
 	resp, err := f.auth.Register(ctx, handlers.RegisterRequest{Username: "alice", Email: " Alice@Example.COM ", Password: "correct horse"})
 	if err != nil {
@@ -34,6 +35,7 @@ func TestRegisterReturnsPublicUser(t *testing.T) {
 }
 
 func TestRegisterValidation(t *testing.T) {
+	t.Parallel() // see fixture
 	long := strings.Repeat("a", 51)
 	cases := []struct {
 		name   string
@@ -61,6 +63,7 @@ func TestRegisterValidation(t *testing.T) {
 }
 
 func TestRegisterDuplicateIgnoresCase(t *testing.T) {
+	t.Parallel() // see fixture
 	f := newFixture(t)
 	f.user("alice")
 	_, err := f.auth.Register(ctx, handlers.RegisterRequest{Username: "ALICE", Email: "other@example.com", Password: "correct horse"})
@@ -70,6 +73,7 @@ func TestRegisterDuplicateIgnoresCase(t *testing.T) {
 }
 
 func TestLoginIssuesTokenForOneHour(t *testing.T) {
+	t.Parallel() // see fixture
 	f := newFixture(t)
 	f.user("alice")
 	resp, err := f.auth.Login(ctx, handlers.LoginRequest{Username: "alice", Password: "correct horse"})
@@ -89,6 +93,7 @@ func TestLoginIssuesTokenForOneHour(t *testing.T) {
 }
 
 func TestLoginFailuresAreIndistinguishable(t *testing.T) {
+	t.Parallel() // see fixture
 	f := newFixture(t)
 	f.user("alice")
 	for _, req := range []handlers.LoginRequest{
@@ -104,11 +109,13 @@ func TestLoginFailuresAreIndistinguishable(t *testing.T) {
 }
 
 func TestLoginRequiresFields(t *testing.T) {
+	t.Parallel() // see fixture
 	_, err := newFixture(t).auth.Login(ctx, handlers.LoginRequest{Username: " "})
 	wantError(t, err, taskapi.EINVALID, "Validation failed", "username", "password")
 }
 
 func TestLoginDatabaseDownIs503(t *testing.T) {
+	t.Parallel() // see fixture
 	f := newFixture(t)
 	f.loseDatabase(t)
 	_, err := f.auth.Login(ctx, handlers.LoginRequest{Username: "alice", Password: "correct horse"})
@@ -116,6 +123,7 @@ func TestLoginDatabaseDownIs503(t *testing.T) {
 }
 
 func TestValidate(t *testing.T) {
+	t.Parallel() // see fixture
 	f := newFixture(t)
 	f.user("alice")
 	login, _ := f.auth.Login(ctx, handlers.LoginRequest{Username: "alice", Password: "correct horse"})

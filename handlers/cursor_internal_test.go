@@ -11,6 +11,7 @@ import (
 )
 
 func TestCursorRoundTrip(t *testing.T) {
+	t.Parallel()
 	due := time.Date(2026, 2, 3, 4, 5, 6, 789000, time.UTC)
 	tasks := []taskapi.Task{
 		{ID: 1, CreatedAt: time.Date(2026, 1, 1, 0, 0, 0, 1000, time.UTC), Priority: taskapi.PriorityLow},
@@ -47,6 +48,7 @@ func TestCursorRoundTrip(t *testing.T) {
 // cut short, extended, padded, re-encoded with the standard alphabet, or
 // not base64 at all. None may decode.
 func TestCursorRejectsAlterations(t *testing.T) {
+	t.Parallel()
 	due := time.Date(2026, 2, 3, 4, 5, 6, 0, time.UTC)
 	good := cursorFor(taskapi.TaskFilter{Sort: taskapi.SortDueDate}, taskapi.Task{ID: 77, CreatedAt: due, DueDate: &due, Priority: taskapi.PriorityHigh})
 	if _, ok := parseCursor(good); !ok {

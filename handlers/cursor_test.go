@@ -12,6 +12,7 @@ import (
 // TestListTasksCursorWalk pages through a list by next_cursor: every task
 // once, in order, and a null next_cursor on the last page only.
 func TestListTasksCursorWalk(t *testing.T) {
+	t.Parallel() // see fixture
 	f := newFixture(t)
 	alice := f.user("alice")
 	var want []int64
@@ -52,6 +53,7 @@ func TestListTasksCursorWalk(t *testing.T) {
 }
 
 func TestListTasksCursorErrors(t *testing.T) {
+	t.Parallel() // see fixture
 	f := newFixture(t)
 	alice := f.user("alice")
 	for i := 0; i < 3; i++ {

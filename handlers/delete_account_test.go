@@ -9,6 +9,7 @@ import (
 )
 
 func TestDeletedUsersTokenIsInvalid(t *testing.T) {
+	t.Parallel() // see fixture
 	f := newFixture(t)
 	f.user("alice")
 	token, caller := f.login("alice", pass)
@@ -24,6 +25,7 @@ func TestDeletedUsersTokenIsInvalid(t *testing.T) {
 }
 
 func TestCreateForADeletedUserIsInvalidToken(t *testing.T) {
+	t.Parallel() // see fixture
 	f := newFixture(t)
 	alice := f.user("alice")
 	f.deleteUser(t, alice.UserID)
@@ -37,6 +39,7 @@ func TestCreateForADeletedUserIsInvalidToken(t *testing.T) {
 }
 
 func TestDeleteMe(t *testing.T) {
+	t.Parallel() // see fixture
 	f := newFixture(t)
 	f.user("alice")
 	bob := f.user("bob")
@@ -74,6 +77,7 @@ func TestDeleteMe(t *testing.T) {
 }
 
 func TestDeleteMeWrongPasswordsShareTheLoginLimit(t *testing.T) {
+	t.Parallel() // see fixture
 	f := newFixture(t)
 	alice := f.user("alice")
 	h := newGatedHasher()

@@ -22,6 +22,13 @@ import (
 // as the auth service wires them: tokens are checked against the store's
 // revocations.
 //
+// A test that owns its fixtures (and so shares nothing but read-only
+// values) calls t.Parallel: the package's time is CPU, bcrypt and the
+// race-instrumented SQLite engine, and serial tests left the second core
+// idle. The throttling and hasher tests (abuse_test.go,
+// dummy_hash_test.go) still run alone: they gate and count concurrent
+// callers.
+//
 // The store is the real one, on SQLite in a temporary directory: the
 // contract suite (store/contract_test.go) holds it to the same behaviour
 // as PostgreSQL, so what these tests see is what production sees, with no

@@ -14,6 +14,7 @@ func keyed(caller taskapi.Principal, title, key, hash string) handlers.CreateTas
 }
 
 func TestIdempotentCreateReplaysTheFirstAnswer(t *testing.T) {
+	t.Parallel() // see fixture
 	f := newFixture(t)
 	alice, bob := f.user("alice"), f.user("bob")
 	first, err := f.tasks.Create(ctx, keyed(alice, "Buy milk", "key-1", "h1"))
@@ -51,6 +52,7 @@ func TestIdempotentCreateReplaysTheFirstAnswer(t *testing.T) {
 }
 
 func TestIdempotencyKeyRules(t *testing.T) {
+	t.Parallel() // see fixture
 	f := newFixture(t)
 	alice := f.user("alice")
 	for _, key := range []string{"", strings.Repeat("k", 256), "has space", "tab\there", "é-accent", "nul\x00"} {
@@ -71,6 +73,7 @@ func TestIdempotencyKeyRules(t *testing.T) {
 }
 
 func TestIdempotentReplayIgnoresTheQuota(t *testing.T) {
+	t.Parallel() // see fixture
 	f := newFixture(t)
 	alice := f.user("alice")
 	tasks := handlers.NewTasks(f.store, f.clock.Now, handlers.WithQuota(1))
@@ -88,6 +91,7 @@ func TestIdempotentReplayIgnoresTheQuota(t *testing.T) {
 }
 
 func TestIdempotentCreateFailuresAreNotRemembered(t *testing.T) {
+	t.Parallel() // see fixture
 	f := newFixture(t)
 	alice := f.user("alice")
 	tasks := handlers.NewTasks(f.store, f.clock.Now, handlers.WithQuota(1))

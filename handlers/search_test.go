@@ -11,6 +11,7 @@ import (
 )
 
 func TestListTasksSearchValidation(t *testing.T) {
+	t.Parallel() // see fixture
 	f := newFixture(t)
 	alice := f.user("alice")
 	for q, want := range map[string]string{
@@ -36,6 +37,7 @@ func TestListTasksSearchValidation(t *testing.T) {
 // TestListTasksSearchCursor: a search's cursor continues the same search
 // (its words, whatever their case or punctuation) and no other list.
 func TestListTasksSearchCursor(t *testing.T) {
+	t.Parallel() // see fixture
 	f := newFixture(t)
 	alice := f.user("alice")
 	for _, title := range []string{"milk", "Milk, eggs", "bread", "oat milk", "eggs"} {

@@ -12,6 +12,7 @@ import (
 func ptr[T any](v T) *T { return &v }
 
 func TestCreateTaskDefaultsAndOwner(t *testing.T) {
+	t.Parallel() // see fixture
 	f := newFixture(t)
 	alice := f.user("alice")
 	resp, err := f.tasks.Create(ctx, handlers.CreateTaskRequest{Caller: alice, Title: "  Write report  "})
@@ -34,6 +35,7 @@ func TestCreateTaskDefaultsAndOwner(t *testing.T) {
 }
 
 func TestCreateTaskValidation(t *testing.T) {
+	t.Parallel() // see fixture
 	cases := []struct {
 		name   string
 		req    handlers.CreateTaskRequest
@@ -64,6 +66,7 @@ func TestCreateTaskValidation(t *testing.T) {
 }
 
 func TestTitleOfExactly200CharactersIsAccepted(t *testing.T) {
+	t.Parallel() // see fixture
 	f := newFixture(t)
 	_, err := f.tasks.Create(ctx, handlers.CreateTaskRequest{Caller: f.user("alice"), Title: strings.Repeat("é", 200)})
 	if err != nil {
@@ -72,6 +75,7 @@ func TestTitleOfExactly200CharactersIsAccepted(t *testing.T) {
 }
 
 func TestDueDateLayouts(t *testing.T) {
+	t.Parallel() // see fixture
 	cases := map[string]time.Time{
 		"2026-03-04T05:06:07Z":        time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC),
 		"2026-03-04T05:06:07+02:00":   time.Date(2026, 3, 4, 3, 6, 7, 0, time.UTC),
@@ -95,6 +99,7 @@ func TestDueDateLayouts(t *testing.T) {
 }
 
 func TestGetTask(t *testing.T) {
+	t.Parallel() // see fixture
 	f := newFixture(t)
 	alice, bob := f.user("alice"), f.user("bob")
 	created, _ := f.tasks.Create(ctx, handlers.CreateTaskRequest{Caller: alice, Title: "mine"})
@@ -115,6 +120,7 @@ func TestGetTask(t *testing.T) {
 }
 
 func TestTaskHandlersRefuseAnonymousCaller(t *testing.T) {
+	t.Parallel() // see fixture
 	f := newFixture(t)
 	_, err := f.tasks.Create(ctx, handlers.CreateTaskRequest{Title: "x"})
 	wantError(t, err, taskapi.EUNAUTHORIZED, taskapi.MsgNoToken)
@@ -125,6 +131,7 @@ func TestTaskHandlersRefuseAnonymousCaller(t *testing.T) {
 }
 
 func TestUpdateTaskPartial(t *testing.T) {
+	t.Parallel() // see fixture
 	f := newFixture(t)
 	alice := f.user("alice")
 	created, _ := f.tasks.Create(ctx, handlers.CreateTaskRequest{Caller: alice, Title: "t", Description: ptr("d"), DueDate: ptr("2026-05-01")})
@@ -151,6 +158,7 @@ func TestUpdateTaskPartial(t *testing.T) {
 }
 
 func TestUpdateTaskErrors(t *testing.T) {
+	t.Parallel() // see fixture
 	f := newFixture(t)
 	alice, bob := f.user("alice"), f.user("bob")
 	created, _ := f.tasks.Create(ctx, handlers.CreateTaskRequest{Caller: alice, Title: "t"})
@@ -173,6 +181,7 @@ func TestUpdateTaskErrors(t *testing.T) {
 }
 
 func TestDeleteTask(t *testing.T) {
+	t.Parallel() // see fixture
 	f := newFixture(t)
 	alice, bob := f.user("alice"), f.user("bob")
 	created, _ := f.tasks.Create(ctx, handlers.CreateTaskRequest{Caller: alice, Title: "t"})
@@ -189,6 +198,7 @@ func TestDeleteTask(t *testing.T) {
 }
 
 func TestListTasksQueryValidation(t *testing.T) {
+	t.Parallel() // see fixture
 	f := newFixture(t)
 	alice := f.user("alice")
 	_, err := f.tasks.List(ctx, handlers.ListTasksRequest{Caller: alice, Status: "done", Priority: "p", Sort: "title", Order: "up", Limit: "101", Offset: "-1"})
@@ -200,6 +210,7 @@ func TestListTasksQueryValidation(t *testing.T) {
 }
 
 func TestListTasksPageAndDefaults(t *testing.T) {
+	t.Parallel() // see fixture
 	f := newFixture(t)
 	alice, bob := f.user("alice"), f.user("bob")
 	for i := 0; i < 3; i++ {
@@ -221,6 +232,7 @@ func TestListTasksPageAndDefaults(t *testing.T) {
 }
 
 func TestHealth(t *testing.T) {
+	t.Parallel() // see fixture
 	f := newFixture(t)
 	h := handlers.NewHealth("task-service", f.store)
 	if resp, err := h.Check(ctx, handlers.HealthRequest{}); err != nil || resp.Status != "ok" {
@@ -235,6 +247,7 @@ func TestHealth(t *testing.T) {
 }
 
 func TestIfMatchGuardsUpdatesAndDeletes(t *testing.T) {
+	t.Parallel() // see fixture
 	f := newFixture(t)
 	alice := f.user("alice")
 	created, _ := f.tasks.Create(ctx, handlers.CreateTaskRequest{Caller: alice, Title: "v1"})

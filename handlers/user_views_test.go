@@ -12,6 +12,7 @@ import (
 // /auth/me both times, and validation names the id user_id (the task
 // service reads it under that name).
 func TestUserViewsJSON(t *testing.T) {
+	t.Parallel() // see fixture
 	f := newFixture(t)
 	reg, err := f.auth.Register(ctx, handlers.RegisterRequest{Username: "alice", Email: "alice@example.com", Password: pass})
 	if err != nil {

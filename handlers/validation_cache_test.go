@@ -69,6 +69,7 @@ func principal(user int64, jti string, exp time.Time) *taskapi.Principal {
 }
 
 func TestValidationCacheSavesRepeatsForTTL(t *testing.T) {
+	t.Parallel() // see fixture
 	c, v, clock := cacheFixture()
 	v.set("tok", principal(1, "a", clock.Now().Add(time.Hour)))
 	for i := 0; i < 5; i++ {
@@ -94,6 +95,7 @@ func TestValidationCacheSavesRepeatsForTTL(t *testing.T) {
 }
 
 func TestValidationCacheNeverOutlivesTheToken(t *testing.T) {
+	t.Parallel() // see fixture
 	c, v, clock := cacheFixture()
 	v.set("tok", principal(1, "a", clock.Now().Add(10*time.Second)))
 	if _, err := c.ValidateToken(ctx, "tok"); err != nil {
@@ -107,6 +109,7 @@ func TestValidationCacheNeverOutlivesTheToken(t *testing.T) {
 }
 
 func TestValidationCacheDoesNotCacheFailures(t *testing.T) {
+	t.Parallel() // see fixture
 	c, v, clock := cacheFixture()
 	if _, err := c.ValidateToken(ctx, "tok"); err == nil {
 		t.Fatal("unknown token accepted")
@@ -118,6 +121,7 @@ func TestValidationCacheDoesNotCacheFailures(t *testing.T) {
 }
 
 func TestValidationCacheForgetsRevokedTokensAtOnce(t *testing.T) {
+	t.Parallel() // see fixture
 	c, v, clock := cacheFixture()
 	exp := clock.Now().Add(time.Hour)
 	v.set("a1", principal(1, "a1", exp))
@@ -162,6 +166,7 @@ func TestValidationCacheForgetsRevokedTokensAtOnce(t *testing.T) {
 // that asked the database before a logout committed must not put the
 // token back into the cache after the logout dropped it.
 func TestValidationCacheSkipsAValidationThatRacedARevocation(t *testing.T) {
+	t.Parallel() // see fixture
 	c, v, clock := cacheFixture()
 	v.set("tok", principal(1, "a", clock.Now().Add(time.Hour)))
 	gate := make(chan struct{})
