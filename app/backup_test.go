@@ -23,6 +23,7 @@ import (
 // meanwhile: it exits 0, and the copy passes PRAGMA integrity_check and
 // holds every account registered before it started.
 func TestBackupUnderWrites(t *testing.T) {
+	t.Parallel()
 	dbPath := filepath.Join(t.TempDir(), "taskapi.db")
 	s := startServer(t, map[string]string{"SQLITE_PATH": dbPath})
 	token, _ := s.register(t, "alice")
@@ -101,6 +102,7 @@ func TestBackupUnderWrites(t *testing.T) {
 // nothing, for a missing argument, a file that exists, a database that
 // does not, and PostgreSQL (whose backups are pg_dump's and RDS's).
 func TestBackupRefusals(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	dbPath := filepath.Join(dir, "taskapi.db")
 	startServer(t, map[string]string{"SQLITE_PATH": dbPath})
@@ -142,6 +144,7 @@ func TestBackupRefusals(t *testing.T) {
 // yet (backups/ on a fresh clone, as docs/operations.md has it); they are
 // made, for the owner alone, and the copy is a database.
 func TestBackupIntoANewFolder(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	env := map[string]string{"SQLITE_PATH": filepath.Join(dir, "taskapi.db"), "LOG_LEVEL": "warn"}
 	getenv := func(k string) string { return env[k] }

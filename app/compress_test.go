@@ -61,6 +61,7 @@ func varies(h http.Header) bool {
 // get identity. A single task, however large, is never compressed, so its
 // strong ETag still satisfies If-Match.
 func TestCompressionOfLargeAnswers(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, map[string]string{"SQLITE_PATH": filepath.Join(t.TempDir(), "taskapi.db")})
 	token, _ := s.register(t, "zipper")
 	for i := range 100 {

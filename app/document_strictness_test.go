@@ -57,6 +57,7 @@ func documentVerdict(t *testing.T, method, url string, body []byte, headers map[
 // apart: the document accepts it, the server answers 400, and the
 // document's prose says so.
 func TestTheDocumentRefusesWhatTheServerRefuses(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, map[string]string{"SQLITE_PATH": filepath.Join(t.TempDir(), "taskapi.db")})
 	token, _ := s.register(t, "strict")
 	task := s.call(t, "POST", "/tasks", token, map[string]any{"title": "first"}).expect(t, 201, "")

@@ -331,6 +331,7 @@ func TestDatabaseStalled(t *testing.T) {
 // update of another field), and updated_at ends no earlier than any
 // answer's updated_at.
 func TestConcurrentUpdatesOfOneTask(t *testing.T) {
+	t.Parallel()
 	forEachEngine(t, func(t *testing.T, dbEnv map[string]string) {
 		env := map[string]string{"JWT_SECRET": testSecret, "LOG_LEVEL": "warn"}
 		for k, v := range dbEnv {

@@ -30,6 +30,7 @@ func runHealthcheck(ctx context.Context, env map[string]string) error {
 // each service's real server: it passes, and it needs nothing but PORT,
 // even where the serving configuration would be refused.
 func TestHealthcheckAgainstRealServers(t *testing.T) {
+	t.Parallel()
 	for _, service := range []string{"auth", "task", "all"} {
 		t.Run(service, func(t *testing.T) {
 			env := map[string]string{

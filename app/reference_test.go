@@ -16,6 +16,7 @@ import (
 // and the interactive reference that reads it, with every exchange
 // checked against that document.
 func TestEachServiceServesItsOwnContract(t *testing.T) {
+	t.Parallel()
 	for _, service := range []string{"auth", "task", "all"} {
 		t.Run(service, func(t *testing.T) {
 			env := map[string]string{"SERVICE": service, "SQLITE_PATH": filepath.Join(t.TempDir(), "taskapi.db")}
@@ -49,6 +50,7 @@ func TestEachServiceServesItsOwnContract(t *testing.T) {
 // inline script, under a policy that allows scripts from its own origin
 // only, and every file it references is served with its media type.
 func TestDocsPageLoadsOnlyWhatItsPolicyAllows(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, map[string]string{"SQLITE_PATH": filepath.Join(t.TempDir(), "taskapi.db")})
 	resp, err := http.Get(s.URL + "/docs")
 	if err != nil {

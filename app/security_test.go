@@ -54,6 +54,7 @@ func claimsFor(userID any, mutate ...func(jwt.MapClaims)) jwt.MapClaims {
 // tokens to /auth/validate and to /tasks: every one is a 401 and no task
 // handler runs (nothing is created).
 func TestHostileTokensAreRefusedEverywhere(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, map[string]string{"SQLITE_PATH": t.TempDir() + "/db", "JWT_SECRET": testSecret})
 	good, id := s.register(t, "alice")
 	secret := []byte(testSecret)
@@ -284,6 +285,7 @@ func TestLoginStormKeepsServiceResponsive(t *testing.T) {
 }
 
 func TestUserIDCannotBeSmuggled(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, map[string]string{"SQLITE_PATH": t.TempDir() + "/db"})
 	_, bobID := s.register(t, "bob")
 	alice, aliceID := s.register(t, "alice")
@@ -319,6 +321,7 @@ func TestUserIDCannotBeSmuggled(t *testing.T) {
 }
 
 func TestSecurityHeadersAndCORS(t *testing.T) {
+	t.Parallel()
 	origin := "https://app.example.com"
 	s := startServer(t, map[string]string{"SQLITE_PATH": t.TempDir() + "/db", "CORS_ALLOWED_ORIGINS": origin})
 	for _, path := range []string{"/health", "/nope", "/tasks"} {
@@ -382,6 +385,7 @@ func TestBadCORSOriginIsAStartupError(t *testing.T) {
 }
 
 func TestTaskQuotaOverHTTP(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, map[string]string{"SQLITE_PATH": t.TempDir() + "/db", "TASK_QUOTA": "2"})
 	token, _ := s.register(t, "alice")
 	s.call(t, "POST", "/tasks", token, map[string]any{"title": "1"}).expect(t, 201, "")
@@ -393,6 +397,7 @@ func TestTaskQuotaOverHTTP(t *testing.T) {
 // TASK_QUOTA=5, on each engine: exactly five are stored, and every other
 // answer is the quota's 403.
 func TestTaskQuotaUnderConcurrency(t *testing.T) {
+	t.Parallel()
 	forEachEngine(t, func(t *testing.T, dbEnv map[string]string) {
 		env := maps.Clone(dbEnv)
 		env["TASK_QUOTA"] = "5"
@@ -476,6 +481,7 @@ func isTimeout(err error) bool {
 // TestHTTPEdges covers what clients and proxies send besides the happy
 // path: HEAD, 405 with Allow, unclean paths, charsets.
 func TestHTTPEdges(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, map[string]string{"SQLITE_PATH": t.TempDir() + "/db"})
 	token, _ := s.register(t, "alice")
 	if r := s.call(t, "PATCH", "/tasks", token, nil); r.Status != 405 || r.Header.Get("Allow") != "GET, HEAD, POST" {
