@@ -3,6 +3,8 @@ package handlers_test
 import (
 	"context"
 	"database/sql"
+	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -13,6 +15,7 @@ import (
 	"taskapi"
 	"taskapi/handlers"
 	"taskapi/internal/fakeclock"
+	"taskapi/internal/testdb"
 	"taskapi/password"
 	"taskapi/store"
 	"taskapi/tokens"
@@ -32,10 +35,11 @@ import (
 // The store is the real one, on SQLite in a temporary directory: the
 // contract suite (store/contract_test.go) holds it to the same behaviour
 // as PostgreSQL, so what these tests see is what production sees, with no
-// fake of its own to keep in step. handlers' non-test code still never
-// imports store (purity_test.go).
+// fake of its own to keep in step. newPostgresFixture is the same on
+// PostgreSQL, for the tests that run on both engines. handlers' non-test
+// code still never imports store (purity_test.go).
 type fixture struct {
-	path      string // the SQLite file, for snapshot
+	path      string // the SQLite file, for snapshot ("" on PostgreSQL)
 	store     *store.DB
 	raw       *sql.DB // the same file, for rows no store method reads or writes
 	clock     *fakeclock.Clock
@@ -48,8 +52,15 @@ type fixture struct {
 
 var testSecret = []byte("0123456789abcdef0123456789abcdef")
 
-// TestMain removes the migrated template newFixture copies.
+// TestMain raises rapid's iteration count for the properties (see
+// raiseRapidChecks), runs the tests, and removes the migrated template
+// newFixture copies.
 func TestMain(m *testing.M) {
+	flag.Parse() // for testing.Short and the -rapid.checks given
+	if err := raiseRapidChecks(minChecks); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
 	code := m.Run()
 	if template.dir != "" {
 		_ = os.RemoveAll(template.dir)
@@ -115,14 +126,7 @@ func newFixtureFrom(t testing.TB, data []byte) *fixture {
 	if err := os.WriteFile(path, data, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	db, err := store.Open(context.Background(), store.Config{Driver: store.DriverSQLite, DSN: path})
-	if err != nil {
-		t.Fatalf("open store: %v", err)
-	}
-	t.Cleanup(func() { _ = db.Close() })
-	if err := db.Migrate(context.Background()); err != nil {
-		t.Fatalf("migrate: %v", err)
-	}
+	db := openMigrated(t, store.Config{Driver: store.DriverSQLite, DSN: path})
 	// A second connection, opened only when a test uses it. foreign_keys
 	// is per connection: deleting a user must cascade as it does through
 	// the store.
@@ -131,7 +135,47 @@ func newFixtureFrom(t testing.TB, data []byte) *fixture {
 		t.Fatalf("open raw connection: %v", err)
 	}
 	t.Cleanup(func() { _ = raw.Close() })
+	return wire(t, path, db, raw)
+}
 
+// newPostgresFixture is newFixture on PostgreSQL: a fresh schema of the
+// server TEST_DATABASE_URL names (internal/testdb, which skips the test
+// without one, or fails it under REQUIRE_POSTGRES=1). For the tests that
+// must see both engines, the handler-level properties among them: the
+// contract suite holds the store to one behaviour, but a property that
+// ran on PostgreSQL over HTTP keeps doing so here. It has no file, so
+// snapshot cannot be used on it, and raw speaks PostgreSQL's dialect.
+func newPostgresFixture(t testing.TB) *fixture {
+	t.Helper()
+	dsn := testdb.Postgres(t)
+	db := openMigrated(t, store.Config{Driver: store.DriverPostgres, DSN: dsn})
+	raw, err := sql.Open(store.DriverPostgres, dsn)
+	if err != nil {
+		t.Fatalf("open raw connection: %v", err)
+	}
+	t.Cleanup(func() { _ = raw.Close() })
+	return wire(t, "", db, raw)
+}
+
+// openMigrated opens the store cfg names and migrates it (a no-op on a
+// copy of the template); it is closed when t ends.
+func openMigrated(t testing.TB, cfg store.Config) *store.DB {
+	t.Helper()
+	db, err := store.Open(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("open store: %v", err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	if err := db.Migrate(context.Background()); err != nil {
+		t.Fatalf("migrate: %v", err)
+	}
+	return db
+}
+
+// wire builds the handlers over db, as the services wire them, with a
+// settable clock.
+func wire(t testing.TB, path string, db *store.DB, raw *sql.DB) *fixture {
+	t.Helper()
 	f := &fixture{path: path, store: db, raw: raw, clock: fakeclock.New(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))}
 	f.signer = tokens.NewHS256(testSecret, time.Hour, f.clock.Now)
 	f.validator = handlers.RejectingRevoked(f.signer, f.store)
