@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -213,6 +214,61 @@ func TestEachServiceServesItsOwnDocument(t *testing.T) {
 			if want := slices.Contains(tags, "tasks"); want != services.Tasks {
 				t.Errorf("tags %v: the tasks tag must be there exactly when the task routes are", tags)
 			}
+		})
+	}
+}
+
+// TestDocumentIsBuiltOnceAndCopied: Document builds each service set's
+// document once per process and hands out copies. What a caller does to
+// the bytes it got changes neither a later Document nor what a server,
+// started before or after, serves; and the kept document is the one a
+// fresh build gives. Servers started in parallel read it under -race.
+func TestDocumentIsBuiltOnceAndCopied(t *testing.T) {
+	t.Parallel()
+	for name, services := range serviceSets {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			fresh, err := openapi.For(func(path string) bool {
+				p, ok := partOf[path]
+				return ok && p.servedBy(services)
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			before := routeTable(services)
+			got, err := Document(services)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(got.JSON, fresh.JSON) || !slices.Equal(got.YAML, fresh.YAML) {
+				t.Fatal("Document differs from a fresh build of the same services' document")
+			}
+			for i := range got.JSON {
+				got.JSON[i] = 'x'
+			}
+			for i := range got.YAML {
+				got.YAML[i] = 'x'
+			}
+			again, err := Document(services)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(again.JSON, fresh.JSON) || !slices.Equal(again.YAML, fresh.YAML) {
+				t.Error("a caller's change to the bytes Document returned reached the next Document")
+			}
+			var servers sync.WaitGroup
+			for _, s := range []*server{before, routeTable(services), routeTable(services)} {
+				servers.Go(func() {
+					for path, want := range map[string][]byte{"/openapi.json": fresh.JSON, "/openapi.yaml": fresh.YAML} {
+						rec := httptest.NewRecorder()
+						s.router.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
+						if !slices.Equal(rec.Body.Bytes(), want) {
+							t.Errorf("GET %s after a caller changed its copy: not the document (%d bytes, want %d)", path, rec.Body.Len(), len(want))
+						}
+					}
+				})
+			}
+			servers.Wait()
 		})
 	}
 }

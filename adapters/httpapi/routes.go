@@ -1,8 +1,10 @@
 package httpapi
 
 import (
+	"bytes"
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/gorilla/mux"
 
@@ -197,12 +199,35 @@ func (s *server) routes() {
 
 // Document is the OpenAPI document of a process running the given
 // services: the paths of the table's routes it serves, and no others.
+// Each service set's document is built once per process (it depends only
+// on the embedded source and the route table) and every call gets a copy
+// of its bytes, which the caller may change without touching the
+// document another server serves.
 func Document(services openapi.Services) (openapi.Document, error) {
-	return openapi.For(func(path string) bool {
-		p, ok := partOf[path]
-		return ok && p.servedBy(services)
-	})
+	doc, err := documents[services]()
+	if err != nil {
+		return openapi.Document{}, err
+	}
+	return openapi.Document{JSON: bytes.Clone(doc.JSON), YAML: bytes.Clone(doc.YAML)}, nil
 }
+
+// documents builds each of the four service sets' documents on first use.
+// The map is filled at init and only read afterwards.
+var documents = func() map[openapi.Services]func() (openapi.Document, error) {
+	m := map[openapi.Services]func() (openapi.Document, error){}
+	for _, auth := range []bool{false, true} {
+		for _, tasks := range []bool{false, true} {
+			services := openapi.Services{Auth: auth, Tasks: tasks}
+			m[services] = sync.OnceValues(func() (openapi.Document, error) {
+				return openapi.For(func(path string) bool {
+					p, ok := partOf[path]
+					return ok && p.servedBy(services)
+				})
+			})
+		}
+	}
+	return m
+}()
 
 // A pathSet is the exact paths (without a variable) a process mounts.
 type pathSet map[string]bool
