@@ -406,6 +406,12 @@ func TestTaskQuotaUnderConcurrency(t *testing.T) {
 		env["REQUEST_TIMEOUT"] = "2m"
 		s := startServer(t, env)
 		token, _ := s.register(t, "alice")
+		// A client of its own, whose connections are closed once the
+		// burst is over: the transport may leave a connection it dialled
+		// for the burst unused, and the server's graceful stop waits
+		// about 5 s for a connection that never sent a request.
+		client := &http.Client{Transport: &http.Transport{}}
+		defer client.CloseIdleConnections()
 		statuses := make([]int, 200)
 		start := make(chan struct{})
 		var wg sync.WaitGroup
@@ -418,7 +424,7 @@ func TestTaskQuotaUnderConcurrency(t *testing.T) {
 				}
 				req.Header.Set("Content-Type", "application/json")
 				req.Header.Set("Authorization", "Bearer "+token)
-				resp, err := http.DefaultClient.Do(req)
+				resp, err := client.Do(req)
 				if err != nil {
 					return
 				}
