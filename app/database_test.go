@@ -91,6 +91,10 @@ func TestPermanentDatabaseErrorsFailFast(t *testing.T) {
 // connections is retried until the limit, and the error then says what
 // the attempts met, not just that the deadline passed.
 func TestUnreachableDatabaseKeepsTheCause(t *testing.T) {
+	// A second of refused connections to a closed port of its own: it
+	// times nothing but its own limit, shares nothing and sets no
+	// environment (TestRunLambdaReturnsInitErrors does the same in parallel).
+	t.Parallel()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
