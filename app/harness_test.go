@@ -94,7 +94,7 @@ func forEachEngine(t *testing.T, test func(t *testing.T, dbEnv map[string]string
 }
 
 // Tests that start servers of their own, each on its own database and a
-// free port, call t.Parallel (the properties too: atLeastChecks sets
+// free port, call t.Parallel (the properties too: proptest.Check sets
 // rapid's flag once): most of their time is waiting on the network and
 // the database. The ones that measure time, cut connections or change the
 // process's environment run alone.

@@ -7,9 +7,11 @@ package app
 // engines); what only HTTP shows of them is tested at the end of this
 // file, with a few fixed requests per engine.
 //
-// Every property is one top-level test that runs at least minChecks
-// iterations (checkProperty enforces it). Properties 1 and 3 drive the pure
-// auth handlers over a real SQLite store in-process (see openSQLiteStore).
+// Every property is one top-level test that runs at least
+// proptest.MinChecks iterations (proptest.Check enforces it; proptest also
+// holds the generators and the task comparison handlers' properties use
+// too). Properties 1 and 3 drive the pure auth handlers over a real SQLite
+// store in-process (see openSQLiteStore).
 // Property 2 goes over HTTP to a real server, once per database engine
 // (forEachEngine), with one server per engine started outside rapid.Check.
 // Names are unique across iterations (uniqueTag), so iterations never
@@ -21,8 +23,6 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"math"
@@ -30,7 +30,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -43,61 +42,10 @@ import (
 
 	"taskapi"
 	"taskapi/handlers"
+	"taskapi/internal/proptest"
 	"taskapi/password"
 	"taskapi/store"
 	"taskapi/tokens"
-)
-
-// minChecks is the least number of iterations of every property.
-const minChecks = 100
-
-// checkProperty runs prop with rapid.Check for at least minChecks
-// iterations, whatever -rapid.checks, RAPID_CHECKS or -short say, and
-// fails if fewer ran (rapid stops early when the test deadline is near).
-func checkProperty(t *testing.T, prop func(*rapid.T)) {
-	t.Helper()
-	atLeastChecks(t, minChecks)
-	passed := 0
-	rapid.Check(t, func(rt *rapid.T) {
-		prop(rt)
-		passed++ // reached only when the iteration passed
-	})
-	if passed < minChecks {
-		t.Fatalf("only %d iterations ran, want at least %d", passed, minChecks)
-	}
-	t.Logf("%d iterations passed", passed)
-}
-
-// atLeastChecks raises rapid's iteration count to at least n for the rest
-// of the test binary (every property asks for minChecks). rapid reads it
-// from its -rapid.checks flag (default 100, or RAPID_CHECKS), and divides
-// it by 5 under -short. The flag is set once, before the first property's
-// rapid.Check: the property tests run in parallel, and none may write it
-// while another's rapid.Check reads it.
-func atLeastChecks(t *testing.T, n int) {
-	t.Helper()
-	raiseChecks.Do(func() {
-		f := flag.Lookup("rapid.checks")
-		if f == nil {
-			raiseChecksErr = errors.New("rapid did not register -rapid.checks")
-			return
-		}
-		if testing.Short() {
-			n *= 5
-		}
-		if cur, err := strconv.Atoi(f.Value.String()); err == nil && cur >= n {
-			return
-		}
-		raiseChecksErr = f.Value.Set(strconv.Itoa(n))
-	})
-	if raiseChecksErr != nil {
-		t.Fatal(raiseChecksErr)
-	}
-}
-
-var (
-	raiseChecks    sync.Once
-	raiseChecksErr error
 )
 
 // propertyTag logs the design's tag of a property test.
@@ -156,33 +104,9 @@ func genEmail(t *rapid.T, label string) string {
 }
 
 // genPassword draws a valid password: at least 8 characters, at most 72
-// bytes, any Unicode (NUL, controls, combining marks, astral planes).
+// bytes, any Unicode but NUL (controls, combining marks, astral planes).
 func genPassword(t *rapid.T, label string) string {
-	return rapid.StringOfN(propTextRune, handlers.PasswordMinLen, -1, handlers.PasswordMaxBytes).Draw(t, label)
-}
-
-// genSpace draws a little leading or trailing white space, which the API
-// trims from usernames, emails and titles.
-func genSpace(t *rapid.T, label string) string {
-	return rapid.StringOfN(rapid.RuneFrom([]rune{' ', '\t', '\n', '\u00a0', '\u3000'}), 0, 3, -1).Draw(t, label)
-}
-
-// propTextRune is any rune but NUL. PostgreSQL cannot store U+0000 in a text
-// column, and the API accepts it on input: see the report of these tests;
-// it is left out here so the properties check everything else.
-var propTextRune = rapid.Rune().Filter(func(r rune) bool { return r != 0 })
-
-// genTitle draws a valid title: after trimming, 1 to 200 characters, the
-// whole at most 200 characters too, any Unicode but NUL, often with outer
-// white space. It returns what is sent and what must be stored.
-func genTitle(t *rapid.T, label string) (sent, stored string) {
-	lead, trail := genSpace(t, label+" lead"), genSpace(t, label+" trail")
-	room := handlers.TitleMaxLen - utf8.RuneCountInString(lead) - utf8.RuneCountInString(trail) - 1
-	first := rapid.RuneFrom(nil, unicode.L, unicode.N, unicode.P, unicode.S).Draw(t, label+" first")
-	n := rapid.IntRange(0, room).Draw(t, label+" length")
-	rest := rapid.StringOfN(propTextRune, n, n, -1).Draw(t, label+" rest")
-	sent = lead + string(first) + rest + trail
-	return sent, strings.TrimSpace(sent)
+	return rapid.StringOfN(proptest.TextRune, handlers.PasswordMinLen, -1, handlers.PasswordMaxBytes).Draw(t, label)
 }
 
 // nearLo and nearHi bound the instants Property 1 draws its clock from.
@@ -287,45 +211,6 @@ func propTask(t propT, v any) taskapi.Task {
 	return task
 }
 
-// propSameTask fails t unless got has want's attributes; with strict, also the
-// same id, owner and timestamps.
-func propSameTask(t propT, what string, got, want taskapi.Task, strict bool) {
-	diff := func(field string, g, w any) {
-		t.Fatalf("%s: %s = %v, want %v\ngot  %+v\nwant %+v", what, field, g, w, got, want)
-	}
-	if got.Title != want.Title {
-		diff("title", strconv.Quote(got.Title), strconv.Quote(want.Title))
-	}
-	if (got.Description == nil) != (want.Description == nil) || (got.Description != nil && *got.Description != *want.Description) {
-		diff("description", propFmtPtr(got.Description), propFmtPtr(want.Description))
-	}
-	if got.Status != want.Status {
-		diff("status", got.Status, want.Status)
-	}
-	if got.Priority != want.Priority {
-		diff("priority", got.Priority, want.Priority)
-	}
-	if (got.DueDate == nil) != (want.DueDate == nil) || (got.DueDate != nil && !got.DueDate.Equal(*want.DueDate)) {
-		diff("due_date", propFmtPtr(got.DueDate), propFmtPtr(want.DueDate))
-	}
-	if !strict {
-		return
-	}
-	if got.ID != want.ID || got.UserID != want.UserID {
-		diff("id/user_id", [2]int64{got.ID, got.UserID}, [2]int64{want.ID, want.UserID})
-	}
-	if !got.CreatedAt.Equal(want.CreatedAt) || !got.UpdatedAt.Equal(want.UpdatedAt) {
-		diff("created_at/updated_at", [2]time.Time{got.CreatedAt, got.UpdatedAt}, [2]time.Time{want.CreatedAt, want.UpdatedAt})
-	}
-}
-
-func propFmtPtr[T any](p *T) string {
-	if p == nil {
-		return "null"
-	}
-	return fmt.Sprintf("%q", fmt.Sprint(*p))
-}
-
 const propPassword = "correct horse battery"
 
 // propSignUp registers username and logs in, returning the token and user id.
@@ -423,15 +308,15 @@ func TestProperty1JWTTokenGenerationCompleteness(t *testing.T) {
 	}
 	ctx := context.Background()
 
-	checkProperty(t, func(t *rapid.T) {
+	proptest.Check(t, func(t *rapid.T) {
 		username := genUsername(t, "username")
 		email := genEmail(t, "email")
 		pw := genPassword(t, "password")
 		now = time.Unix(rapid.Int64Range(nearLo, nearHi).Draw(t, "now"), rapid.Int64Range(0, 1e9-1).Draw(t, "now ns"))
 
 		reg, err := auth.Register(ctx, handlers.RegisterRequest{
-			Username: genSpace(t, "username lead") + username + genSpace(t, "username trail"),
-			Email:    genSpace(t, "email lead") + email + genSpace(t, "email trail"),
+			Username: proptest.Space(t, "username lead") + username + proptest.Space(t, "username trail"),
+			Email:    proptest.Space(t, "email lead") + email + proptest.Space(t, "email trail"),
 			Password: pw,
 		})
 		if err != nil {
@@ -669,7 +554,7 @@ func TestProperty2AuthenticationRequiredForProtectedEndpoints(t *testing.T) {
 		}
 		before := snapshot(t)
 
-		checkProperty(t, func(t *rapid.T) {
+		proptest.Check(t, func(t *rapid.T) {
 			cred := genBadCredential(t, []byte(testSecret), owner, other, token)
 			id := rapid.OneOf(
 				rapid.SampledFrom(ids).AsAny(),
@@ -692,7 +577,7 @@ func TestProperty2AuthenticationRequiredForProtectedEndpoints(t *testing.T) {
 			}
 			body := ""
 			if method == "POST" || method == "PUT" {
-				title, _ := genTitle(t, "title")
+				title, _ := proptest.Title(t, "title")
 				js, _ := json.Marshal(map[string]any{"title": title, "status": "completed", "user_id": other.ID})
 				body = rapid.SampledFrom([]string{string(js), `{"title":`, `[]`, ""}).Draw(t, "body")
 				header.Set("Content-Type", rapid.SampledFrom([]string{"application/json", "text/plain"}).Draw(t, "content type"))
@@ -730,7 +615,7 @@ func TestProperty3PasswordSecurity(t *testing.T) {
 	// ("AAAAAAAA"), and no two stored hashes may share a salt.
 	salts := map[string]string{}
 
-	checkProperty(t, func(t *rapid.T) {
+	proptest.Check(t, func(t *rapid.T) {
 		pw := genPassword(t, "password")
 		// A password that must not verify: unrelated, or one edit away.
 		wrong := rapid.OneOf(
@@ -802,8 +687,8 @@ func propSwapCase(s string) string {
 // ---------------------------------------------------------------------
 // Properties 5, 6 and 7 over HTTP
 //
-// The properties run in handlers, at least minChecks iterations each on
-// both engines, against the task handlers and the real store
+// The properties run in handlers, at least proptest.MinChecks iterations
+// each on both engines, against the task handlers and the real store
 // (handlers/properties_test.go): 100 iterations here over HTTP, under
 // -race, were 24 s of this package's time, mostly JSON, gzip, middleware
 // and the OpenAPI check rather than the behaviour. What only the whole
@@ -836,7 +721,7 @@ func (s *testServer) propCreate(t *testing.T, token string, user int64, body map
 		t.Fatalf("create = %s", r.Raw)
 	}
 	got := propTask(t, r.Body["task"])
-	propSameTask(t, "created task", got, want, false)
+	proptest.SameTask(t, "created task", got, want, false)
 	if got.ID <= 0 || got.UserID != user {
 		t.Fatalf("created task id %d user_id %d, want a new id and user %d", got.ID, got.UserID, user)
 	}
@@ -851,7 +736,7 @@ func (s *testServer) propCreate(t *testing.T, token string, user int64, body map
 func (s *testServer) propGetTask(t *testing.T, token string, want taskapi.Task) map[string]any {
 	t.Helper()
 	r := s.call(t, "GET", fmt.Sprintf("/tasks/%d", want.ID), token, nil).expect(t, http.StatusOK, "")
-	propSameTask(t, "fetched task", propTask(t, r.Body["task"]), want, true)
+	proptest.SameTask(t, "fetched task", propTask(t, r.Body["task"]), want, true)
 	raw, _ := r.Body["task"].(map[string]any)
 	return raw
 }
@@ -895,7 +780,7 @@ func TestTaskCreationOverHTTP(t *testing.T) {
 			if i < 0 {
 				t.Fatalf("task %d is missing from GET /tasks", c.ID)
 			}
-			propSameTask(t, "listed task", listed[i], c, true)
+			proptest.SameTask(t, "listed task", listed[i], c, true)
 		}
 	})
 }
@@ -993,7 +878,7 @@ func TestOwnerOnlyModificationsOverHTTP(t *testing.T) {
 		}
 		got := propTask(t, r.Body["task"])
 		due := time.Date(2031, 2, 3, 0, 0, 0, 0, time.UTC)
-		propSameTask(t, "updated task", got, taskapi.Task{Title: "Renamed", Status: taskapi.StatusCompleted, Priority: taskapi.PriorityMedium, DueDate: &due}, false)
+		proptest.SameTask(t, "updated task", got, taskapi.Task{Title: "Renamed", Status: taskapi.StatusCompleted, Priority: taskapi.PriorityMedium, DueDate: &due}, false)
 		if got.ID != task.ID || got.UserID != ownerID || !got.CreatedAt.Equal(task.CreatedAt) || got.UpdatedAt.Before(task.UpdatedAt) {
 			t.Fatalf("update moved id/user_id/created_at or turned updated_at back: %+v, was %+v", got, task)
 		}

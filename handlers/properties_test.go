@@ -18,59 +18,19 @@ package handlers_test
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"math"
 	"slices"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"pgregory.net/rapid"
 
 	"taskapi"
 	"taskapi/handlers"
+	"taskapi/internal/proptest"
 )
-
-// minChecks is the least number of iterations of every property here.
-const minChecks = 100
-
-// raiseRapidChecks raises rapid's -rapid.checks to at least n for the
-// whole test binary (5n under -short, which rapid divides by 5). The flag
-// is process-wide and every rapid.Check reads it, so TestMain sets it
-// before any test runs: set from a test, it would race with the
-// rapid.Check of a parallel one (TestPropertyPasswordChangeStoresOnlyBcrypt).
-func raiseRapidChecks(n int) error {
-	f := flag.Lookup("rapid.checks")
-	if f == nil {
-		return errors.New("rapid did not register -rapid.checks")
-	}
-	if testing.Short() {
-		n *= 5
-	}
-	if cur, err := strconv.Atoi(f.Value.String()); err == nil && cur >= n {
-		return nil
-	}
-	return f.Value.Set(strconv.Itoa(n))
-}
-
-// checkProperty runs prop with rapid.Check and fails unless at least
-// minChecks iterations passed (rapid stops early near the test deadline).
-func checkProperty(t *testing.T, prop func(*rapid.T)) {
-	t.Helper()
-	passed := 0
-	rapid.Check(t, func(rt *rapid.T) {
-		prop(rt)
-		passed++ // reached only when the iteration passed
-	})
-	if passed < minChecks {
-		t.Fatalf("only %d iterations ran, want at least %d", passed, minChecks)
-	}
-	t.Logf("%d iterations passed", passed)
-}
 
 // forEachFixture runs test on a fresh fixture of each engine, SQLite and
 // PostgreSQL (skipped without TEST_DATABASE_URL, as testdb says), in
@@ -88,31 +48,8 @@ func forEachFixture(t *testing.T, test func(t *testing.T, f *fixture)) {
 }
 
 // ---------------------------------------------------------------------
-// Generators (app/properties_test.go has the same title generator for
-// its HTTP properties; test packages cannot share code)
-
-// genSpace draws a little leading or trailing white space, which the
-// handlers trim from titles.
-func genSpace(t *rapid.T, label string) string {
-	return rapid.StringOfN(rapid.RuneFrom([]rune{' ', '\t', '\n', '\u00a0', '\u3000'}), 0, 3, -1).Draw(t, label)
-}
-
-// propTextRune is any rune but NUL, which the handlers refuse in text
-// (PostgreSQL cannot store it; TestCreateTaskValidation covers that).
-var propTextRune = rapid.Rune().Filter(func(r rune) bool { return r != 0 })
-
-// genTitle draws a valid title: after trimming, 1 to 200 characters, the
-// whole at most 200 characters too, any Unicode but NUL, often with outer
-// white space. It returns what is sent and what must be stored.
-func genTitle(t *rapid.T, label string) (sent, stored string) {
-	lead, trail := genSpace(t, label+" lead"), genSpace(t, label+" trail")
-	room := handlers.TitleMaxLen - utf8.RuneCountInString(lead) - utf8.RuneCountInString(trail) - 1
-	first := rapid.RuneFrom(nil, unicode.L, unicode.N, unicode.P, unicode.S).Draw(t, label+" first")
-	n := rapid.IntRange(0, room).Draw(t, label+" length")
-	rest := rapid.StringOfN(propTextRune, n, n, -1).Draw(t, label+" rest")
-	sent = lead + string(first) + rest + trail
-	return sent, strings.TrimSpace(sent)
-}
+// Generators (the title generator, shared with app's HTTP properties,
+// is proptest.Title)
 
 // genDescriptionText draws a description kept exactly as sent: up to 300
 // characters, or one time in ten up to the limit of 10,000.
@@ -122,7 +59,7 @@ func genDescriptionText(t *rapid.T, label string) string {
 		max = handlers.DescriptionMaxLen
 	}
 	n := rapid.IntRange(0, max).Draw(t, label+" length")
-	return rapid.StringOfN(propTextRune, n, n, -1).Draw(t, label)
+	return rapid.StringOfN(proptest.TextRune, n, n, -1).Draw(t, label)
 }
 
 var (
@@ -197,7 +134,7 @@ func genDueDate(t *rapid.T, label string) (sent string, want time.Time) {
 func genCreate(t *rapid.T, caller taskapi.Principal, label string) (handlers.CreateTaskRequest, taskapi.Task) {
 	req := handlers.CreateTaskRequest{Caller: caller}
 	want := taskapi.Task{Status: taskapi.StatusPending, Priority: taskapi.PriorityMedium}
-	req.Title, want.Title = genTitle(t, label+" title")
+	req.Title, want.Title = proptest.Title(t, label+" title")
 	if rapid.IntRange(0, 3).Draw(t, label+" description kind") >= 2 { // as often nil as the HTTP property's absent or null
 		d := genDescriptionText(t, label+" description")
 		req.Description, want.Description = &d, &d
@@ -224,7 +161,7 @@ func genPatch(t *rapid.T, caller taskapi.Principal, id int64, want *taskapi.Task
 	req := handlers.UpdateTaskRequest{Caller: caller, ID: strconv.FormatInt(id, 10)}
 	for set := false; !set; {
 		if rapid.Bool().Draw(t, "patch title") {
-			sent, stored := genTitle(t, "new title")
+			sent, stored := proptest.Title(t, "new title")
 			req.Title, want.Title, set = taskapi.Some(sent), stored, true
 		}
 		if rapid.Bool().Draw(t, "patch description") {
@@ -299,45 +236,6 @@ func propInUTC(t *rapid.T, what string, task taskapi.Task) {
 	}
 }
 
-// propSameTask fails t unless got has want's attributes; with strict,
-// also the same id, owner and timestamps.
-func propSameTask(t *rapid.T, what string, got, want taskapi.Task, strict bool) {
-	diff := func(field string, g, w any) {
-		t.Fatalf("%s: %s = %v, want %v\ngot  %+v\nwant %+v", what, field, g, w, got, want)
-	}
-	if got.Title != want.Title {
-		diff("title", strconv.Quote(got.Title), strconv.Quote(want.Title))
-	}
-	if (got.Description == nil) != (want.Description == nil) || (got.Description != nil && *got.Description != *want.Description) {
-		diff("description", propFmtPtr(got.Description), propFmtPtr(want.Description))
-	}
-	if got.Status != want.Status {
-		diff("status", got.Status, want.Status)
-	}
-	if got.Priority != want.Priority {
-		diff("priority", got.Priority, want.Priority)
-	}
-	if (got.DueDate == nil) != (want.DueDate == nil) || (got.DueDate != nil && !got.DueDate.Equal(*want.DueDate)) {
-		diff("due_date", propFmtPtr(got.DueDate), propFmtPtr(want.DueDate))
-	}
-	if !strict {
-		return
-	}
-	if got.ID != want.ID || got.UserID != want.UserID {
-		diff("id/user_id", [2]int64{got.ID, got.UserID}, [2]int64{want.ID, want.UserID})
-	}
-	if !got.CreatedAt.Equal(want.CreatedAt) || !got.UpdatedAt.Equal(want.UpdatedAt) {
-		diff("created_at/updated_at", [2]time.Time{got.CreatedAt, got.UpdatedAt}, [2]time.Time{want.CreatedAt, want.UpdatedAt})
-	}
-}
-
-func propFmtPtr[T any](p *T) string {
-	if p == nil {
-		return "null"
-	}
-	return fmt.Sprintf("%q", fmt.Sprint(*p))
-}
-
 // propGet fetches task id as caller and fails t unless it succeeds with
 // the times in UTC.
 func propGet(t *rapid.T, f *fixture, caller taskapi.Principal, id int64) taskapi.Task {
@@ -406,7 +304,7 @@ func TestProperty5TaskCreationPersistence(t *testing.T) {
 			users[i] = &user{caller: f.user(fmt.Sprintf("creator%d", i))}
 		}
 
-		checkProperty(t, func(t *rapid.T) {
+		proptest.Check(t, func(t *rapid.T) {
 			u := users[rapid.IntRange(0, len(users)-1).Draw(t, "user")]
 			for range rapid.IntRange(1, 3).Draw(t, "tasks") {
 				req, want := genCreate(t, u.caller, "task")
@@ -420,7 +318,7 @@ func TestProperty5TaskCreationPersistence(t *testing.T) {
 				}
 				got := resp.Task
 				propInUTC(t, "created task", got)
-				propSameTask(t, "created task", got, want, false)
+				proptest.SameTask(t, "created task", got, want, false)
 				if got.ID <= 0 || got.UserID != u.caller.UserID {
 					t.Fatalf("created task id %d user_id %d, want a new id and user %d", got.ID, got.UserID, u.caller.UserID)
 				}
@@ -428,7 +326,7 @@ func TestProperty5TaskCreationPersistence(t *testing.T) {
 					t.Fatalf("created_at %v updated_at %v, want both the clock's %v", got.CreatedAt, got.UpdatedAt, now)
 				}
 				// What the store kept, read back.
-				propSameTask(t, "fetched task", propGet(t, f, u.caller, got.ID), got, true)
+				proptest.SameTask(t, "fetched task", propGet(t, f, u.caller, got.ID), got, true)
 				u.tasks = append(u.tasks, got)
 			}
 			// The list holds every task created for the user, this
@@ -442,7 +340,7 @@ func TestProperty5TaskCreationPersistence(t *testing.T) {
 				if i < 0 {
 					t.Fatalf("task %d is missing from the list", c.ID)
 				}
-				propSameTask(t, "listed task", listed[i], c, true)
+				proptest.SameTask(t, "listed task", listed[i], c, true)
 			}
 		})
 	})
@@ -464,7 +362,7 @@ func TestProperty6UserTaskIsolation(t *testing.T) {
 			users[i] = &user{caller: f.user(fmt.Sprintf("isolated%d", i))}
 		}
 
-		checkProperty(t, func(t *rapid.T) {
+		proptest.Check(t, func(t *rapid.T) {
 			active := rapid.SliceOfNDistinct(rapid.IntRange(0, len(users)-1), 1, 4, rapid.ID[int]).Draw(t, "active users")
 			// Tasks are created interleaved between the active users.
 			owners := rapid.SliceOfN(rapid.SampledFrom(active), 0, 6).Draw(t, "owner of each task")
@@ -519,7 +417,7 @@ func TestProperty7OwnerOnlyModifications(t *testing.T) {
 			return users[slices.IndexFunc(users, func(u taskapi.Principal) bool { return u.UserID == id })]
 		}
 
-		checkProperty(t, func(t *rapid.T) {
+		proptest.Check(t, func(t *rapid.T) {
 			// The model: every task of this iteration as it must be now.
 			var model []taskapi.Task
 			deleted := map[int64]bool{}
@@ -542,7 +440,7 @@ func TestProperty7OwnerOnlyModifications(t *testing.T) {
 					propWantError(t, "Get of a deleted task", err, taskapi.ENOTFOUND, fmt.Sprintf("Task with id %d not found", task.ID))
 					return
 				}
-				propSameTask(t, fmt.Sprintf("task %d", task.ID), propGet(t, f, owner, task.ID), task, true)
+				proptest.SameTask(t, fmt.Sprintf("task %d", task.ID), propGet(t, f, owner, task.ID), task, true)
 			}
 
 			for range rapid.IntRange(1, 6).Draw(t, "steps") {
@@ -586,12 +484,12 @@ func TestProperty7OwnerOnlyModifications(t *testing.T) {
 					t.Fatalf("%s: %v", what, err)
 				case op == "GET":
 					propInUTC(t, what, got)
-					propSameTask(t, what, got, task, true)
+					proptest.SameTask(t, what, got, task, true)
 				case op == "DELETE":
 					deleted[task.ID] = true
 				default: // the owner's PUT
 					propInUTC(t, what, got)
-					propSameTask(t, what, got, next, false)
+					proptest.SameTask(t, what, got, next, false)
 					if got.ID != task.ID || got.UserID != task.UserID || !got.CreatedAt.Equal(task.CreatedAt) || got.UpdatedAt.Before(task.UpdatedAt) {
 						t.Fatalf("%s moved id/user_id/created_at or turned updated_at back: %+v, was %+v", what, got, task)
 					}
