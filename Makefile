@@ -38,15 +38,15 @@ RACE ?= $(shell command -v gcc >/dev/null 2>&1 && echo -race -gcflags=modernc.or
 export GORACE ?= atexit_sleep_ms=50
 
 # The packages make test runs, the two longest first: go test starts them
-# in the order named, and store started last behind app (both about a
-# minute), finishing 20 s after everything else.
+# in the order named, so neither app nor store (the two longest) starts
+# last behind the other and finishes alone.
 TEST_PACKAGES ?= ./app/ ./store/ ./...
 
 # How many test binaries run at once. go test's default is one per core,
 # two here; but a good share of every package's wall time is spent waiting
 # on PostgreSQL (another process), on bcrypt in a server under test, and on
-# subprocesses, so a third binary fills cores the first two leave idle:
-# 89 s rather than 105 s warm, with less CPU in all (one short tail).
+# subprocesses, so a third binary fills cores the first two leave idle
+# (the README gives the figures).
 TEST_PARALLEL ?= 3
 
 # The binary's build: one environment and one set of flags for make run,
